@@ -1,0 +1,5 @@
+// The API contract: domain schemas, the method map and the wire error shape.
+export * from './domain';
+export * from './methods';
+export * from './errors';
+export * from './client';

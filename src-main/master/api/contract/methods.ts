@@ -1,0 +1,77 @@
+// Every API method once: its input and output schema. IPC, HTTP and tests all speak this map.
+import { z } from 'zod';
+import {
+  AgentToken, Group, GroupInput, Run, RunLogLine, RunState, Task, TaskInput, Worker, name,
+} from './domain';
+
+const id = z.string().min(1).max(64);
+const byId = z.object({ id });
+const ok = z.object({ ok: z.literal(true) });
+
+function method<I extends z.ZodType, O extends z.ZodType>(input: I, output: O) {
+  return { input, output };
+}
+
+export const methods = {
+  'master.info': method(z.object({}), z.object({
+    version: z.string(), masterId: z.string(), leader: z.boolean(), agentUrl: z.string(),
+    database: z.enum(['embedded', 'external']), startedAt: z.string(),
+  })),
+
+  'groups.list': method(z.object({}), z.array(Group)),
+  'groups.create': method(GroupInput, Group),
+  'groups.update': method(GroupInput.partial().extend({ id }), Group),
+  'groups.delete': method(byId, ok),
+
+  'workers.list': method(z.object({ groupId: id.optional() }), z.array(Worker)),
+  /** `enabled` takes a worker out of `disabled`; `draining` also finishes its runs before it may be stopped. */
+  'workers.setStatus': method(
+    z.object({ id, status: z.enum(['enabled', 'disabled', 'draining']) }),
+    Worker,
+  ),
+
+  'tasks.list': method(z.object({ groupId: id.optional() }), z.array(Task)),
+  'tasks.get': method(byId, Task),
+  'tasks.create': method(TaskInput, Task),
+  'tasks.update': method(z.object({ id, patch: TaskInput.partial() }), Task),
+  'tasks.delete': method(byId, ok),
+  'tasks.setEnabled': method(
+    z.object({ id, enabled: z.boolean(), inFlight: z.enum(['finish', 'stop']).default('finish') }),
+    Task,
+  ),
+  /** Fires a task now, whatever its trigger; returns the runs created (several for shard broadcast). */
+  'tasks.trigger': method(
+    z.object({ id, params: z.record(z.string(), z.unknown()).optional() }),
+    z.array(Run),
+  ),
+
+  'runs.list': method(
+    z.object({
+      taskId: id.optional(),
+      state: RunState.optional(),
+      limit: z.number().int().min(1).max(1_000).default(100),
+      before: z.string().optional(),
+    }),
+    z.array(Run),
+  ),
+  'runs.get': method(byId, Run),
+  'runs.logs': method(
+    z.object({ id, afterSeq: z.number().int().min(-1).default(-1), limit: z.number().int().min(1).max(5_000).default(1_000) }),
+    z.array(RunLogLine),
+  ),
+  'runs.stop': method(byId, Run),
+
+  'tokens.list': method(z.object({}), z.array(AgentToken)),
+  /** The secret is shown once, here, and stored only hashed. */
+  'tokens.create': method(z.object({ label: name }), z.object({ token: AgentToken, secret: z.string() })),
+  'tokens.revoke': method(byId, AgentToken),
+} as const;
+
+export type Methods = typeof methods;
+export type MethodName = keyof Methods;
+export type MethodInput<M extends MethodName> = z.input<Methods[M]['input']>;
+export type MethodOutput<M extends MethodName> = z.infer<Methods[M]['output']>;
+
+export function isMethodName(value: string): value is MethodName {
+  return Object.hasOwn(methods, value);
+}

@@ -1,0 +1,132 @@
+// The wire protocol between a Baton master and its worker agents (Socket.IO namespace `/agent`).
+// Every event is declared once here; both sides parse what they receive with these schemas.
+import { z } from 'zod';
+
+export const PROTOCOL_VERSION = 1;
+export const AGENT_NAMESPACE = '/agent';
+
+const label = z.string().min(1).max(128);
+const runId = z.string().min(1).max(64);
+const attempt = z.number().int().min(1);
+
+/** Sent as Socket.IO handshake `auth`; the master refuses the connection when it does not parse. */
+export const AgentHello = z.object({
+  protocol: z.literal(PROTOCOL_VERSION),
+  token: z.string().min(16).max(256),
+  name: label,
+  group: label,
+  host: z.string().min(1).max(255),
+  ip: z.string().max(64).default(''),
+  version: z.string().min(1).max(64),
+  handlers: z.array(label).min(1).max(64),
+  capacity: z.number().int().min(1).max(10_000),
+  labels: z.record(label, z.string().max(256)).default({}),
+  /** Runs still executing on this agent when it (re)connects, so the master does not mark them lost. */
+  running: z.array(runId).max(10_000).default([]),
+});
+export type AgentHello = z.infer<typeof AgentHello>;
+
+/** The structured reason a refused agent gets in `connect_error.data`. */
+export const RefusalCode = z.enum(['bad_hello', 'bad_token', 'duplicate_name', 'group_mismatch', 'not_leader']);
+export type RefusalCode = z.infer<typeof RefusalCode>;
+export const Refusal = z.object({ code: RefusalCode, message: z.string() });
+export type Refusal = z.infer<typeof Refusal>;
+
+/** What the master tells an agent right after accepting it. */
+export const AgentWelcome = z.object({
+  workerId: z.string(),
+  heartbeatMs: z.number().int().positive(),
+});
+export type AgentWelcome = z.infer<typeof AgentWelcome>;
+
+export const Heartbeat = z.object({
+  at: z.number().int(),
+  /** 0..1 share of all cores busy since the previous heartbeat. */
+  cpu: z.number().min(0).max(1),
+  /** 0..1 share of memory in use on the host. */
+  memory: z.number().min(0).max(1),
+  load1: z.number().min(0),
+  running: z.array(runId).max(10_000),
+});
+export type Heartbeat = z.infer<typeof Heartbeat>;
+
+export const ShardInfo = z.object({ index: z.number().int().min(0), total: z.number().int().min(1) });
+export type ShardInfo = z.infer<typeof ShardInfo>;
+
+export const RunAssign = z.object({
+  runId,
+  attempt,
+  taskId: z.string(),
+  taskName: z.string(),
+  handler: label,
+  params: z.record(z.string(), z.unknown()),
+  /** 0 = no limit. */
+  timeoutMs: z.number().int().min(0),
+  shard: ShardInfo,
+  traceId: z.string().regex(/^[0-9a-f]{32}$/),
+  parent: z.object({ runId, output: z.string() }).nullable().default(null),
+});
+export type RunAssign = z.infer<typeof RunAssign>;
+
+export const RejectReason = z.enum(['busy', 'unknown_handler', 'draining', 'bad_params']);
+export type RejectReason = z.infer<typeof RejectReason>;
+export const AssignAck = z.discriminatedUnion('accepted', [
+  z.object({ accepted: z.literal(true), startedAt: z.number().int() }),
+  z.object({ accepted: z.literal(false), reason: RejectReason, message: z.string() }),
+]);
+export type AssignAck = z.infer<typeof AssignAck>;
+
+export const StopReason = z.enum(['cancelled', 'covered']);
+export type StopReason = z.infer<typeof StopReason>;
+export const RunStop = z.object({ runId, attempt, reason: StopReason });
+export type RunStop = z.infer<typeof RunStop>;
+
+export const RunLog = z.object({
+  runId,
+  attempt,
+  /** Per-run sequence, so the master can drop a batch it already stored. */
+  seq: z.number().int().min(0),
+  stream: z.enum(['stdout', 'stderr', 'system']),
+  lines: z.array(z.string().max(16_384)).max(1_000),
+});
+export type RunLog = z.infer<typeof RunLog>;
+
+export const ResultState = z.enum(['succeeded', 'failed', 'timed_out', 'cancelled']);
+export type ResultState = z.infer<typeof ResultState>;
+export const RunResult = z.object({
+  runId,
+  attempt,
+  state: ResultState,
+  exitCode: z.number().int().nullable(),
+  /** Tail of the handler's output, bounded by the agent. */
+  output: z.string().max(65_536),
+  error: z.string().max(8_192).nullable(),
+  startedAt: z.number().int(),
+  finishedAt: z.number().int(),
+});
+export type RunResult = z.infer<typeof RunResult>;
+
+export const ResultAck = z.discriminatedUnion('stored', [
+  z.object({ stored: z.literal(true) }),
+  z.object({ stored: z.literal(false), code: z.string(), message: z.string() }),
+]);
+export type ResultAck = z.infer<typeof ResultAck>;
+
+/** agent → master */
+export interface AgentToMasterEvents {
+  heartbeat: (beat: Heartbeat) => void;
+  'run:log': (log: RunLog) => void;
+  'run:result': (result: RunResult, ack: (ack: ResultAck) => void) => void;
+}
+
+/** master → agent */
+export interface MasterToAgentEvents {
+  welcome: (welcome: AgentWelcome) => void;
+  'run:assign': (assign: RunAssign, ack: (ack: AssignAck) => void) => void;
+  'run:stop': (stop: RunStop, ack: (ok: boolean) => void) => void;
+}
+
+/** Trace context for HTTP handlers: W3C `traceparent` built from the run's trace id. */
+export function traceparent(traceId: string, spanId: string): string {
+  return `00-${traceId}-${spanId}-01`;
+}
