@@ -1,0 +1,107 @@
+// The Socket.IO gateway agents connect to: checks each handshake, registers the worker, relays its events.
+import type { Server } from 'socket.io';
+import {
+  AGENT_NAMESPACE, AgentHello, Heartbeat, RunLog, RunResult,
+  type AgentToMasterEvents, type MasterToAgentEvents, type Refusal, type ResultAck,
+} from 'baton-agent/protocol';
+import { invalidInput } from '../api/contract/errors';
+import { ensureGroup } from '../db/groups';
+import type { Db } from '../db/store';
+import { verifyToken } from '../db/tokens';
+import { workerConnected } from '../db/workers';
+import type { Logger } from '../log';
+import type { AgentRegistry, AgentSession, AgentSocket } from './registry';
+
+/** What the gateway tells the dispatcher; the gateway itself decides nothing about runs. */
+export interface AgentEvents {
+  online(session: AgentSession, running: string[]): void;
+  disconnected(session: AgentSession): void;
+  result(session: AgentSession, result: RunResult): Promise<ResultAck>;
+  log(session: AgentSession, log: RunLog): void;
+  heartbeat(session: AgentSession, beat: Heartbeat): void;
+}
+
+function refuse(code: Refusal['code'], message: string): Error & { data: Refusal } {
+  return Object.assign(new Error(message), { data: { code, message } });
+}
+
+export function openGateway(
+  io: Server,
+  deps: { db: Db; registry: AgentRegistry; events: AgentEvents; log: Logger; heartbeatMs: number },
+): () => void {
+  const nsp = io.of(AGENT_NAMESPACE) as unknown as import('socket.io').Namespace<AgentToMasterEvents, MasterToAgentEvents>;
+  const { db, registry, events, log } = deps;
+
+  nsp.use((socket, next) => {
+    const parsed = AgentHello.safeParse(socket.handshake.auth);
+    if (!parsed.success) {
+      const message = `Agent handshake refused: ${invalidInput(parsed.error, 'auth').message}`;
+      log.warn({ address: socket.handshake.address }, message);
+      return next(refuse('bad_hello', message));
+    }
+    const hello = parsed.data;
+    verifyToken(db, hello.token).then(async (tokenId) => {
+      if (!tokenId) {
+        log.warn({ agent: hello.name, address: socket.handshake.address }, 'agent refused: unknown or revoked token');
+        return next(refuse('bad_token', 'The agent token is unknown or revoked. Create a token in the console (Tokens) and pass it with --token.'));
+      }
+      const group = await ensureGroup(db, hello.group);
+      const { worker, admin } = await workerConnected(db, { ...hello, groupId: group.id });
+      const existing = registry.get(worker.id);
+      if (existing?.socket?.connected) {
+        return next(refuse('duplicate_name', `An agent named "${hello.name}" is already connected in group "${hello.group}".`));
+      }
+      socket.data = { workerId: worker.id, running: hello.running };
+      registry.upsert({
+        workerId: worker.id, name: worker.name, groupId: group.id, handlers: hello.handlers, labels: hello.labels,
+        capacity: hello.capacity, admin, socket: socket as AgentSocket, running: new Set(hello.running),
+        cpu: 0, memory: 0, load1: 0, lastBeatAt: Date.now(), lastAssignedAt: existing?.lastAssignedAt ?? null,
+      });
+      next();
+    }).catch((error: unknown) => {
+      log.error({ err: error }, 'agent handshake failed');
+      next(refuse('bad_hello', 'The master could not register the agent; see the master log.'));
+    });
+  });
+
+  nsp.on('connection', (socket) => {
+    const session = registry.get(socket.data.workerId as string)!;
+    log.info({ worker: session.name, workerId: session.workerId }, 'agent connected');
+    socket.emit('welcome', { workerId: session.workerId, heartbeatMs: deps.heartbeatMs });
+    events.online(session, socket.data.running as string[]);
+
+    socket.on('heartbeat', (raw) => {
+      const beat = Heartbeat.safeParse(raw);
+      if (beat.success) events.heartbeat(session, beat.data);
+      else log.warn({ worker: session.name, error: invalidInput(beat.error).message }, 'bad heartbeat ignored');
+    });
+    socket.on('run:log', (raw) => {
+      const parsed = RunLog.safeParse(raw);
+      if (parsed.success) events.log(session, parsed.data);
+      else log.warn({ worker: session.name, error: invalidInput(parsed.error).message }, 'bad run:log ignored');
+    });
+    socket.on('run:result', (raw, ack) => {
+      const reply = typeof ack === 'function' ? ack : () => undefined;
+      const parsed = RunResult.safeParse(raw);
+      if (!parsed.success) {
+        const message = invalidInput(parsed.error, 'result').message;
+        log.warn({ worker: session.name, error: message }, 'bad run:result refused');
+        return reply({ stored: false, code: 'invalid_input', message });
+      }
+      events.result(session, parsed.data).then(reply, (error: unknown) => {
+        log.error({ err: error, runId: parsed.data.runId }, 'storing a result failed');
+        reply({ stored: false, code: 'internal', message: 'The master could not store the result; it will be resent.' });
+      });
+    });
+    socket.on('disconnect', (reason) => {
+      log.info({ worker: session.name, reason }, 'agent disconnected');
+      if (session.socket === socket) session.socket = null;
+      events.disconnected(session);
+    });
+  });
+
+  return () => {
+    nsp.removeAllListeners();
+    nsp.disconnectSockets(true);
+  };
+}

@@ -1,0 +1,87 @@
+// Agent presence: who is connected, their heartbeats and metrics, and declaring the silent ones dead.
+import type { Heartbeat, ResultAck, RunLog, RunResult } from 'baton-agent/protocol';
+import { appendLog } from '../db/runs';
+import type { Db } from '../db/store';
+import { saveMetrics, workerOffline, type MetricsSample } from '../db/workers';
+import type { Dispatcher } from '../dispatch/dispatcher';
+import type { RunEndings } from '../dispatch/endings';
+import type { Logger } from '../log';
+import type { AgentEvents } from './gateway';
+import { isDead, type LivenessSettings } from './liveness';
+import type { AgentRegistry, AgentSession } from './registry';
+
+export class Presence implements AgentEvents {
+  private readonly pendingMetrics = new Map<string, MetricsSample>();
+
+  constructor(
+    private readonly deps: {
+      db: Db; registry: AgentRegistry; dispatcher: Dispatcher; endings: RunEndings; log: Logger; liveness: LivenessSettings;
+    },
+  ) {}
+
+  online(session: AgentSession, running: string[]): void {
+    const reported = new Set(running);
+    for (const run of this.deps.dispatcher.runs.ofWorker(session.workerId)) {
+      if (!reported.has(run.id)) run.missingBeats += 1;
+    }
+    for (const taskId of this.deps.dispatcher.runs.tasksWithQueued()) void this.deps.dispatcher.pump(taskId);
+  }
+
+  disconnected(session: AgentSession): void {
+    // The worker is not declared dead yet: it may reconnect within its heartbeat allowance (see checkLiveness).
+    void workerOffline(this.deps.db, session.workerId).catch(() => undefined);
+  }
+
+  heartbeat(session: AgentSession, beat: Heartbeat): void {
+    session.lastBeatAt = Date.now();
+    session.cpu = beat.cpu;
+    session.memory = beat.memory;
+    session.load1 = beat.load1;
+    this.pendingMetrics.set(session.workerId, {
+      id: session.workerId, at: session.lastBeatAt,
+      metrics: { cpu: beat.cpu, memory: beat.memory, load1: beat.load1, running: beat.running.length },
+    });
+    this.noticeForgottenRuns(session, beat);
+  }
+
+  /** A running run the agent stops listing for several beats (e.g. the agent restarted) is lost. */
+  private noticeForgottenRuns(session: AgentSession, beat: Heartbeat): void {
+    const listed = new Set(beat.running);
+    const forgotten = this.deps.dispatcher.runs.ofWorker(session.workerId).filter((run) => {
+      const settled = run.state === 'running' && run.startedAt !== null && run.startedAt < beat.at - this.deps.liveness.heartbeatMs;
+      run.missingBeats = listed.has(run.id) || !settled ? 0 : run.missingBeats + 1;
+      return run.missingBeats >= this.deps.liveness.missedBeats;
+    });
+    if (forgotten.length > 0) void this.deps.endings.lose(forgotten, `Agent ${session.name} no longer reports this run.`);
+  }
+
+  async result(session: AgentSession, result: RunResult): Promise<ResultAck> {
+    await this.deps.endings.result(session.workerId, result);
+    return { stored: true };
+  }
+
+  log(session: AgentSession, log: RunLog): void {
+    void appendLog(this.deps.db, log.runId, log.seq, log.stream, log.lines).catch((error: unknown) => {
+      this.deps.log.warn({ err: error, runId: log.runId, worker: session.name }, 'could not store log lines');
+    });
+  }
+
+  /** Declares dead every worker that missed its heartbeats; their runs in flight become lost. */
+  async checkLiveness(now: number): Promise<void> {
+    for (const session of this.deps.registry.all()) {
+      if (!isDead(session.lastBeatAt, now, this.deps.liveness)) continue;
+      this.deps.log.warn({ worker: session.name, lastBeatAt: session.lastBeatAt }, 'worker missed its heartbeats; declared offline');
+      session.socket?.disconnect(true);
+      this.deps.registry.remove(session.workerId);
+      await workerOffline(this.deps.db, session.workerId);
+      const inFlight = this.deps.dispatcher.runs.ofWorker(session.workerId);
+      await this.deps.endings.lose(inFlight, `Worker ${session.name} stopped heartbeating.`);
+    }
+  }
+
+  async flushMetrics(): Promise<void> {
+    const samples = [...this.pendingMetrics.values()];
+    this.pendingMetrics.clear();
+    await saveMetrics(this.deps.db, samples);
+  }
+}

@@ -1,0 +1,109 @@
+// The API's behaviour, one handler per contract method. Transports (IPC, HTTP) call `handle` and nothing else.
+import type { z } from 'zod';
+import type { Reply } from './contract/client';
+import { TaskInput, type Task, type TaskSpec } from './contract/domain';
+import { BatonError, invalidInput } from './contract/errors';
+import { isMethodName, methods, type MethodName, type Methods } from './contract/methods';
+import * as groups from '../db/groups';
+import * as runs from '../db/runs';
+import * as tasks from '../db/tasks';
+import * as tokens from '../db/tokens';
+import * as workers from '../db/workers';
+import type { MasterContext } from '../context';
+import { checkTaskSpec, firstFire } from '../scheduler/task-rules';
+
+type Handler<M extends MethodName> = (
+  input: z.infer<Methods[M]['input']>, ctx: MasterContext,
+) => Promise<z.input<Methods[M]['output']>>;
+
+async function storeTask(ctx: MasterContext, id: string | null, spec: TaskSpec): Promise<Task> {
+  const [allGroups, allTasks, links] = await Promise.all([groups.listGroups(ctx.db), tasks.listTasks(ctx.db), tasks.parentLinks(ctx.db)]);
+  const problem = checkTaskSpec(spec, {
+    taskId: id, groupIds: new Set(allGroups.map((g) => g.id)), taskIds: new Set(allTasks.map((t) => t.id)), links,
+  });
+  if (problem) throw problem;
+  const next = spec.enabled ? firstFire(spec, Date.now()) : null;
+  const task = id
+    ? await tasks.replaceTask(ctx.db, id, spec, next === null ? null : new Date(next))
+    : await tasks.insertTask(ctx.db, spec, next === null ? null : new Date(next));
+  ctx.taskChanged(task);
+  return task;
+}
+
+function specOf(task: Task): TaskSpec {
+  const { id: _id, createdAt: _c, updatedAt: _u, nextFireAt: _n, ...spec } = task;
+  return spec;
+}
+
+const handlers: { [M in MethodName]: Handler<M> } = {
+  'master.info': async (_input, ctx) => ctx.info(),
+
+  'groups.list': (_input, ctx) => groups.listGroups(ctx.db),
+  'groups.create': (input, ctx) => groups.createGroup(ctx.db, input),
+  'groups.update': ({ id, ...patch }, ctx) => groups.updateGroup(ctx.db, id, patch),
+  'groups.delete': async ({ id }, ctx) => { await groups.deleteGroup(ctx.db, id); return { ok: true as const }; },
+
+  'workers.list': ({ groupId }, ctx) => workers.listWorkers(ctx.db, groupId),
+  'workers.setStatus': async ({ id, status }, ctx) => {
+    const worker = await workers.setAdminState(ctx.db, id, status);
+    const session = ctx.registry.get(id);
+    if (session) session.admin = status;
+    return worker;
+  },
+
+  'tasks.list': ({ groupId }, ctx) => tasks.listTasks(ctx.db, groupId),
+  'tasks.get': ({ id }, ctx) => tasks.getTask(ctx.db, id),
+  'tasks.create': (input, ctx) => storeTask(ctx, null, input),
+  'tasks.update': async ({ id, patch }, ctx) => {
+    const current = await tasks.getTask(ctx.db, id);
+    const merged = TaskInput.safeParse({ ...specOf(current), ...patch });
+    if (!merged.success) throw invalidInput(merged.error, 'patch');
+    return storeTask(ctx, id, merged.data);
+  },
+  'tasks.delete': async ({ id }, ctx) => {
+    const live = ctx.dispatcher.runs.ofTask(id);
+    await Promise.all(live.map((r) => ctx.endings.stop(r.id, 'cancelled')));
+    await tasks.deleteTask(ctx.db, id);
+    ctx.taskChanged({ id, deleted: true });
+    return { ok: true as const };
+  },
+  'tasks.setEnabled': async ({ id, enabled, inFlight }, ctx) => {
+    const current = await tasks.getTask(ctx.db, id);
+    const task = await storeTask(ctx, id, { ...specOf(current), enabled });
+    if (!enabled) {
+      const live = ctx.dispatcher.runs.ofTask(id);
+      const stoppable = inFlight === 'stop' ? live : live.filter((r) => r.state === 'queued' || r.state === 'scheduled');
+      await Promise.all(stoppable.map((r) => ctx.endings.stop(r.id, 'cancelled')));
+    }
+    return task;
+  },
+  'tasks.trigger': async ({ id, params }, ctx) => {
+    const task = await ctx.dispatcher.task(id);
+    const ids = await ctx.dispatcher.fire(task, Date.now(), 'api', { params });
+    return runs.getRuns(ctx.db, ids);
+  },
+
+  'runs.list': (input, ctx) => runs.listRuns(ctx.db, input),
+  'runs.get': ({ id }, ctx) => runs.getRun(ctx.db, id),
+  'runs.logs': ({ id, afterSeq, limit }, ctx) => runs.readLog(ctx.db, id, afterSeq, limit),
+  'runs.stop': ({ id }, ctx) => ctx.endings.stop(id, 'cancelled'),
+
+  'tokens.list': (_input, ctx) => tokens.listTokens(ctx.db),
+  'tokens.create': ({ label }, ctx) => tokens.createToken(ctx.db, label),
+  'tokens.revoke': ({ id }, ctx) => tokens.revokeToken(ctx.db, id),
+};
+
+/** Parses the input with the method's schema, runs it, and returns a Reply; never throws. */
+export async function handle(ctx: MasterContext, method: string, input: unknown): Promise<Reply> {
+  try {
+    if (!isMethodName(method)) throw new BatonError('unknown_method', `There is no API method "${method}".`);
+    const parsed = methods[method].input.safeParse(input ?? {});
+    if (!parsed.success) throw invalidInput(parsed.error);
+    const run = handlers[method] as (input: unknown, ctx: MasterContext) => Promise<unknown>;
+    return { ok: true, value: await run(parsed.data, ctx) };
+  } catch (error) {
+    if (error instanceof BatonError) return { ok: false, error: error.toWire() };
+    ctx.log.error({ err: error, method }, 'API method failed');
+    return { ok: false, error: { code: 'internal', message: `The master failed to run ${method}; see its log.` } };
+  }
+}

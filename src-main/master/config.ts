@@ -1,0 +1,64 @@
+// Master configuration: read once from the environment (plus caller defaults) into a config where every field is set.
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { BatonError } from './api/contract/errors';
+
+const port = z.coerce.number({ error: 'must be a port number' }).int('must be a whole number').min(0, 'must be from 0 to 65535').max(65535, 'must be from 0 to 65535');
+const positiveMs = (min: number) => z.coerce.number({ error: 'must be a number of milliseconds' }).int('must be a whole number').min(min, `must be at least ${min}`);
+
+const EnvSchema = z.object({
+  BATON_DATABASE_URL: z.string().trim()
+    .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  BATON_PORT: port.default(7070),
+  BATON_BIND: z.string().trim()
+    .refine((v) => z.ipv4().safeParse(v).success || z.ipv6().safeParse(v).success || v === 'localhost', 'must be an IP address such as 127.0.0.1 or 0.0.0.0')
+    .default('127.0.0.1'),
+  BATON_DATA_DIR: z.string().trim().min(1, 'must not be empty').optional(),
+  BATON_HEARTBEAT_MS: positiveMs(100).default(1_000),
+  BATON_MISSED_HEARTBEATS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').default(3),
+  BATON_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BATON_RUN_RETENTION_DAYS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').default(30),
+});
+
+export interface MasterConfig {
+  /** null = run the embedded PostgreSQL in `dataDir`. */
+  databaseUrl: string | null;
+  dataDir: string;
+  port: number;
+  bind: string;
+  heartbeatMs: number;
+  missedBeats: number;
+  logLevel: z.infer<typeof EnvSchema>['BATON_LOG_LEVEL'];
+  runRetentionDays: number;
+}
+
+export function defaultDataDir(): string {
+  return path.join(os.homedir(), '.baton');
+}
+
+/** Throws a BatonError naming the variable at fault; nothing is started before this succeeds. */
+export function resolveConfig(
+  env: Record<string, string | undefined>,
+  defaults: { dataDir?: string } = {},
+): MasterConfig {
+  const present = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('BATON_') && v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = String(issue.path[0]);
+    throw new BatonError('invalid_input', `${field}=${JSON.stringify(env[field] ?? '')}: ${issue.message}`, field);
+  }
+  const e = parsed.data;
+  return {
+    databaseUrl: e.BATON_DATABASE_URL ?? null,
+    dataDir: path.resolve(e.BATON_DATA_DIR ?? defaults.dataDir ?? defaultDataDir()),
+    port: e.BATON_PORT,
+    bind: e.BATON_BIND,
+    heartbeatMs: e.BATON_HEARTBEAT_MS,
+    missedBeats: e.BATON_MISSED_HEARTBEATS,
+    logLevel: e.BATON_LOG_LEVEL,
+    runRetentionDays: e.BATON_RUN_RETENTION_DAYS,
+  };
+}

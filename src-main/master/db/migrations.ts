@@ -1,0 +1,152 @@
+// Schema migrations, applied in order under an advisory lock so several masters can start at once.
+import type { Db } from './store';
+
+const MIGRATIONS: Array<{ id: number; name: string; sql: string }> = [
+  {
+    id: 1,
+    name: 'core',
+    sql: `
+create table groups (
+  id text primary key,
+  name text not null unique,
+  description text not null default '',
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  updated_by text not null default 'system'
+);
+
+create table workers (
+  id text primary key,
+  name text not null,
+  group_id text not null references groups(id),
+  host text not null,
+  ip text not null default '',
+  version text not null,
+  labels jsonb not null default '{}',
+  handlers text[] not null default '{}',
+  capacity int not null,
+  admin_state text not null default 'enabled' check (admin_state in ('enabled', 'disabled', 'draining')),
+  online boolean not null default false,
+  last_heartbeat_at timestamptz,
+  metrics jsonb,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  updated_by text not null default 'system',
+  unique (group_id, name)
+);
+
+create table tasks (
+  id text primary key,
+  name text not null,
+  group_id text not null references groups(id),
+  description text not null default '',
+  handler text not null,
+  params jsonb not null default '{}',
+  trigger jsonb not null,
+  misfire jsonb not null,
+  routing jsonb not null,
+  blocking jsonb not null,
+  timeout_ms int not null default 0,
+  retry jsonb not null,
+  queue_timeout_ms int not null default 30000,
+  start_at timestamptz,
+  end_at timestamptz,
+  enabled boolean not null default true,
+  next_fire_at timestamptz,
+  rr_cursor int not null default 0,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  updated_by text not null default 'system',
+  unique (group_id, name)
+);
+create index tasks_due on tasks (next_fire_at) where enabled and next_fire_at is not null;
+
+create table runs (
+  id text primary key,
+  task_id text not null references tasks(id) on delete cascade,
+  root_run_id text not null,
+  attempt int not null,
+  trigger text not null,
+  parent_run_id text,
+  worker_id text,
+  worker_name text,
+  shard_index int not null default 0,
+  shard_total int not null default 1,
+  trace_id text not null,
+  state text not null,
+  params jsonb,
+  planned_at timestamptz not null,
+  created_at timestamptz not null default now(),
+  queued_at timestamptz,
+  assigned_at timestamptz,
+  started_at timestamptz,
+  finished_at timestamptz,
+  exit_code int,
+  output text not null default '',
+  error text,
+  reason text,
+  log_lines int not null default 0
+);
+create index runs_by_task on runs (task_id, created_at desc);
+create index runs_recent on runs (created_at desc);
+create index runs_active on runs (state) where state in ('scheduled', 'queued', 'assigned', 'running');
+-- One run per planned fire and shard: two masters (or a restart mid-fire) cannot fire the same tick twice.
+create unique index runs_one_per_fire on runs (task_id, planned_at, shard_index)
+  where trigger in ('schedule', 'misfire') and attempt = 1;
+
+create table run_logs (
+  run_id text not null references runs(id) on delete cascade,
+  seq int not null,
+  stream text not null,
+  lines text[] not null,
+  at timestamptz not null default now(),
+  primary key (run_id, seq)
+);
+
+create table agent_tokens (
+  id text primary key,
+  label text not null,
+  hash text not null,
+  created_at timestamptz not null default now(),
+  revoked_at timestamptz,
+  last_used_at timestamptz
+);
+
+create table settings (
+  key text primary key,
+  value jsonb not null
+);
+`,
+  },
+];
+
+// Arbitrary but fixed: the advisory lock key that serialises migrations across masters.
+const MIGRATION_LOCK = 7_070_001;
+
+export async function migrate(db: Db): Promise<number[]> {
+  const client = await db.connect();
+  try {
+    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await client.query(`create table if not exists baton_migrations (
+      id int primary key, name text not null, applied_at timestamptz not null default now())`);
+    const { rows } = await client.query<{ id: number }>('select id from baton_migrations');
+    const done = new Set(rows.map((r) => r.id));
+    const applied: number[] = [];
+    for (const m of MIGRATIONS.filter((m) => !done.has(m.id))) {
+      await client.query('BEGIN');
+      try {
+        await client.query(m.sql);
+        await client.query('insert into baton_migrations (id, name) values ($1, $2)', [m.id, m.name]);
+        await client.query('COMMIT');
+        applied.push(m.id);
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      }
+    }
+    return applied;
+  } finally {
+    await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    client.release();
+  }
+}

@@ -1,0 +1,175 @@
+// Runs repository: every state transition is one conditional update, so a run reaches exactly one terminal state.
+import { BatonError } from '../api/contract/errors';
+import type { Run, RunLogLine, RunState, RunTrigger } from '../api/contract/domain';
+import { iso, type Queryable } from './store';
+
+interface RunRow {
+  id: string; task_id: string; task_name: string; root_run_id: string; attempt: number; trigger: RunTrigger;
+  parent_run_id: string | null; worker_id: string | null; worker_name: string | null; shard_index: number;
+  shard_total: number; trace_id: string; state: RunState; params: Record<string, unknown> | null; planned_at: Date;
+  queued_at: Date | null; assigned_at: Date | null; started_at: Date | null; finished_at: Date | null;
+  exit_code: number | null; output: string; error: string | null; reason: string | null;
+}
+
+export interface StoredRun extends Run { params: Record<string, unknown> | null }
+
+function toRun(r: RunRow): StoredRun {
+  return {
+    id: r.id, taskId: r.task_id, taskName: r.task_name, rootRunId: r.root_run_id, attempt: r.attempt,
+    trigger: r.trigger, parentRunId: r.parent_run_id, workerId: r.worker_id, workerName: r.worker_name,
+    shardIndex: r.shard_index, shardTotal: r.shard_total, traceId: r.trace_id, state: r.state,
+    plannedAt: r.planned_at.toISOString(), queuedAt: iso(r.queued_at), assignedAt: iso(r.assigned_at),
+    startedAt: iso(r.started_at), finishedAt: iso(r.finished_at), exitCode: r.exit_code, output: r.output,
+    error: r.error, reason: r.reason, params: r.params,
+  };
+}
+
+const SELECT = 'select r.*, t.name as task_name from runs r join tasks t on t.id = r.task_id';
+const ACTIVE = `('scheduled', 'queued', 'assigned', 'running')`;
+
+export interface NewRun {
+  id: string; taskId: string; rootRunId: string; attempt: number; trigger: RunTrigger; parentRunId: string | null;
+  shardIndex: number; shardTotal: number; traceId: string; state: 'scheduled' | 'queued' | 'assigned' | 'skipped';
+  workerId: string | null; workerName: string | null;
+  params: Record<string, unknown> | null; plannedAt: number; reason: string | null;
+}
+
+/** Inserts runs; a scheduled fire that another master already inserted is silently left out of the result. */
+export async function insertRuns(db: Queryable, runs: NewRun[]): Promise<string[]> {
+  if (runs.length === 0) return [];
+  const col = <K extends keyof NewRun>(k: K) => runs.map((r) => r[k]);
+  const { rows } = await db.query<{ id: string }>(
+    `insert into runs (id, task_id, root_run_id, attempt, trigger, parent_run_id, shard_index, shard_total, trace_id,
+       state, params, planned_at, queued_at, assigned_at, finished_at, reason, worker_id, worker_name)
+     select id, task_id, root_run_id, attempt, trigger, parent_run_id, shard_index, shard_total, trace_id, state, params,
+       to_timestamp(planned / 1000.0),
+       case when state in ('queued', 'assigned') then now() end,
+       case when state = 'assigned' then now() end,
+       case when state = 'skipped' then now() end,
+       reason, worker_id, worker_name
+     from unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::int[], $8::int[], $9::text[],
+       $10::text[], $11::jsonb[], $12::float8[], $13::text[], $14::text[], $15::text[])
+       as u(id, task_id, root_run_id, attempt, trigger, parent_run_id, shard_index, shard_total, trace_id, state, params,
+         planned, reason, worker_id, worker_name)
+     on conflict do nothing
+     returning id`,
+    [col('id'), col('taskId'), col('rootRunId'), col('attempt'), col('trigger'), col('parentRunId'), col('shardIndex'),
+      col('shardTotal'), col('traceId'), col('state'), runs.map((r) => (r.params ? JSON.stringify(r.params) : null)),
+      col('plannedAt'), col('reason'), col('workerId'), col('workerName')],
+  );
+  return rows.map((r) => r.id);
+}
+
+export async function getRun(db: Queryable, id: string): Promise<StoredRun> {
+  const { rows } = await db.query<RunRow>(`${SELECT} where r.id = $1`, [id]);
+  if (!rows[0]) throw new BatonError('not_found', `No run with id ${id}.`, 'id');
+  return toRun(rows[0]);
+}
+
+export async function getRuns(db: Queryable, ids: string[]): Promise<StoredRun[]> {
+  const { rows } = await db.query<RunRow>(`${SELECT} where r.id = any($1) order by r.shard_index`, [ids]);
+  return rows.map(toRun);
+}
+
+export interface RunFilter { taskId?: string; state?: RunState; limit: number; before?: string }
+
+export async function listRuns(db: Queryable, f: RunFilter): Promise<StoredRun[]> {
+  const { rows } = await db.query<RunRow>(
+    `${SELECT} where ($1::text is null or r.task_id = $1) and ($2::text is null or r.state = $2)
+       and ($3::text is null or r.id < $3) order by r.id desc limit $4`,
+    [f.taskId ?? null, f.state ?? null, f.before ?? null, f.limit],
+  );
+  return rows.map(toRun);
+}
+
+export async function activeRuns(db: Queryable): Promise<StoredRun[]> {
+  const { rows } = await db.query<RunRow>(`${SELECT} where r.state in ${ACTIVE} order by r.planned_at`);
+  return rows.map(toRun);
+}
+
+export async function markAssigned(db: Queryable, id: string, workerId: string, workerName: string): Promise<boolean> {
+  const r = await db.query(
+    `update runs set state = 'assigned', worker_id = $2, worker_name = $3, assigned_at = now()
+     where id = $1 and state = 'queued'`, [id, workerId, workerName]);
+  return r.rowCount === 1;
+}
+
+export async function markRunning(db: Queryable, id: string, startedAt: number): Promise<boolean> {
+  const r = await db.query(
+    `update runs set state = 'running', started_at = to_timestamp($2 / 1000.0) where id = $1 and state = 'assigned'`,
+    [id, startedAt]);
+  return r.rowCount === 1;
+}
+
+/** Back to the queue after an agent said no (busy, draining) or did not answer. */
+export async function markRequeued(db: Queryable, id: string): Promise<boolean> {
+  const r = await db.query(
+    `update runs set state = 'queued', worker_id = null, worker_name = null, assigned_at = null
+     where id = $1 and state = 'assigned'`, [id]);
+  return r.rowCount === 1;
+}
+
+export async function markQueued(db: Queryable, id: string): Promise<boolean> {
+  const r = await db.query(`update runs set state = 'queued', queued_at = now() where id = $1 and state = 'scheduled'`, [id]);
+  return r.rowCount === 1;
+}
+
+export interface Outcome {
+  state: Exclude<RunState, 'scheduled' | 'queued' | 'assigned' | 'running'>;
+  exitCode?: number | null; output?: string; error?: string | null; reason?: string | null;
+  startedAt?: number | null; finishedAt?: number;
+}
+
+/** Ends a run once: a second result for the same (run, attempt) updates nothing and returns null. */
+export async function finishRun(db: Queryable, id: string, attempt: number, o: Outcome): Promise<StoredRun | null> {
+  const { rows } = await db.query<RunRow>(
+    `with done as (
+       update runs set state = $3, exit_code = $4, output = coalesce($5, output), error = $6, reason = $7,
+         started_at = coalesce(started_at, to_timestamp($8 / 1000.0)),
+         finished_at = coalesce(to_timestamp($9 / 1000.0), now())
+       where id = $1 and attempt = $2 and state in ${ACTIVE} returning *)
+     select done.*, t.name as task_name from done join tasks t on t.id = done.task_id`,
+    [id, attempt, o.state, o.exitCode ?? null, o.output ?? null, o.error ?? null, o.reason ?? null,
+      o.startedAt ?? null, o.finishedAt ?? null],
+  );
+  return rows[0] ? toRun(rows[0]) : null;
+}
+
+const MAX_LOG_LINES = 10_000;
+
+/** Stores a batch of log lines once (by seq), up to a per-run bound. */
+export async function appendLog(db: Queryable, runId: string, seq: number, stream: string, lines: string[]): Promise<void> {
+  await db.query(
+    `with room as (
+       update runs set log_lines = log_lines + $4 where id = $1 and log_lines < ${MAX_LOG_LINES}
+         and not exists (select 1 from run_logs where run_id = $1 and seq = $2) returning id)
+     insert into run_logs (run_id, seq, stream, lines) select $1, $2, $3, $5 from room on conflict do nothing`,
+    [runId, seq, stream, lines.length, lines],
+  );
+}
+
+export async function readLog(db: Queryable, runId: string, afterSeq: number, limit: number): Promise<RunLogLine[]> {
+  const { rows } = await db.query<{ seq: number; stream: RunLogLine['stream']; lines: string[]; at: Date }>(
+    'select seq, stream, lines, at from run_logs where run_id = $1 and seq > $2 order by seq limit $3',
+    [runId, afterSeq, limit],
+  );
+  return rows.flatMap((r) => r.lines.map((line) => ({ seq: r.seq, stream: r.stream, line, at: r.at.toISOString() })));
+}
+
+/** Recent assigned→finished latency per worker, for the `fastest` routing strategy. */
+export async function recentLatency(db: Queryable): Promise<Map<string, number>> {
+  const { rows } = await db.query<{ worker_id: string; ms: number }>(
+    `select worker_id, avg(extract(epoch from finished_at - assigned_at) * 1000)::float8 as ms
+     from (select worker_id, finished_at, assigned_at from runs
+           where finished_at > now() - interval '10 minutes' and assigned_at is not null and worker_id is not null
+           order by finished_at desc limit 2000) recent
+     group by worker_id`,
+  );
+  return new Map(rows.map((r) => [r.worker_id, r.ms]));
+}
+
+export async function pruneRuns(db: Queryable, olderThanDays: number): Promise<number> {
+  const r = await db.query(
+    `delete from runs where finished_at < now() - make_interval(days => $1) and state not in ${ACTIVE}`, [olderThanDays]);
+  return r.rowCount ?? 0;
+}

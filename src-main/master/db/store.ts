@@ -1,0 +1,42 @@
+// The connection pool and the one place where PostgreSQL errors become domain errors.
+import pg from 'pg';
+import { BatonError } from '../api/contract/errors';
+
+export type Db = pg.Pool;
+export type Queryable = pg.Pool | pg.PoolClient;
+
+export function openPool(url: string): Db {
+  const pool = new pg.Pool({ connectionString: url, max: 12, idleTimeoutMillis: 10_000 });
+  // An idle client's error (e.g. the server restarting) must not crash the master; the next query reconnects.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+export async function inTransaction<T>(db: Db, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+interface PgError { code?: string; constraint?: string; detail?: string }
+
+/** Maps constraint violations to errors an operator can act on; anything else stays a bug. */
+export function domainError(error: unknown, what: string): unknown {
+  const e = error as PgError;
+  if (e?.code === '23505') return new BatonError('conflict', `${what} already exists (${e.detail ?? e.constraint ?? 'duplicate'}).`);
+  if (e?.code === '23503') return new BatonError('conflict', `${what} refers to something that does not exist or is still referenced (${e.detail ?? e.constraint}).`);
+  return error;
+}
+
+export function iso(value: Date | null | undefined): string | null {
+  return value ? value.toISOString() : null;
+}

@@ -1,0 +1,121 @@
+// Tasks repository: the stored definition plus the scheduler's bookkeeping (next fire, round-robin cursor).
+import { BatonError } from '../api/contract/errors';
+import type { Task, TaskSpec } from '../api/contract/domain';
+import { newId } from './ids';
+import { domainError, iso, type Queryable } from './store';
+
+interface TaskRow {
+  id: string; name: string; group_id: string; description: string; handler: string;
+  params: Record<string, unknown>; trigger: Task['trigger']; misfire: Task['misfire']; routing: Task['routing'];
+  blocking: Task['blocking']; timeout_ms: number; retry: Task['retry']; queue_timeout_ms: number;
+  start_at: Date | null; end_at: Date | null; enabled: boolean; next_fire_at: Date | null;
+  created_at: Date; updated_at: Date;
+}
+
+function toTask(r: TaskRow): Task {
+  return {
+    id: r.id, name: r.name, groupId: r.group_id, description: r.description, handler: r.handler, params: r.params,
+    trigger: r.trigger, misfire: r.misfire, routing: r.routing, blocking: r.blocking, timeoutMs: r.timeout_ms,
+    retry: r.retry, queueTimeoutMs: r.queue_timeout_ms, startAt: iso(r.start_at), endAt: iso(r.end_at),
+    enabled: r.enabled, nextFireAt: iso(r.next_fire_at),
+    createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+const COLUMNS = `name, group_id, description, handler, params, trigger, misfire, routing, blocking,
+  timeout_ms, retry, queue_timeout_ms, start_at, end_at, enabled, next_fire_at, updated_by`;
+
+function values(spec: TaskSpec, nextFireAt: Date | null, by: string): unknown[] {
+  return [
+    spec.name, spec.groupId, spec.description, spec.handler, JSON.stringify(spec.params), JSON.stringify(spec.trigger),
+    JSON.stringify(spec.misfire), JSON.stringify(spec.routing), JSON.stringify(spec.blocking), spec.timeoutMs,
+    JSON.stringify(spec.retry), spec.queueTimeoutMs, spec.startAt, spec.endAt, spec.enabled, nextFireAt, by,
+  ];
+}
+
+export async function listTasks(db: Queryable, groupId?: string): Promise<Task[]> {
+  const { rows } = groupId
+    ? await db.query<TaskRow>('select * from tasks where group_id = $1 order by name', [groupId])
+    : await db.query<TaskRow>('select * from tasks order by name');
+  return rows.map(toTask);
+}
+
+export async function getTask(db: Queryable, id: string): Promise<Task> {
+  const { rows } = await db.query<TaskRow>('select * from tasks where id = $1', [id]);
+  if (!rows[0]) throw new BatonError('not_found', `No task with id ${id}.`, 'id');
+  return toTask(rows[0]);
+}
+
+export async function getTasks(db: Queryable, ids: string[]): Promise<Task[]> {
+  const { rows } = await db.query<TaskRow>('select * from tasks where id = any($1)', [ids]);
+  return rows.map(toTask);
+}
+
+export async function insertTask(db: Queryable, spec: TaskSpec, nextFireAt: Date | null, by = 'api'): Promise<Task> {
+  try {
+    const { rows } = await db.query<TaskRow>(
+      `insert into tasks (id, ${COLUMNS}) values ($1, ${Array.from({ length: 17 }, (_, i) => `$${i + 2}`).join(', ')}) returning *`,
+      [newId('tsk'), ...values(spec, nextFireAt, by)],
+    );
+    return toTask(rows[0]!);
+  } catch (error) {
+    throw domainError(error, `A task named "${spec.name}" in this group`);
+  }
+}
+
+export async function replaceTask(db: Queryable, id: string, spec: TaskSpec, nextFireAt: Date | null, by = 'api'): Promise<Task> {
+  const sets = COLUMNS.split(',').map((c, i) => `${c.trim()} = $${i + 2}`).join(', ');
+  try {
+    const { rows } = await db.query<TaskRow>(
+      `update tasks set ${sets}, updated_at = now() where id = $1 returning *`, [id, ...values(spec, nextFireAt, by)],
+    );
+    if (!rows[0]) throw new BatonError('not_found', `No task with id ${id}.`, 'id');
+    return toTask(rows[0]);
+  } catch (error) {
+    throw domainError(error, `A task named "${spec.name}" in this group`);
+  }
+}
+
+export async function deleteTask(db: Queryable, id: string): Promise<void> {
+  const result = await db.query('delete from tasks where id = $1', [id]);
+  if (result.rowCount === 0) throw new BatonError('not_found', `No task with id ${id}.`, 'id');
+}
+
+/** parent links of every task with a parent trigger: for cycle checks. */
+export async function parentLinks(db: Queryable): Promise<Record<string, string[]>> {
+  const { rows } = await db.query<{ id: string; parents: string[] }>(
+    `select id, array(select jsonb_array_elements_text(trigger->'parents')) as parents from tasks where trigger->>'type' = 'parent'`,
+  );
+  return Object.fromEntries(rows.map((r) => [r.id, r.parents]));
+}
+
+export async function childTasks(db: Queryable, parentId: string): Promise<Task[]> {
+  const { rows } = await db.query<TaskRow>(
+    `select * from tasks where enabled and trigger->>'type' = 'parent' and trigger->'parents' ? $1`, [parentId],
+  );
+  return rows.map(toTask);
+}
+
+/** Tasks due to fire before `untilMs`, for the planner's look-ahead. */
+export async function dueTasks(db: Queryable, untilMs: number): Promise<Task[]> {
+  const { rows } = await db.query<TaskRow>(
+    'select * from tasks where enabled and next_fire_at <= to_timestamp($1 / 1000.0) order by next_fire_at', [untilMs],
+  );
+  return rows.map(toTask);
+}
+
+/** Moves a task's next fire only if nobody moved it first: the compare-and-set that stops double fires. */
+export async function advanceNextFire(db: Queryable, id: string, planned: Date | null, next: Date | null): Promise<boolean> {
+  const result = await db.query(
+    'update tasks set next_fire_at = $3 where id = $1 and next_fire_at is not distinct from $2', [id, planned, next],
+  );
+  return result.rowCount === 1;
+}
+
+export async function setNextFire(db: Queryable, id: string, next: Date | null): Promise<void> {
+  await db.query('update tasks set next_fire_at = $2 where id = $1', [id, next]);
+}
+
+export async function bumpCursor(db: Queryable, id: string, cursor: number): Promise<void> {
+  await db.query('update tasks set rr_cursor = $2 where id = $1', [id, cursor]);
+}

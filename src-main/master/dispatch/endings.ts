@@ -1,0 +1,176 @@
+// How runs end and what follows: results, stops, lost runs, queue time-outs, retries, children and fixed delays.
+import { EventEmitter } from 'node:events';
+import type { RunResult } from 'baton-agent/protocol';
+import type { Task } from '../api/contract/domain';
+import type { AgentRegistry } from '../agents/registry';
+import { finishRun, getRun, insertRuns, markQueued, type Outcome, type StoredRun } from '../db/runs';
+import { newId, newTraceId } from '../db/ids';
+import type { Db } from '../db/store';
+import { childTasks, setNextFire } from '../db/tasks';
+import type { Logger } from '../log';
+import { parentConditionMet } from '../scheduler/dag';
+import { fixedDelayNext } from '../scheduler/triggers';
+import type { Dispatcher } from './dispatcher';
+import type { LiveRun } from './live-runs';
+import { decideRetry } from './retry';
+
+/** A run whose agent passed its time limit by this much without any result is ended by the master. */
+const RESULT_GRACE_MS = 30_000;
+/** How long `runs.stop` waits for the agent to confirm before answering. */
+const STOP_WAIT_MS = 10_000;
+
+export type StopReason = 'cancelled' | 'covered';
+
+export class RunEndings {
+  /** Emits 'ended' (StoredRun) for every run that reaches a terminal state on this master. */
+  readonly events = new EventEmitter();
+  private readonly stopping = new Map<string, StopReason>();
+
+  constructor(
+    private readonly deps: {
+      db: Db; registry: AgentRegistry; dispatcher: Dispatcher; log: Logger;
+      scheduleChanged: (taskId: string) => void;
+    },
+  ) {
+    this.events.setMaxListeners(0);
+  }
+
+  /** Stores an agent's result once; a duplicate (resent after a reconnect) changes nothing. */
+  async result(workerId: string, result: RunResult): Promise<void> {
+    const reason = this.stopping.get(result.runId) ?? null;
+    await this.finish(result.runId, result.attempt, {
+      state: result.state, exitCode: result.exitCode, output: result.output, error: result.error,
+      startedAt: result.startedAt, finishedAt: result.finishedAt, reason: result.state === 'cancelled' ? reason : null,
+    });
+    this.deps.registry.get(workerId)?.running.delete(result.runId);
+  }
+
+  async finish(runId: string, attempt: number, outcome: Outcome): Promise<StoredRun | null> {
+    const stored = await finishRun(this.deps.db, runId, attempt, outcome);
+    const live = this.deps.dispatcher.runs.get(runId);
+    if (live?.attempt === attempt) this.release(live);
+    if (!stored) return null;
+    this.stopping.delete(runId);
+    this.deps.log.info({ runId, traceId: stored.traceId, task: stored.taskName, state: stored.state, reason: stored.reason }, 'run ended');
+    await this.afterEnd(stored);
+    this.events.emit('ended', stored);
+    return stored;
+  }
+
+  private release(live: LiveRun): void {
+    this.deps.dispatcher.runs.delete(live.id);
+    if (live.workerId) this.deps.registry.get(live.workerId)?.running.delete(live.id);
+  }
+
+  private async afterEnd(run: StoredRun): Promise<void> {
+    const { dispatcher } = this.deps;
+    const task = await dispatcher.task(run.taskId).catch(() => null);
+    if (!task) return;
+    const decision = run.reason === 'no_worker' ? null : decideRetry(task.retry, run.attempt, run.state);
+    if (decision?.retry) await this.scheduleRetry(run, decision.delayMs, decision.nextAttempt);
+    else if (run.state !== 'skipped') await this.finalEnd(task, run);
+    void dispatcher.pump(task.id);
+  }
+
+  private async scheduleRetry(run: StoredRun, delayMs: number, attempt: number): Promise<void> {
+    const id = newId('run');
+    const plannedAt = Date.now() + delayMs;
+    const traceId = newTraceId();
+    await insertRuns(this.deps.db, [{
+      id, taskId: run.taskId, rootRunId: run.rootRunId, attempt, trigger: 'retry', parentRunId: run.parentRunId,
+      shardIndex: run.shardIndex, shardTotal: run.shardTotal, traceId, state: 'scheduled',
+      params: run.params, plannedAt, reason: null, workerId: null, workerName: null,
+    }]);
+    this.deps.dispatcher.runs.add({
+      id, taskId: run.taskId, rootRunId: run.rootRunId, attempt, trigger: 'retry', state: 'scheduled', plannedAt,
+      startedAt: null, workerId: null, shardIndex: run.shardIndex, shardTotal: run.shardTotal, traceId,
+      params: run.params, parentRunId: run.parentRunId, parentOutput: null, noWorkerSince: null, missingBeats: 0,
+    });
+    this.deps.log.info({ runId: run.id, retryRunId: id, attempt, delayMs }, 'retry scheduled');
+    setTimeout(() => void this.promote(id), delayMs).unref();
+  }
+
+  /** A retry whose delay is over joins the queue. */
+  async promote(runId: string): Promise<void> {
+    const live = this.deps.dispatcher.runs.get(runId);
+    if (live?.state !== 'scheduled') return;
+    if (await markQueued(this.deps.db, runId)) {
+      live.state = 'queued';
+      await this.deps.dispatcher.pump(live.taskId);
+    }
+  }
+
+  /** The task's last word on this fire: children fire, a fixed-delay task plans its next run. */
+  private async finalEnd(task: Task, run: StoredRun): Promise<void> {
+    if (task.trigger.type === 'fixed_delay' && task.enabled && run.finishedAt) {
+      await setNextFire(this.deps.db, task.id, new Date(fixedDelayNext(Date.parse(run.finishedAt), task.trigger.delayMs)));
+      this.deps.scheduleChanged(task.id);
+    }
+    for (const child of await childTasks(this.deps.db, task.id)) {
+      if (child.trigger.type !== 'parent' || !parentConditionMet(child.trigger.on, run.state)) continue;
+      await this.deps.dispatcher.fire(child, Date.now(), 'parent', { parentRunId: run.id, parentOutput: run.output });
+    }
+  }
+
+  /** Stops a run: on its agent if it has one (the agent reports `cancelled`), else at once. */
+  async stop(runId: string, reason: StopReason): Promise<StoredRun> {
+    const live = this.deps.dispatcher.runs.get(runId);
+    if (!live) return getRun(this.deps.db, runId);
+    const session = live.workerId ? this.deps.registry.get(live.workerId) : undefined;
+    if ((live.state === 'assigned' || live.state === 'running') && session?.socket) {
+      this.stopping.set(runId, reason);
+      const ended = this.waitForEnd(runId, STOP_WAIT_MS);
+      session.socket.emit('run:stop', { runId, attempt: live.attempt, reason }, () => undefined);
+      await ended;
+      return getRun(this.deps.db, runId);
+    }
+    const detail = live.workerId ? 'worker_offline' : reason;
+    await this.finish(runId, live.attempt, { state: 'cancelled', reason: detail, error: `Stopped (${reason}) before it ran.` });
+    return getRun(this.deps.db, runId);
+  }
+
+  private waitForEnd(runId: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const onEnd = (run: StoredRun) => {
+        if (run.id !== runId) return;
+        done();
+      };
+      const done = () => {
+        clearTimeout(timer);
+        this.events.off('ended', onEnd);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.events.on('ended', onEnd);
+    });
+  }
+
+  /** A dead worker's runs in flight are lost; retries (if any) go to another worker. */
+  async lose(runs: LiveRun[], why: string): Promise<void> {
+    await Promise.all(runs.map((r) => this.finish(r.id, r.attempt, {
+      state: 'lost', reason: 'worker_lost', error: why,
+    })));
+  }
+
+  /** Periodic checks: queue time-outs, due retries, runs whose agent went silent past their time limit. */
+  async sweep(now: number): Promise<void> {
+    const { dispatcher } = this.deps;
+    for (const run of dispatcher.runs.all()) {
+      if (run.state === 'scheduled' && run.plannedAt <= now) await this.promote(run.id);
+      const task = await dispatcher.task(run.taskId).catch(() => null);
+      if (!task) continue;
+      if (run.state === 'queued' && run.noWorkerSince !== null && now - run.noWorkerSince > task.queueTimeoutMs) {
+        await this.finish(run.id, run.attempt, {
+          state: 'failed', reason: 'no_worker',
+          error: `No eligible worker for ${task.queueTimeoutMs} ms (group, handler '${task.handler}', labels and capacity considered).`,
+        });
+      }
+      if (run.state === 'running' && task.timeoutMs > 0 && run.startedAt !== null && now - run.startedAt > task.timeoutMs + RESULT_GRACE_MS) {
+        await this.finish(run.id, run.attempt, {
+          state: 'timed_out', reason: 'no_result', error: 'The agent sent no result within the time limit plus grace.',
+        });
+      }
+    }
+    for (const taskId of dispatcher.runs.tasksWithQueued()) await dispatcher.pump(taskId);
+  }
+}

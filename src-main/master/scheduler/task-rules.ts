@@ -1,0 +1,46 @@
+// Whether a task definition may be stored: its trigger, its time window and its place among parent links.
+import { BatonError } from '../api/contract/errors';
+import type { TaskSpec } from '../api/contract/domain';
+import { findCycle } from './dag';
+import { checkTrigger, nextFireAt } from './triggers';
+
+export interface TaskWorld {
+  /** The id of the task being updated; null when creating. */
+  taskId: string | null;
+  groupIds: ReadonlySet<string>;
+  taskIds: ReadonlySet<string>;
+  links: Record<string, string[]>;
+}
+
+/** The first reason the spec cannot be stored, or null. Pure: the caller loads `world`. */
+export function checkTaskSpec(spec: TaskSpec, world: TaskWorld): BatonError | null {
+  if (!world.groupIds.has(spec.groupId)) return new BatonError('invalid_input', `groupId: no group with id ${spec.groupId}.`, 'groupId');
+  const trigger = checkTrigger(spec.trigger);
+  if (!trigger.ok) return new BatonError('invalid_input', `${trigger.field}: ${trigger.message}`, trigger.field);
+  if (spec.startAt && spec.endAt && Date.parse(spec.startAt) >= Date.parse(spec.endAt)) {
+    return new BatonError('invalid_input', 'endAt: must be later than startAt.', 'endAt');
+  }
+  if (spec.routing.strategy === 'specific' && !spec.routing.workerId) {
+    return new BatonError('invalid_input', 'routing.workerId: the specific strategy needs a worker id.', 'routing.workerId');
+  }
+  if (spec.routing.strategy === 'consistent_hash' && !spec.routing.hashKey) {
+    return new BatonError('invalid_input', 'routing.hashKey: consistent_hash needs the params key to hash on.', 'routing.hashKey');
+  }
+  if (spec.trigger.type === 'parent') return checkParents(spec.trigger.parents, world);
+  return null;
+}
+
+function checkParents(parents: string[], world: TaskWorld): BatonError | null {
+  const unknown = parents.filter((p) => !world.taskIds.has(p) && p !== world.taskId);
+  if (unknown.length > 0) return new BatonError('invalid_input', `trigger.parents: no task with id ${unknown.join(', ')}.`, 'trigger.parents');
+  const cycle = findCycle(world.links, world.taskId ?? '(new task)', parents);
+  if (cycle) return new BatonError('invalid_input', `trigger.parents: this link would make a cycle: ${cycle.join(' → ')}.`, 'trigger.parents');
+  return null;
+}
+
+/** The first fire of a newly stored (or re-enabled, or edited) task. */
+export function firstFire(spec: TaskSpec, nowMs: number): number | null {
+  const window = { startAt: spec.startAt ? Date.parse(spec.startAt) : null, endAt: spec.endAt ? Date.parse(spec.endAt) : null };
+  if (spec.trigger.type === 'fixed_delay') return Math.max(nowMs + spec.trigger.delayMs, window.startAt ?? 0);
+  return nextFireAt(spec.trigger, nowMs, window, { anchorMs: nowMs });
+}
