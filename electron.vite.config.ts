@@ -1,0 +1,54 @@
+// Builds the three Electron parts: main (the shell and the headless master CLI), preload, renderer.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { defineConfig } from 'electron-vite';
+
+const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
+
+const alias = {
+  '@contract': here('./src-main/master/api/contract/index.ts'),
+  'baton-agent/protocol': here('./worker-agent/src/protocol.ts'),
+};
+
+// The runtime is pinned to Electron 33.2.1 (Node 20.18, Chromium 130): see shared/reference/README.md.
+const NODE_TARGET = 'node20.18';
+const CHROME_TARGET = 'chrome130';
+
+// The headless master lives beside the shell in the same bundle, so `baton-master` and the app share one build.
+const mainEntries: Record<string, string> = { index: here('./src-main/index.ts') };
+if (existsSync(here('./src-main/cli.ts'))) mainEntries.cli = here('./src-main/cli.ts');
+
+export default defineConfig({
+  main: {
+    resolve: { alias },
+    build: {
+      target: NODE_TARGET,
+      outDir: here('./out/main'),
+      rolldownOptions: { input: mainEntries },
+    },
+  },
+  preload: {
+    resolve: { alias },
+    build: {
+      target: NODE_TARGET,
+      outDir: here('./out/preload'),
+      // A sandboxed preload cannot load ES modules, so it is CommonJS even though the package is ESM.
+      rolldownOptions: {
+        input: { index: here('./src-main/preload.ts') },
+        output: { format: 'cjs', entryFileNames: '[name].cjs' },
+      },
+    },
+  },
+  renderer: {
+    root: here('./src-renderer'),
+    resolve: { alias },
+    // No svelte.config.js: the defaults (runes, TS in <script lang="ts">) are what the console uses.
+    plugins: [svelte({ configFile: false })],
+    build: {
+      target: CHROME_TARGET,
+      outDir: here('./out/renderer'),
+      rolldownOptions: { input: here('./src-renderer/index.html') },
+    },
+  },
+});

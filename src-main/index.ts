@@ -1,0 +1,134 @@
+// Electron shell: wires the master, the local worker agent and the console window together; no scheduler logic here.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { app, BrowserWindow, dialog, ipcMain } from 'electron';
+import { startLocalAgent } from './master/agents/local-agent';
+import { resolveConfig, type MasterConfig } from './master/config';
+import { startMaster, type Master } from './master/index';
+
+interface Running {
+  master: Master;
+  agent: { stop(): Promise<void> };
+}
+
+// Tests point userData at a temporary folder; it must be set before anything reads it (the lock, the config).
+if (process.env.BATON_USER_DATA) app.setPath('userData', path.resolve(process.env.BATON_USER_DATA));
+
+let window: BrowserWindow | null = null;
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function fail(title: string, error: unknown): never {
+  console.error(`baton: ${title}: ${describe(error)}`);
+  // Before `ready` on Linux this writes to stderr instead of opening a dialog; that is where a bad
+  // start-up is seen there, and it keeps a headless run from blocking on a modal nobody can close.
+  dialog.showErrorBox(`Baton: ${title}`, describe(error));
+  process.exit(1);
+}
+
+function readConfig(): MasterConfig {
+  try {
+    return resolveConfig(process.env, { dataDir: path.join(app.getPath('userData'), 'data') });
+  } catch (error) {
+    return fail('bad configuration', error);
+  }
+}
+
+async function start(config: MasterConfig): Promise<Running> {
+  const master = await startMaster(config);
+  try {
+    const agent = await startLocalAgent(master, { execPath: process.execPath, env: { ELECTRON_RUN_AS_NODE: '1' } });
+    return { master, agent };
+  } catch (error) {
+    await master.stop();
+    throw error;
+  }
+}
+
+function openWindow(): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1320,
+    height: 860,
+    minWidth: 960,
+    minHeight: 600,
+    show: false,
+    title: 'Baton',
+    backgroundColor: '#0f1115',
+    autoHideMenuBar: true,
+    webPreferences: {
+      preload: fileURLToPath(new URL('../preload/index.cjs', import.meta.url)),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+    },
+  });
+  win.once('ready-to-show', () => win.show());
+  // The console is a single page: nothing may navigate it away or open other windows.
+  win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  win.webContents.on('will-navigate', (event) => event.preventDefault());
+  const devServer = process.env.ELECTRON_RENDERER_URL;
+  if (devServer) void win.loadURL(devServer);
+  else void win.loadFile(fileURLToPath(new URL('../renderer/index.html', import.meta.url)));
+  win.on('closed', () => { window = null; });
+  return win;
+}
+
+async function stop(running: Promise<Running>): Promise<number> {
+  let parts: Running;
+  try {
+    parts = await running;
+  } catch {
+    return 1;
+  }
+  let code = 0;
+  for (const [name, part] of [['agent', parts.agent], ['master', parts.master]] as const) {
+    try {
+      await part.stop();
+    } catch (error) {
+      console.error(`baton: stopping the ${name} failed: ${describe(error)}`);
+      code = 1;
+    }
+  }
+  return code;
+}
+
+function main(): void {
+  if (!app.requestSingleInstanceLock()) {
+    console.error('baton: another Baton console is already running with this data; focusing it.');
+    app.exit(0);
+    return;
+  }
+  const config = readConfig();
+  console.log(`baton: data folder ${config.dataDir}`);
+  // The master does not need Electron, so it starts while Chromium is still coming up.
+  const running = start(config);
+  running.catch(() => undefined);
+
+  let stopping: Promise<void> | null = null;
+  app.on('before-quit', (event) => {
+    event.preventDefault();
+    stopping ??= stop(running).then((code) => app.exit(code));
+  });
+  app.on('window-all-closed', () => app.quit());
+  app.on('second-instance', () => {
+    if (window?.isMinimized()) window.restore();
+    window?.focus();
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => app.quit());
+
+  void app.whenReady().then(async () => {
+    let parts: Running;
+    try {
+      parts = await running;
+    } catch (error) {
+      fail('the master could not start', error);
+    }
+    console.log(`baton: master ready; agents connect to ${parts.master.agentUrl}`);
+    ipcMain.handle('baton:call', (_event, method: unknown, input: unknown) => parts.master.handle(String(method), input));
+    window = openWindow();
+  });
+}
+
+main();

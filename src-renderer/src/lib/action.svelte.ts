@@ -1,0 +1,26 @@
+// One user action at a time per form or button group: tracks busy, and keeps the last error to show.
+import type { BatonError } from '@contract';
+import { asBatonError } from './failure';
+
+export class Action {
+  busy = $state(false);
+  error = $state.raw<BatonError | null>(null);
+
+  /** Runs the call; returns its value, or undefined when it failed (the error is then in `error`). */
+  async run<T>(call: () => Promise<T>): Promise<T | undefined> {
+    this.busy = true;
+    this.error = null;
+    try {
+      return await call();
+    } catch (error) {
+      this.error = asBatonError(error);
+      return undefined;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  clear(): void {
+    this.error = null;
+  }
+}

@@ -1,0 +1,32 @@
+// The console's one API client. In Electron it goes over the preload bridge; in a browser, over the
+// master's HTTP endpoint. Both carry the same Reply, so nothing above this file knows which is used.
+import { clientOver, type ApiClient, type Reply, type WireError } from '@contract';
+
+function unreachable(method: string, error: unknown): Reply {
+  const detail = error instanceof Error ? error.message : String(error);
+  const wire: WireError = { code: 'unavailable', message: `The master could not be reached for ${method}: ${detail}` };
+  return { ok: false, error: wire };
+}
+
+async function overIpc(method: string, input: unknown): Promise<Reply> {
+  try {
+    return await window.baton!.call(method, input);
+  } catch (error) {
+    return unreachable(method, error);
+  }
+}
+
+async function overHttp(method: string, input: unknown): Promise<Reply> {
+  try {
+    const response = await fetch(`/api/${encodeURIComponent(method)}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(input ?? {}),
+    });
+    return (await response.json()) as Reply;
+  } catch (error) {
+    return unreachable(method, error);
+  }
+}
+
+export const api: ApiClient = clientOver(window.baton ? overIpc : overHttp);
