@@ -1,0 +1,102 @@
+// `shell` handler: runs a command line in its own process group, so stop and timeout end the whole tree.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { z } from 'zod';
+import { lineSplitter, TailBuffer } from './output.js';
+import { runEnv } from './run-env.js';
+import { failed, succeeded, type Execution, type Executor, type Outcome } from './types.js';
+
+export const ShellParams = z.strictObject({
+  command: z.string().min(1),
+  cwd: z.string().min(1).optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  /** Shell binary; default /bin/sh (cmd.exe on Windows). */
+  shell: z.string().min(1).optional(),
+});
+export type ShellParams = z.infer<typeof ShellParams>;
+
+/** Time a tree gets between SIGTERM and SIGKILL. */
+const KILL_GRACE_MS = 2_000;
+/** Time stdout/stderr get to drain after the shell exited, before leftovers are killed. */
+const DRAIN_MS = 1_000;
+
+export const shell: Executor<ShellParams> = {
+  params: ShellParams,
+  start(assign, params, io): Execution {
+    const isWindows = process.platform === 'win32';
+    const child = spawn(params.command, {
+      shell: params.shell ?? true,
+      cwd: params.cwd,
+      env: { ...process.env, ...params.env, ...runEnv(assign) },
+      // Own process group on POSIX (setsid), so `kill(-pid)` reaches every descendant.
+      detached: !isWindows,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      windowsHide: true,
+    });
+    const tail = new TailBuffer();
+    const timers = new Set<NodeJS.Timeout>();
+    const later = (ms: number, fn: () => void) => timers.add(setTimeout(fn, ms));
+    let exited = false;
+
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const lines = lineSplitter(io, stream);
+      child[stream].setEncoding('utf8');
+      child[stream].on('data', (chunk: string) => {
+        tail.append(chunk);
+        lines.write(chunk);
+      });
+      child[stream].on('end', () => lines.end());
+    }
+
+    const done = new Promise<Outcome>((resolve) => {
+      let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+      const finish = (outcome: Outcome) => {
+        for (const timer of timers) clearTimeout(timer);
+        resolve(outcome);
+      };
+      child.on('error', (err) => finish(failed(`could not start the command: ${err.message}`, tail.toString())));
+      child.on('exit', (code, signal) => {
+        exit = { code, signal };
+        exited = true;
+        // A run owns its process group: whatever it left behind would outlive the run unseen and keep
+        // the output pipes open, so it is ended with the run. (Not on Windows: without a group, a pid
+        // that already exited may belong to someone else.)
+        if (!isWindows) killTree(child, 'SIGTERM');
+        later(DRAIN_MS, () => {
+          if (!isWindows) killTree(child, 'SIGKILL');
+          child.stdout?.destroy();
+          child.stderr?.destroy();
+        });
+      });
+      child.on('close', () => {
+        if (!exit) return; // 'error' already settled it
+        const output = tail.toString();
+        if (exit.code === 0) finish(succeeded(output));
+        else if (exit.code !== null) finish(failed(`exit code ${exit.code}`, output, exit.code));
+        else finish(failed(`killed by ${exit.signal ?? 'a signal'}`, output));
+      });
+    });
+
+    return {
+      done,
+      stop() {
+        if (isWindows && exited) return;
+        killTree(child, 'SIGTERM');
+        later(KILL_GRACE_MS, () => killTree(child, 'SIGKILL'));
+      },
+    };
+  },
+};
+
+function killTree(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  if (process.platform === 'win32') {
+    // Windows has no process groups; taskkill /T walks the tree.
+    spawn('taskkill', ['/pid', String(child.pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true }).on('error', () => {});
+    return;
+  }
+  try {
+    process.kill(-child.pid, signal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err; // ESRCH: the group is already gone
+  }
+}
