@@ -1,0 +1,220 @@
+// The agent: one Socket.IO connection to the master, kept up forever (unless refused for good), over
+// which it takes runs, streams their logs, heartbeats, and delivers results from the outbox.
+import { join } from 'node:path';
+import { io, type Socket } from 'socket.io-client';
+import type { AgentConfig } from './config.js';
+import { AGENT_VERSION, hostName, primaryIp } from './host.js';
+import { hostSampler } from './host-stats.js';
+import type { Logger } from './logger.js';
+import { Outbox } from './outbox.js';
+import {
+  AGENT_NAMESPACE,
+  AgentWelcome,
+  PROTOCOL_VERSION,
+  Refusal,
+  ResultAck,
+  type AgentHello,
+  type AgentToMasterEvents,
+  type MasterToAgentEvents,
+  type RefusalCode,
+  type RunLog,
+} from './protocol.js';
+import { Runs, within } from './runs.js';
+
+/** Refusals that retrying cannot fix: the operator has to change the token or the flags. */
+const FATAL_REFUSALS: ReadonlySet<RefusalCode> = new Set(['bad_token', 'bad_hello']);
+const RESULT_ACK_MS = 10_000;
+const OUTBOX_RETRY_MS = 5_000;
+/** How long a stopping agent tries to deliver pending results; what is left stays on disk. */
+const FINAL_FLUSH_MS = 5_000;
+const RECONNECT_MIN_MS = 1_000;
+const RECONNECT_MAX_MS = 30_000;
+
+export type AgentExit = { kind: 'stopped' } | { kind: 'refused'; refusal: Refusal };
+
+export interface Agent {
+  /** Drains runs, delivers what it can, disconnects. Safe to call more than once. */
+  stop(): Promise<void>;
+  /** Settles when the agent has stopped, by `stop()` or by a fatal refusal. */
+  readonly closed: Promise<AgentExit>;
+}
+
+export async function startAgent(config: AgentConfig, log: Logger): Promise<Agent> {
+  const outbox = await Outbox.open(join(config.dataDir, 'outbox'), (file, reason) =>
+    log.error({ file, reason }, 'unreadable outbox entry set aside'),
+  );
+  if (outbox.pending().length) log.info({ results: outbox.pending().length }, 'results from an earlier run are waiting to be delivered');
+
+  const timers = new Set<NodeJS.Timeout>();
+  const later = (ms: number, fn: () => void) => {
+    const timer = setTimeout(() => (timers.delete(timer), fn()), ms);
+    timers.add(timer);
+  };
+  let droppedLines = 0;
+
+  const runs = new Runs({
+    capacity: config.capacity,
+    handlers: config.handlers,
+    log,
+    sendLog(batch: RunLog) {
+      // Logs are best effort (the result carries the output tail); buffering them offline is unbounded.
+      if (socket.connected) socket.emit('run:log', batch);
+      else droppedLines += batch.lines.length;
+    },
+    async record(result) {
+      await outbox.append(result);
+      void flushOutbox();
+    },
+  });
+
+  const hello = (): AgentHello => ({
+    protocol: PROTOCOL_VERSION,
+    token: config.token,
+    name: config.name,
+    group: config.group,
+    host: hostName(),
+    ip: primaryIp(),
+    version: AGENT_VERSION,
+    handlers: config.handlers,
+    capacity: config.capacity,
+    labels: config.labels,
+    // Runs whose result waits in the outbox count too: the result follows right after connecting,
+    // and the master must not declare them lost in between.
+    running: [...new Set([...runs.ids(), ...outbox.pending().map((e) => e.result.runId)])],
+  });
+
+  const socket: Socket<MasterToAgentEvents, AgentToMasterEvents> = io(`${config.masterUrl}${AGENT_NAMESPACE}`, {
+    auth: (cb) => cb(hello()), // a function, so every reconnect reports the runs of that moment
+    reconnectionDelay: RECONNECT_MIN_MS,
+    reconnectionDelayMax: RECONNECT_MAX_MS,
+  });
+
+  // Heartbeats
+  const sample = hostSampler();
+  let heartbeat: NodeJS.Timeout | null = null;
+  const beat = () => socket.emit('heartbeat', { at: Date.now(), ...sample(), running: runs.ids() });
+  const startHeartbeat = (ms: number) => {
+    stopHeartbeat();
+    heartbeat = setInterval(beat, ms);
+  };
+  const stopHeartbeat = () => {
+    if (heartbeat) clearInterval(heartbeat);
+    heartbeat = null;
+  };
+
+  // Reconnects the client library does not do itself: after a refusal or a server-side disconnect.
+  let refusals = 0;
+  const reconnectLater = () => {
+    const ms = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** refusals++) * (0.5 + Math.random() / 2);
+    later(ms, () => stopping || socket.connect());
+  };
+
+  // Outbox delivery: one pass at a time, oldest first; a new result during a pass asks for another.
+  let flushing: Promise<void> | null = null;
+  let again = false;
+  let retryPlanned = false;
+  const retryFlush = () => {
+    if (retryPlanned) return;
+    retryPlanned = true;
+    later(OUTBOX_RETRY_MS, () => ((retryPlanned = false), void flushOutbox()));
+  };
+  const flushOnce = async () => {
+    for (const entry of outbox.pending()) {
+      if (!socket.connected) return;
+      const { runId, attempt } = entry.result;
+      let ack: ResultAck;
+      try {
+        ack = ResultAck.parse(await socket.timeout(RESULT_ACK_MS).emitWithAck('run:result', entry.result));
+      } catch (err) {
+        log.warn({ runId, attempt, err: String(err) }, 'result not acknowledged; it will be sent again');
+        return retryFlush();
+      }
+      if (ack.stored) await outbox.remove(entry);
+      else {
+        log.error({ runId, attempt, code: ack.code, reason: ack.message }, 'master did not store the result; it will be sent again');
+        retryFlush();
+      }
+    }
+  };
+  function flushOutbox(): Promise<void> {
+    if (flushing) {
+      again = true;
+      return flushing;
+    }
+    flushing = (async () => {
+      do {
+        again = false;
+        await flushOnce();
+      } while (again && socket.connected);
+    })()
+      .catch((err: unknown) => log.error({ err }, 'outbox delivery failed'))
+      .finally(() => (flushing = null));
+    return flushing;
+  }
+
+  socket.on('connect', () => {
+    refusals = 0;
+    log.info({ master: config.masterUrl }, 'connected to master');
+    if (droppedLines) log.warn({ droppedLines }, 'run log lines were dropped while disconnected');
+    droppedLines = 0;
+    startHeartbeat(config.heartbeatMs);
+    void flushOutbox();
+  });
+  socket.on('welcome', (raw) => {
+    const welcome = AgentWelcome.safeParse(raw);
+    if (!welcome.success) return log.warn({ issues: welcome.error.issues }, 'ignoring malformed welcome');
+    log.info({ workerId: welcome.data.workerId, heartbeatMs: welcome.data.heartbeatMs }, 'welcomed by master');
+    beat();
+    startHeartbeat(welcome.data.heartbeatMs);
+  });
+  socket.on('disconnect', (reason) => {
+    stopHeartbeat();
+    if (stopping) return;
+    log.warn({ reason }, 'disconnected from master');
+    if (reason === 'io server disconnect') reconnectLater();
+  });
+  socket.on('connect_error', (err) => {
+    // `active` means a transport failure the client retries itself; otherwise the master refused us.
+    if (socket.active) return void log.warn({ master: config.masterUrl, err: err.message }, 'cannot reach master; retrying');
+    const refusal = Refusal.safeParse((err as Error & { data?: unknown }).data);
+    if (refusal.success && FATAL_REFUSALS.has(refusal.data.code)) {
+      log.error({ code: refusal.data.code, reason: refusal.data.message }, 'master refused this agent; not retrying');
+      void shutdown({ kind: 'refused', refusal: refusal.data });
+      return;
+    }
+    const code = refusal.success ? refusal.data.code : 'unknown';
+    log.warn({ code, reason: refusal.success ? refusal.data.message : err.message }, 'master refused the connection; retrying');
+    reconnectLater();
+  });
+  socket.on('run:assign', (raw, ack) => {
+    const answer = runs.assign(raw);
+    if (!answer.accepted) log.warn({ runId: (raw as { runId?: unknown })?.runId, reason: answer.reason, message: answer.message }, 'run rejected');
+    if (typeof ack === 'function') ack(answer);
+  });
+  socket.on('run:stop', (raw, ack) => {
+    const stopped = runs.stop(raw);
+    if (typeof ack === 'function') ack(stopped);
+  });
+
+  // Shutdown
+  let stopping: Promise<void> | null = null;
+  let close!: (exit: AgentExit) => void;
+  const closed = new Promise<AgentExit>((resolve) => (close = resolve));
+  function shutdown(exit: AgentExit): Promise<void> {
+    stopping ??= (async () => {
+      log.info({ running: runs.ids().length }, 'stopping');
+      await runs.drain(config.stopGraceMs);
+      if (socket.connected && outbox.pending().length) await within(flushOutbox(), FINAL_FLUSH_MS);
+      if (outbox.pending().length) log.warn({ results: outbox.pending().length }, 'undelivered results stay in the outbox for the next start');
+      stopHeartbeat();
+      for (const timer of timers) clearTimeout(timer);
+      socket.disconnect();
+      log.info('stopped');
+      close(exit);
+    })();
+    return stopping;
+  }
+
+  log.info({ master: config.masterUrl, name: config.name, group: config.group, handlers: config.handlers }, 'agent starting');
+  return { stop: () => shutdown({ kind: 'stopped' }), closed };
+}
