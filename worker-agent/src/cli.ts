@@ -1,0 +1,113 @@
+// `baton-agent`: runs the agent, or installs it as a system service.
+// Exit codes: 0 stopped, 1 unexpected error, 2 bad flags or environment, 3 refused by the master.
+import { existsSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { startAgent } from './agent.js';
+import { ConfigError, DEFAULTS, field, parseOptions, resolveAgentConfig, type RawOptions } from './config.js';
+import { HANDLERS } from './executors/index.js';
+import { AGENT_VERSION } from './host.js';
+import { createLogger } from './logger.js';
+import { applyPlan, describePlan, installPlan, serviceFile, uninstallPlan } from './service/install.js';
+import { PLATFORMS, resolveServiceOptions } from './service/options.js';
+
+const EXIT = { ok: 0, error: 1, usage: 2, refused: 3 } as const;
+
+function agentOptions(cmd: Command): Command {
+  return cmd
+    .option('--master <url>', 'master URL, e.g. http://master:8080 (env BATON_MASTER_URL)')
+    .option('--token <token>', 'agent token (env BATON_AGENT_TOKEN); visible in `ps`, prefer --token-file')
+    .option('--token-file <path>', 'file holding the agent token (env BATON_AGENT_TOKEN_FILE)')
+    .option('--group <group>', 'worker group (env BATON_AGENT_GROUP)')
+    .option('--name <name>', 'worker name, unique in the group (env BATON_AGENT_NAME)')
+    .option('--capacity <n>', `runs at once (default ${DEFAULTS.capacity})`)
+    .option('--labels <k=v,...>', 'labels for routing, e.g. zone=a,gpu=yes')
+    .option('--handlers <list>', `handlers offered (default all: ${HANDLERS.join(',')})`)
+    .option('--data-dir <dir>', 'outbox and state (env BATON_AGENT_DATA_DIR; default ~/.baton-agent/<name>)')
+    .option('--heartbeat-ms <ms>', `heartbeat until the master sets one (default ${DEFAULTS.heartbeatMs})`)
+    .option('--stop-grace-ms <ms>', `how long runs may finish after SIGTERM (default ${DEFAULTS.stopGraceMs})`)
+    .option('--log-level <level>', `fatal, error, warn, info, debug or trace (default ${DEFAULTS.logLevel})`);
+}
+
+async function runAgent(flags: RawOptions): Promise<number> {
+  const config = resolveAgentConfig(flags);
+  const log = createLogger(config.logLevel, config.name);
+  const agent = await startAgent(config, log);
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signals++ > 0) {
+      log.warn({ signal }, 'second signal: exiting without waiting for runs');
+      process.exit(EXIT.error);
+    }
+    log.info({ signal }, 'signal received; stopping');
+    void agent.stop();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const exit = await agent.closed;
+  if (exit.kind === 'stopped') return EXIT.ok;
+  process.stderr.write(`baton-agent: the master refused this agent (${exit.refusal.code}): ${exit.refusal.message}\n`);
+  return EXIT.refused;
+}
+
+function serviceCommand(action: 'install' | 'uninstall' | 'print', description: string): Command {
+  const cmd = agentOptions(new Command(action).description(description))
+    .option('--platform <platform>', `${PLATFORMS.join(', ')} (default: this machine's)`)
+    .option('--user <account>', 'account the service runs as (systemd/launchd; default root)')
+    .option('--unit-dir <dir>', 'where the unit / plist / script goes (default: the platform location)')
+    .option('--node <path>', 'node binary the service runs (default: this one)')
+    .option('--agent <path>', 'baton-agent.js the service runs (default: this one)');
+  if (action !== 'print') cmd.option('--dry-run', 'print the steps instead of carrying them out');
+  return cmd.action((opts: RawOptions & { dryRun?: boolean }) => {
+    const { dryRun, ...flags } = opts;
+    const service = resolveServiceOptions(flags);
+    if (action === 'print') return void process.stdout.write(serviceFile(service));
+    let steps;
+    if (action === 'install') {
+      const given = flags.token ?? process.env.BATON_AGENT_TOKEN;
+      const token = given === undefined ? null : parseOptions({ token: field.token }, flags, process.env).token;
+      if (token === null && !existsSync(service.tokenFile)) {
+        throw new ConfigError('--token-file', `${service.tokenFile} does not exist; pass --token (or BATON_AGENT_TOKEN) to create it`);
+      }
+      steps = installPlan(service, token);
+    } else steps = uninstallPlan(service);
+    if (dryRun) return void process.stdout.write(`${describePlan(steps)}\n`);
+    applyPlan(steps, (line) => process.stdout.write(`${line}\n`));
+    process.stdout.write(`${action === 'install' ? 'installed' : 'uninstalled'} ${service.serviceName}\n`);
+  });
+}
+
+function program(): Command {
+  const root = agentOptions(new Command('baton-agent'))
+    .description('Runs Baton tasks for a Baton master.')
+    .version(AGENT_VERSION)
+    // Without this the root's --master etc. would swallow the same flags given to `service install`.
+    .enablePositionalOptions()
+    .exitOverride()
+    .action(async (opts: RawOptions) => {
+      process.exitCode = await runAgent(opts);
+    });
+  const service = new Command('service').description('install the agent as a system service (systemd, launchd, Windows)');
+  service.addCommand(serviceCommand('install', 'write the service definition and start it'));
+  service.addCommand(serviceCommand('uninstall', 'stop the service and remove its definition (keeps token and data)'));
+  service.addCommand(serviceCommand('print', 'print the service definition'));
+  root.addCommand(service.exitOverride());
+  return root;
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv);
+    return Number(process.exitCode ?? EXIT.ok);
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage; // commander printed it
+    if (err instanceof ConfigError) {
+      process.stderr.write(`baton-agent: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    process.stderr.write(`baton-agent: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT.error;
+  }
+}
+
+// Exit explicitly: a handler module may leave timers behind that would keep the process alive.
+process.exit(await main(process.argv));

@@ -1,0 +1,114 @@
+// Service install options, resolved once per platform: where the unit, token and data live, and the
+// exact agent command line the service runs (with --token-file, never the token itself).
+import { posix, win32 } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { ConfigError, field, flagOf, parseOptions, type LogLevel, type RawOptions } from '../config.js';
+
+export const PLATFORMS = ['systemd', 'launchd', 'windows'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+export interface ServiceOptions {
+  platform: Platform;
+  /** systemd unit / scheduled task name; launchd uses `label`. */
+  serviceName: string;
+  label: string;
+  nodePath: string;
+  agentPath: string;
+  /** Agent flags after the script path. */
+  args: string[];
+  name: string;
+  group: string;
+  tokenFile: string;
+  dataDir: string;
+  /** Account the service runs as; null = the platform's system account (root / SYSTEM). */
+  user: string | null;
+  /** Where the unit / plist / install script is written. */
+  unitPath: string;
+  stopGraceMs: number;
+  logLevel: LogLevel;
+}
+
+const defaultPlatform = (): Platform =>
+  process.platform === 'win32' ? 'windows' : process.platform === 'darwin' ? 'launchd' : 'systemd';
+
+/** Conventional locations: FHS on Linux, Homebrew-style /usr/local on macOS, ProgramData on Windows. */
+function defaults(platform: Platform, name: string) {
+  switch (platform) {
+    case 'systemd':
+      return { unitDir: '/etc/systemd/system', tokenFile: `/etc/baton-agent/${name}.token`, dataDir: `/var/lib/baton-agent/${name}` };
+    case 'launchd':
+      return {
+        unitDir: '/Library/LaunchDaemons',
+        tokenFile: `/usr/local/etc/baton-agent/${name}.token`,
+        dataDir: `/usr/local/var/baton-agent/${name}`,
+      };
+    case 'windows':
+      return {
+        unitDir: `C:\\ProgramData\\Baton\\agent\\${name}`,
+        tokenFile: `C:\\ProgramData\\Baton\\agent\\${name}.token`,
+        dataDir: `C:\\ProgramData\\Baton\\agent\\${name}\\data`,
+      };
+  }
+}
+
+const text = z.string().min(1, 'must not be empty');
+
+export function resolveServiceOptions(flags: RawOptions, env: NodeJS.ProcessEnv = process.env): ServiceOptions {
+  const o = parseOptions(
+    {
+      platform: z.enum(PLATFORMS, { error: `must be one of ${PLATFORMS.join(', ')}` }).default(defaultPlatform()),
+      master: field.master,
+      group: field.group,
+      name: field.name,
+      capacity: field.capacity,
+      labels: field.labels,
+      handlers: field.handlers,
+      heartbeatMs: field.heartbeatMs,
+      logLevel: field.logLevel,
+      stopGraceMs: field.stopGraceMs,
+      // Paths are kept as given: they are paths on the target platform, which may not be this one.
+      dataDir: text.optional(),
+      tokenFile: text.optional(),
+      unitDir: text.optional(),
+      node: text.optional(),
+      agent: text.optional(),
+      user: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/, 'must be a plain account name').optional(),
+    },
+    flags,
+    env,
+  );
+  const path = o.platform === 'windows' ? win32 : posix;
+  const d = defaults(o.platform, o.name);
+  const absolute = (key: string, value: string) => {
+    if (!path.isAbsolute(value)) throw new ConfigError(flagOf(key), `must be an absolute ${o.platform} path, got "${value}"`);
+    return value;
+  };
+  if (o.platform === 'windows' && o.user) throw new ConfigError('--user', 'is not supported on windows; the task runs as SYSTEM');
+  const tokenFile = absolute('tokenFile', o.tokenFile ?? d.tokenFile);
+  const dataDir = absolute('dataDir', o.dataDir ?? d.dataDir);
+  const serviceName = `baton-agent-${o.name}`;
+  const label = `dev.baton.agent.${o.name}`;
+  const unitFile = { systemd: `${serviceName}.service`, launchd: `${label}.plist`, windows: `${serviceName}.ps1` }[o.platform];
+  const args = ['--master', o.master, '--group', o.group, '--name', o.name, '--token-file', tokenFile, '--data-dir', dataDir];
+  args.push('--capacity', String(o.capacity), '--handlers', o.handlers.join(','), '--heartbeat-ms', String(o.heartbeatMs));
+  args.push('--stop-grace-ms', String(o.stopGraceMs), '--log-level', o.logLevel);
+  const labels = Object.entries(o.labels).map(([k, v]) => `${k}=${v}`);
+  if (labels.length) args.push('--labels', labels.join(','));
+  return {
+    platform: o.platform,
+    serviceName,
+    label,
+    nodePath: absolute('node', o.node ?? process.execPath),
+    agentPath: absolute('agent', o.agent ?? fileURLToPath(new URL('../../bin/baton-agent.js', import.meta.url))),
+    args,
+    name: o.name,
+    group: o.group,
+    tokenFile,
+    dataDir,
+    user: o.user ?? null,
+    unitPath: path.join(absolute('unitDir', o.unitDir ?? d.unitDir), unitFile),
+    stopGraceMs: o.stopGraceMs,
+    logLevel: o.logLevel,
+  };
+}
