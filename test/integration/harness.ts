@@ -1,0 +1,86 @@
+// Real parts for integration tests: a fresh database per file, a real master, real agent processes.
+import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { clientOver, type ApiClient } from '../../src-main/master/api/contract/client';
+import { resolveConfig } from '../../src-main/master/config';
+import { startMaster, type Master } from '../../src-main/master/index';
+import { createLogger } from '../../src-main/master/log';
+
+const AGENT_CLI = path.resolve('worker-agent/bin/baton-agent.js');
+
+export async function freshDatabase(): Promise<string> {
+  const base = inject('databaseUrl');
+  const name = `baton_${crypto.randomBytes(5).toString('hex')}`;
+  const client = new pg.Client({ connectionString: base });
+  await client.connect();
+  await client.query(`create database ${name}`);
+  await client.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export async function tempDir(prefix = 'baton-test-'): Promise<string> {
+  return fs.mkdtemp(path.join(os.tmpdir(), prefix));
+}
+
+export interface TestMaster extends Master { api: ApiClient; logFile: string }
+
+export async function startTestMaster(databaseUrl: string, env: Record<string, string> = {}): Promise<TestMaster> {
+  const dataDir = await tempDir('baton-master-');
+  const config = resolveConfig({ BATON_DATABASE_URL: databaseUrl, BATON_PORT: '0', BATON_DATA_DIR: dataDir, ...env });
+  const logFile = path.join(dataDir, 'master.log');
+  const master = await startMaster(config, { logger: createLogger('debug', logFile) });
+  return Object.assign(master, { api: clientOver((m, i) => master.handle(m, i)), logFile });
+}
+
+export interface TestAgent {
+  name: string;
+  process: ChildProcess;
+  output(): string;
+  exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export async function startAgent(
+  master: { agentUrl: string }, token: string, opts: { name: string; group?: string; args?: string[]; dataDir?: string },
+): Promise<TestAgent> {
+  const dataDir = opts.dataDir ?? await tempDir('baton-agent-');
+  const child = spawn(process.execPath, [
+    AGENT_CLI, '--master', master.agentUrl, '--token', token, '--group', opts.group ?? 'it', '--name', opts.name,
+    '--data-dir', dataDir, '--log-level', 'debug', ...(opts.args ?? []),
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+  child.stderr.on('data', (c: Buffer) => { out += c.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    name: opts.name, process: child, output: () => out, exited,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A group and a token, the minimum an agent needs to join. */
+export async function prepare(master: TestMaster, group = 'it'): Promise<{ groupId: string; token: string }> {
+  const g = await master.api.call('groups.create', { name: group });
+  const { secret } = await master.api.call('tokens.create', { label: `test ${group}` });
+  return { groupId: g.id, token: secret };
+}
