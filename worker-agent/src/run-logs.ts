@@ -32,6 +32,6 @@ export class RunLogBatcher {
     if (this.#lines.length === 0) return;
     const lines = this.#lines;
     this.#lines = [];
-    this.send({ ...this.run, seq: this.#seq++, stream: this.#stream, lines });
+    this.send({ runId: this.run.runId, attempt: this.run.attempt, seq: this.#seq++, stream: this.#stream, lines });
   }
 }

@@ -64,6 +64,11 @@ describe('shell executor', () => {
     expect(outcome.output.trim()).toBe(realpathSync(dir));
   });
 
+  it('fails with a message naming a cwd that does not exist', async () => {
+    const outcome = await start(assignment('shell', { command: 'true', cwd: '/nonexistent-baton-dir' })).done;
+    expect(outcome).toMatchObject({ state: 'failed', error: expect.stringContaining('in /nonexistent-baton-dir') });
+  });
+
   it('on timeout kills the whole process tree and reports timed_out', async () => {
     const io = new Recorder();
     // Two sleeps: one in the background, one in the foreground of a nested shell; both print their pid.

@@ -53,7 +53,11 @@ export const shell: Executor<ShellParams> = {
         for (const timer of timers) clearTimeout(timer);
         resolve(outcome);
       };
-      child.on('error', (err) => finish(failed(`could not start the command: ${err.message}`, tail.toString())));
+      child.on('error', (err) => {
+        // A missing cwd surfaces as "spawn /bin/sh ENOENT", so name the cwd in the message.
+        const where = params.cwd ? ` in ${params.cwd}` : '';
+        finish(failed(`could not start the command${where}: ${err.message}`, tail.toString()));
+      });
       child.on('exit', (code, signal) => {
         exit = { code, signal };
         exited = true;

@@ -3,7 +3,7 @@
 import { posix, win32 } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { ConfigError, field, flagOf, parseOptions, type LogLevel, type RawOptions } from '../config.js';
+import { ConfigError, field, flagOf, parseOptions, type RawOptions } from '../config.js';
 
 export const PLATFORMS = ['systemd', 'launchd', 'windows'] as const;
 export type Platform = (typeof PLATFORMS)[number];
@@ -18,7 +18,6 @@ export interface ServiceOptions {
   /** Agent flags after the script path. */
   args: string[];
   name: string;
-  group: string;
   tokenFile: string;
   dataDir: string;
   /** Account the service runs as; null = the platform's system account (root / SYSTEM). */
@@ -26,7 +25,6 @@ export interface ServiceOptions {
   /** Where the unit / plist / install script is written. */
   unitPath: string;
   stopGraceMs: number;
-  logLevel: LogLevel;
 }
 
 const defaultPlatform = (): Platform =>
@@ -103,12 +101,10 @@ export function resolveServiceOptions(flags: RawOptions, env: NodeJS.ProcessEnv 
     agentPath: absolute('agent', o.agent ?? fileURLToPath(new URL('../../bin/baton-agent.js', import.meta.url))),
     args,
     name: o.name,
-    group: o.group,
     tokenFile,
     dataDir,
     user: o.user ?? null,
     unitPath: path.join(absolute('unitDir', o.unitDir ?? d.unitDir), unitFile),
     stopGraceMs: o.stopGraceMs,
-    logLevel: o.logLevel,
   };
 }

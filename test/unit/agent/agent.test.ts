@@ -1,0 +1,188 @@
+// The agent against a real Socket.IO server playing the master's side of protocol.ts.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { readdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Server, type Socket } from 'socket.io';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  AGENT_NAMESPACE,
+  AgentHello,
+  type AgentToMasterEvents,
+  type MasterToAgentEvents,
+  type Refusal,
+  type ResultAck,
+  type RunLog,
+  type RunResult,
+} from 'baton-agent/protocol';
+import { startAgent, type Agent } from '../../../worker-agent/src/agent';
+import { resolveAgentConfig } from '../../../worker-agent/src/config';
+import { createLogger } from '../../../worker-agent/src/logger';
+import { assignment, tempDir } from './helpers';
+
+const TOKEN = 'agent-token-0123456789';
+type MasterSocket = Socket<AgentToMasterEvents, MasterToAgentEvents>;
+
+interface Master {
+  url: string;
+  hellos: AgentHello[];
+  results: RunResult[];
+  logs: RunLog[];
+  running: string[][];
+  /** The next agent connection (or the current one). */
+  connection(): Promise<MasterSocket>;
+  /** How the master answers each `run:result`; default: stored. */
+  store: (result: RunResult) => ResultAck;
+}
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function startMaster(refusal: Refusal | null = null): Promise<Master> {
+  const http = createServer();
+  const io = new Server(http);
+  const waiting: ((socket: MasterSocket) => void)[] = [];
+  let current: MasterSocket | null = null;
+  const master: Master = {
+    url: '',
+    hellos: [],
+    results: [],
+    logs: [],
+    running: [],
+    connection: () => (current?.connected ? Promise.resolve(current) : new Promise((resolve) => waiting.push(resolve))),
+    store: () => ({ stored: true }),
+  };
+  const nsp = io.of(AGENT_NAMESPACE);
+  nsp.use((socket, next) => {
+    const hello = AgentHello.safeParse(socket.handshake.auth);
+    const refuse = refusal ?? (hello.success ? null : { code: 'bad_hello', message: hello.error.message });
+    if (refuse) return next(Object.assign(new Error(refuse.message), { data: refuse }));
+    master.hellos.push(hello.data!);
+    next();
+  });
+  nsp.on('connection', (socket: MasterSocket) => {
+    current = socket;
+    socket.on('heartbeat', (beat) => master.running.push(beat.running));
+    socket.on('run:log', (log) => master.logs.push(log));
+    socket.on('run:result', (result, ack) => {
+      const answer = master.store(result);
+      if (answer.stored) master.results.push(result);
+      ack(answer);
+    });
+    socket.emit('welcome', { workerId: 'w-1', heartbeatMs: 100 });
+    waiting.splice(0).forEach((resolve) => resolve(socket));
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  master.url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  cleanups.push(() => new Promise((resolve) => io.close(resolve)));
+  return master;
+}
+
+async function agentFor(master: Master, dataDir: string, flags: Record<string, string> = {}): Promise<Agent> {
+  const config = resolveAgentConfig({ master: master.url, token: TOKEN, group: 'local', name: 'a1', dataDir, stopGraceMs: '1000', ...flags }, {});
+  const agent = await startAgent(config, createLogger('fatal', 'a1'));
+  cleanups.push(() => agent.stop());
+  return agent;
+}
+
+const outboxFiles = async (dataDir: string) => (await readdir(join(dataDir, 'outbox'))).filter((f) => f.endsWith('.json'));
+
+describe('agent', () => {
+  it('takes a run, heartbeats it, streams its log, stops it and delivers the result', async () => {
+    const master = await startMaster();
+    const dataDir = await tempDir();
+    await agentFor(master, dataDir, { capacity: '1', labels: 'zone=a' });
+    const socket = await master.connection();
+    expect(master.hellos[0]).toMatchObject({ name: 'a1', group: 'local', capacity: 1, labels: { zone: 'a' }, running: [] });
+
+    const run = assignment('shell', { command: 'echo hi; sleep 30' });
+    const accepted = await socket.emitWithAck('run:assign', run);
+    expect(accepted).toMatchObject({ accepted: true });
+    expect(await socket.emitWithAck('run:assign', run)).toEqual(accepted); // a repeated assign is not run twice
+    expect(await socket.emitWithAck('run:assign', assignment('noop', {}))).toMatchObject({ accepted: false, reason: 'busy' });
+    expect(await socket.emitWithAck('run:assign', { ...assignment('noop', {}), traceId: 'nope' })).toMatchObject({
+      accepted: false,
+      reason: 'bad_params',
+      message: expect.stringContaining('assign.traceId'),
+    });
+
+    await vi.waitFor(() => expect(master.logs).toContainEqual({ runId: run.runId, attempt: 1, seq: 0, stream: 'stdout', lines: ['hi'] }));
+    await vi.waitFor(() => expect(master.running).toContainEqual([run.runId]));
+    expect(await socket.emitWithAck('run:stop', { runId: run.runId, attempt: 1, reason: 'cancelled' })).toBe(true);
+
+    await vi.waitFor(() => expect(master.results).toHaveLength(1));
+    expect(master.results[0]).toMatchObject({ runId: run.runId, attempt: 1, state: 'cancelled', output: 'hi\n' });
+    await vi.waitFor(async () => expect(await outboxFiles(dataDir)).toEqual([]));
+  });
+
+  it('keeps a result the master did not store and resends it after reconnecting', async () => {
+    const master = await startMaster();
+    master.store = () => ({ stored: false, code: 'db_down', message: 'database unavailable' });
+    const dataDir = await tempDir();
+    await agentFor(master, dataDir);
+    const first = await master.connection();
+    const run = assignment('noop', {});
+    await first.emitWithAck('run:assign', run);
+    await vi.waitFor(async () => expect(await outboxFiles(dataDir)).toHaveLength(1));
+
+    master.store = () => ({ stored: true });
+    first.disconnect(true); // like a master restart
+    await vi.waitFor(() => expect(master.results.map((r) => r.runId)).toEqual([run.runId]), { timeout: 10_000 });
+    // The reconnect told the master about the run whose result was still on its way.
+    expect(master.hellos[1]?.running).toEqual([run.runId]);
+    await vi.waitFor(async () => expect(await outboxFiles(dataDir)).toEqual([]));
+  });
+
+  it('delivers after an agent restart what the previous process could not', async () => {
+    const master = await startMaster();
+    master.store = () => ({ stored: false, code: 'db_down', message: 'database unavailable' });
+    const dataDir = await tempDir();
+    const before = await agentFor(master, dataDir);
+    const run = assignment('sharding-demo', {}, { shard: { index: 1, total: 3 } });
+    await (await master.connection()).emitWithAck('run:assign', run);
+    await vi.waitFor(async () => expect(await outboxFiles(dataDir)).toHaveLength(1));
+    await before.stop();
+
+    master.store = () => ({ stored: true });
+    await agentFor(master, dataDir);
+    await vi.waitFor(() => expect(master.results).toMatchObject([{ runId: run.runId, state: 'succeeded', output: 'shard 2 of 3 (index 1)' }]));
+  });
+
+  it('on stop refuses new runs, then ends the ones still running and reports them', async () => {
+    const master = await startMaster();
+    const agent = await agentFor(master, await tempDir(), { stopGraceMs: '100' });
+    const socket = await master.connection();
+    const run = assignment('shell', { command: 'sleep 30' });
+    await socket.emitWithAck('run:assign', run);
+
+    const stopped = agent.stop();
+    expect(await socket.emitWithAck('run:assign', assignment('noop', {}))).toMatchObject({ accepted: false, reason: 'draining' });
+    await stopped;
+    expect(master.results).toMatchObject([{ runId: run.runId, state: 'failed', error: 'the agent shut down before the run finished' }]);
+    expect(await agent.closed).toEqual({ kind: 'stopped' });
+  });
+
+  it('gives up on a refused token', async () => {
+    const refusal: Refusal = { code: 'bad_token', message: 'unknown or revoked token' };
+    const master = await startMaster(refusal);
+    const agent = await agentFor(master, await tempDir());
+    expect(await agent.closed).toEqual({ kind: 'refused', refusal });
+  });
+
+  it('the CLI exits with code 3 and the refusal when the token is refused', async () => {
+    const master = await startMaster({ code: 'bad_token', message: 'unknown or revoked token' });
+    const cli = new URL('../../../worker-agent/src/cli.ts', import.meta.url).pathname;
+    const args = ['--import', 'tsx', cli, '--master', master.url, '--token', TOKEN, '--group', 'g', '--name', 'n', '--data-dir', await tempDir()];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    cleanups.push(async () => child.kill('SIGKILL'));
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    expect(code).toBe(3);
+    expect(stderr).toContain('the master refused this agent (bad_token): unknown or revoked token');
+    expect(stderr).not.toContain(TOKEN);
+  });
+});
