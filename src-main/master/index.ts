@@ -93,6 +93,7 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
     const planner = new Planner({ db, dispatcher, log });
     const endings = new RunEndings({ db, registry, dispatcher, log, scheduleChanged: (id) => planner.reload(id) });
     dispatcher.stopRun = (id, reason) => endings.stop(id, reason);
+    dispatcher.refused = (run, reason, message) => endings.finish(run.id, run.attempt, { state: 'failed', reason, error: message });
     const presence = new Presence({
       db, registry, dispatcher, endings, log, liveness: { heartbeatMs: config.heartbeatMs, missedBeats: config.missedBeats },
     });

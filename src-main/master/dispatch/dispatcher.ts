@@ -223,14 +223,24 @@ export class Dispatcher {
       await markRunning(this.deps.db, run.id, ack.startedAt);
       return;
     }
-    this.deps.log.warn({ runId: run.id, worker: session.name, reason: ack ? ack.reason : 'no answer' }, 'assignment refused; run requeued');
     session.running.delete(run.id);
+    if (ack && (ack.reason === 'bad_params' || ack.reason === 'unknown_handler')) {
+      // Another worker would refuse it the same way: the run fails now instead of bouncing around.
+      await this.refused(run, ack.reason, ack.message);
+      return;
+    }
+    this.deps.log.warn({ runId: run.id, worker: session.name, reason: ack ? ack.reason : 'no answer' }, 'assignment refused; run requeued');
     if (await markRequeued(this.deps.db, run.id)) {
       run.state = 'queued';
       run.workerId = null;
       setTimeout(() => void this.pump(run.taskId), 200).unref();
     }
   }
+
+  /** Wired by the master to RunEndings: a run no agent can ever accept fails with the agent's reason. */
+  refused: (run: LiveRun, reason: string, message: string) => Promise<unknown> = async () => {
+    throw new Error('Bug: the dispatcher was started without a refusal handler.');
+  };
 
   /** Wired by the master to RunEndings.stop: cover_earlier stops the runs it replaces. */
   stopRun: (runId: string, reason: 'cancelled' | 'covered') => Promise<unknown> = async () => {

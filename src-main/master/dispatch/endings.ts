@@ -21,6 +21,9 @@ const STOP_WAIT_MS = 10_000;
 
 export type StopReason = 'cancelled' | 'covered';
 
+/** Failures a new attempt cannot fix: nobody can take the run, or every agent would refuse it alike. */
+const NOT_RETRIED = new Set(['no_worker', 'bad_params', 'unknown_handler']);
+
 export class RunEndings {
   /** Emits 'ended' (StoredRun) for every run that reaches a terminal state on this master. */
   readonly events = new EventEmitter();
@@ -66,7 +69,7 @@ export class RunEndings {
     const { dispatcher } = this.deps;
     const task = await dispatcher.task(run.taskId).catch(() => null);
     if (!task) return;
-    const decision = run.reason === 'no_worker' ? null : decideRetry(task.retry, run.attempt, run.state);
+    const decision = NOT_RETRIED.has(run.reason ?? '') ? null : decideRetry(task.retry, run.attempt, run.state);
     if (decision?.retry) await this.scheduleRetry(run, decision.delayMs, decision.nextAttempt);
     else if (run.state !== 'skipped') await this.finalEnd(task, run);
     void dispatcher.pump(task.id);

@@ -7,7 +7,7 @@ import { advanceNextFire, dueTasks } from '../db/tasks';
 import type { Dispatcher } from '../dispatch/dispatcher';
 import type { Logger } from '../log';
 import { misfireEnumerationLimit, planDueFires } from './misfire';
-import { firesBetween, nextFireAt, type FireWindow } from './triggers';
+import { firesBetween, inWindow, nextFireAt, type FireWindow } from './triggers';
 
 const LOOKAHEAD_MS = 5_000;
 const TICK_MS = 1_000;
@@ -103,19 +103,45 @@ export class Planner {
   }
 
   private async fire(task: Task, planned: number): Promise<void> {
+    if (!inWindow(planned, windowOf(task))) return this.outsideWindow(task, planned);
     const next = followingFire(task, planned);
     if (!(await advanceNextFire(this.deps.db, task.id, new Date(planned), next === null ? null : new Date(next)))) return;
     await this.deps.dispatcher.fire(task, planned, 'schedule');
     if (next !== null && next - Date.now() < LOOKAHEAD_MS && this.ticker) this.arm({ ...task, nextFireAt: new Date(next).toISOString() }, next);
   }
 
+  /**
+   * Only fixed_delay gets here: its next fire is planned from a run's end (dispatch/endings), which knows
+   * nothing of the window. Too early waits for startAt; past endAt it never fires again.
+   */
+  private async outsideWindow(task: Task, planned: number): Promise<void> {
+    const { startAt } = windowOf(task);
+    const next = startAt !== null && planned < startAt ? startAt : null;
+    await advanceNextFire(this.deps.db, task.id, new Date(planned), next === null ? null : new Date(next));
+    if (next !== null) void this.tick();
+  }
+
   /** The master was down or late: apply the task's misfire policy to every fire it missed. */
   private async misfire(task: Task, planned: number, now: number): Promise<void> {
-    const later = firesBetween(task.trigger, planned, now, misfireEnumerationLimit(task.misfire), { window: windowOf(task), anchorMs: planned });
+    const window = windowOf(task);
+    if (!inWindow(planned, window)) return this.outsideWindow(task, planned);
+    const later = firesBetween(task.trigger, planned, now, misfireEnumerationLimit(task.misfire), { window, anchorMs: planned });
     const plan = planDueFires([planned, ...later.fires], now, task.misfire);
-    const next = nextFireAt(task.trigger, now, windowOf(task), { anchorMs: later.fires.at(-1) ?? planned });
+    const next = task.trigger.type === 'fixed_delay'
+      ? fixedDelayAfterMisfire(task.trigger.delayMs, plan.fire.length, now, window)
+      : nextFireAt(task.trigger, now, window, { anchorMs: later.fires.at(-1) ?? planned });
     if (!(await advanceNextFire(this.deps.db, task.id, new Date(planned), next === null ? null : new Date(next)))) return;
     this.deps.log.warn({ task: task.name, policy: task.misfire.policy, fired: plan.fire.length, missed: plan.missed }, 'misfire handled');
     for (const f of plan.fire) await this.deps.dispatcher.fire(task, f.plannedAt, f.kind);
   }
+}
+
+/**
+ * fixed_delay after a misfire: a replayed run plans the next fire when it ends; when nothing is replayed
+ * (policy `ignore`) no run will, so the chain restarts from now — else the task would never fire again.
+ */
+function fixedDelayAfterMisfire(delayMs: number, fired: number, now: number, window: FireWindow): number | null {
+  if (fired > 0) return null;
+  const next = Math.max(now + delayMs, window.startAt ?? 0);
+  return inWindow(next, window) ? next : null;
 }

@@ -2,7 +2,7 @@
 import { BatonError } from '../api/contract/errors';
 import type { TaskSpec } from '../api/contract/domain';
 import { findCycle } from './dag';
-import { checkTrigger, nextFireAt } from './triggers';
+import { checkTrigger, inWindow, nextFireAt } from './triggers';
 
 export interface TaskWorld {
   /** The id of the task being updated; null when creating. */
@@ -41,6 +41,9 @@ function checkParents(parents: string[], world: TaskWorld): BatonError | null {
 /** The first fire of a newly stored (or re-enabled, or edited) task. */
 export function firstFire(spec: TaskSpec, nowMs: number): number | null {
   const window = { startAt: spec.startAt ? Date.parse(spec.startAt) : null, endAt: spec.endAt ? Date.parse(spec.endAt) : null };
-  if (spec.trigger.type === 'fixed_delay') return Math.max(nowMs + spec.trigger.delayMs, window.startAt ?? 0);
+  if (spec.trigger.type === 'fixed_delay') {
+    const first = Math.max(nowMs + spec.trigger.delayMs, window.startAt ?? 0);
+    return inWindow(first, window) ? first : null;
+  }
   return nextFireAt(spec.trigger, nowMs, window, { anchorMs: nowMs });
 }
