@@ -1,5 +1,4 @@
 // Builds the three Electron parts: main (the shell and the headless master CLI), preload, renderer.
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'electron-vite';
@@ -15,9 +14,6 @@ const alias = {
 const NODE_TARGET = 'node20.18';
 const CHROME_TARGET = 'chrome130';
 
-// The headless master lives beside the shell in the same bundle, so `baton-master` and the app share one build.
-const mainEntries: Record<string, string> = { index: here('./src-main/index.ts') };
-if (existsSync(here('./src-main/cli.ts'))) mainEntries.cli = here('./src-main/cli.ts');
 
 export default defineConfig({
   main: {
@@ -25,7 +21,8 @@ export default defineConfig({
     build: {
       target: NODE_TARGET,
       outDir: here('./out/main'),
-      rolldownOptions: { input: mainEntries },
+      // The headless master (`baton-master`) is built beside the shell, so both share one bundle of the master.
+      rolldownOptions: { input: { index: here('./src-main/index.ts'), cli: here('./src-main/cli.ts') } },
     },
   },
   preload: {

