@@ -1,0 +1,35 @@
+// Master configuration: defaults, and a clear error naming the variable for every bad value.
+import { describe, expect, it } from 'vitest';
+import { BatonError } from '../../src-main/master/api/contract/errors';
+import { resolveConfig } from '../../src-main/master/config';
+
+describe('resolveConfig', () => {
+  it('fills every field from defaults', () => {
+    const c = resolveConfig({}, { dataDir: '/tmp/x' });
+    expect(c).toMatchObject({ databaseUrl: null, dataDir: '/tmp/x', port: 7070, bind: '127.0.0.1', heartbeatMs: 1000, missedBeats: 3 });
+  });
+
+  it('reads every variable', () => {
+    const c = resolveConfig({
+      BATON_DATABASE_URL: 'postgres://u:p@db:5432/baton', BATON_PORT: '8080', BATON_BIND: '0.0.0.0',
+      BATON_DATA_DIR: '/srv/baton', BATON_HEARTBEAT_MS: '500', BATON_MISSED_HEARTBEATS: '5',
+    });
+    expect(c).toMatchObject({ databaseUrl: 'postgres://u:p@db:5432/baton', port: 8080, bind: '0.0.0.0', dataDir: '/srv/baton', heartbeatMs: 500, missedBeats: 5 });
+  });
+
+  it.each([
+    ['BATON_PORT', 'abc', /BATON_PORT="abc": must be a port number/],
+    ['BATON_PORT', '70000', /BATON_PORT="70000": must be from 0 to 65535/],
+    ['BATON_BIND', 'everywhere', /BATON_BIND="everywhere": must be an IP address/],
+    ['BATON_DATABASE_URL', 'mysql://x', /BATON_DATABASE_URL="mysql:\/\/x": must be a postgres/],
+    ['BATON_HEARTBEAT_MS', '10', /BATON_HEARTBEAT_MS="10": must be at least 100/],
+    ['BATON_MISSED_HEARTBEATS', '0', /BATON_MISSED_HEARTBEATS="0": must be at least 1/],
+    ['BATON_LOG_LEVEL', 'loud', /BATON_LOG_LEVEL="loud"/],
+  ])('%s=%s is refused with a message naming it', (name, value, message) => {
+    let error: unknown;
+    try { resolveConfig({ [name]: value }); } catch (e) { error = e; }
+    expect(error).toBeInstanceOf(BatonError);
+    expect((error as BatonError).field).toBe(name);
+    expect((error as BatonError).message).toMatch(message);
+  });
+});
