@@ -59,7 +59,7 @@ function serviceCommand(action: 'install' | 'uninstall' | 'print', description: 
   if (action !== 'print') cmd.option('--dry-run', 'print the steps instead of carrying them out');
   return cmd.action((opts: RawOptions & { dryRun?: boolean }) => {
     const { dryRun, ...flags } = opts;
-    const service = resolveServiceOptions(flags);
+    const service = resolveServiceOptions(flags, process.env, action === 'uninstall');
     if (action === 'print') return void process.stdout.write(serviceFile(service));
     let steps;
     if (action === 'install') {

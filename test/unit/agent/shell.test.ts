@@ -1,4 +1,6 @@
-import { readFileSync, realpathSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HANDLERS, prepare } from '../../../worker-agent/src/executors/index';
 import { assignment, Recorder, start, tempDir, TRACE_ID } from './helpers';
@@ -93,6 +95,23 @@ describe('shell executor', () => {
     await io.until((lines) => lines.includes('ready'));
     run.stop('cancelled');
     expect(await run.done).toMatchObject({ state: 'cancelled', error: 'stopped by the master' });
+  });
+
+  it('ends the process groups of running runs when the agent process exits abruptly', async () => {
+    const script = join(await tempDir(), 'exit-early.ts');
+    const executors = new URL('../../../worker-agent/src/executors/index.ts', import.meta.url).pathname;
+    writeFileSync(
+      script,
+      `import { HANDLERS, prepare } from ${JSON.stringify(executors)};
+       const assign = ${JSON.stringify(assignment('shell', { command: 'sleep 30 & echo "pid $!"; wait' }))};
+       const run = prepare(assign, HANDLERS);
+       if (run.ok) run.start({ log: (_stream, line) => { console.log(line); process.exit(1); } });`,
+    );
+    const child = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8' });
+    const pid = Number(/pid (\d+)/.exec(child.stdout)?.[1]);
+    leftovers.push(pid);
+    expect(pid).toBeGreaterThan(0);
+    expect(alive(pid)).toBe(false);
   });
 
   it('rejects bad params naming the param, and unknown handlers', () => {

@@ -1,5 +1,5 @@
 // `shell` handler: runs a command line in its own process group, so stop and timeout end the whole tree.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { z } from 'zod';
 import { lineSplitter, TailBuffer } from './output.js';
 import { runEnv } from './run-env.js';
@@ -18,11 +18,11 @@ export type ShellParams = z.infer<typeof ShellParams>;
 const KILL_GRACE_MS = 2_000;
 /** Time stdout/stderr get to drain after the shell exited, before leftovers are killed. */
 const DRAIN_MS = 1_000;
+const isWindows = process.platform === 'win32';
 
 export const shell: Executor<ShellParams> = {
   params: ShellParams,
   start(assign, params, io): Execution {
-    const isWindows = process.platform === 'win32';
     const child = spawn(params.command, {
       shell: params.shell ?? true,
       cwd: params.cwd,
@@ -32,10 +32,16 @@ export const shell: Executor<ShellParams> = {
       stdio: ['ignore', 'pipe', 'pipe'],
       windowsHide: true,
     });
+    const pid = child.pid;
+    if (pid !== undefined) trackGroup(pid);
     const tail = new TailBuffer();
     const timers = new Set<NodeJS.Timeout>();
     const later = (ms: number, fn: () => void) => timers.add(setTimeout(fn, ms));
     let exited = false;
+    const kill = (signal: NodeJS.Signals) => {
+      // Windows has no groups: once the shell exited, its pid may already belong to someone else.
+      if (pid !== undefined && !(isWindows && exited)) killGroup(pid, signal);
+    };
 
     for (const stream of ['stdout', 'stderr'] as const) {
       const lines = lineSplitter(io, stream);
@@ -51,6 +57,7 @@ export const shell: Executor<ShellParams> = {
       let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
       const finish = (outcome: Outcome) => {
         for (const timer of timers) clearTimeout(timer);
+        if (pid !== undefined) untrackGroup(pid);
         resolve(outcome);
       };
       child.on('error', (err) => {
@@ -59,16 +66,15 @@ export const shell: Executor<ShellParams> = {
         finish(failed(`could not start the command${where}: ${err.message}`, tail.toString()));
       });
       child.on('exit', (code, signal) => {
+        // A run owns its process group: whatever it left behind would outlive the run unseen and keep
+        // the output pipes open, so it is ended with the run.
         exit = { code, signal };
         exited = true;
-        // A run owns its process group: whatever it left behind would outlive the run unseen and keep
-        // the output pipes open, so it is ended with the run. (Not on Windows: without a group, a pid
-        // that already exited may belong to someone else.)
-        if (!isWindows) killTree(child, 'SIGTERM');
+        kill('SIGTERM');
         later(DRAIN_MS, () => {
-          if (!isWindows) killTree(child, 'SIGKILL');
-          child.stdout?.destroy();
-          child.stderr?.destroy();
+          kill('SIGKILL');
+          child.stdout.destroy();
+          child.stderr.destroy();
         });
       });
       child.on('close', () => {
@@ -83,24 +89,39 @@ export const shell: Executor<ShellParams> = {
     return {
       done,
       stop() {
-        if (isWindows && exited) return;
-        killTree(child, 'SIGTERM');
-        later(KILL_GRACE_MS, () => killTree(child, 'SIGKILL'));
+        kill('SIGTERM');
+        later(KILL_GRACE_MS, () => kill('SIGKILL'));
       },
     };
   },
 };
 
-function killTree(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  if (process.platform === 'win32') {
-    // Windows has no process groups; taskkill /T walks the tree.
-    spawn('taskkill', ['/pid', String(child.pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true }).on('error', () => {});
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  if (isWindows) {
+    // taskkill /T walks the tree instead.
+    spawn('taskkill', ['/pid', String(pid), '/T', '/F'], { stdio: 'ignore', windowsHide: true }).on('error', () => {});
     return;
   }
   try {
-    process.kill(-child.pid, signal);
+    process.kill(-pid, signal);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err; // ESRCH: the group is already gone
   }
+}
+
+/**
+ * Process groups of runs in flight. Being detached, they would outlive an agent that exits abruptly
+ * (a second signal, a crash), so an exit hook ends them while any exist. Nothing can run when the
+ * agent is SIGKILLed; under systemd, KillMode=mixed then cleans up the cgroup.
+ */
+const liveGroups = new Set<number>();
+function killLiveGroups(): void {
+  if (!isWindows) for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
+}
+function trackGroup(pid: number): void {
+  if (liveGroups.size === 0) process.on('exit', killLiveGroups);
+  liveGroups.add(pid);
+}
+function untrackGroup(pid: number): void {
+  if (liveGroups.delete(pid) && liveGroups.size === 0) process.off('exit', killLiveGroups);
 }

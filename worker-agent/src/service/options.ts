@@ -52,12 +52,13 @@ function defaults(platform: Platform, name: string) {
 
 const text = z.string().min(1, 'must not be empty');
 
-export function resolveServiceOptions(flags: RawOptions, env: NodeJS.ProcessEnv = process.env): ServiceOptions {
+/** `removal`: only what uninstall needs (name, platform, paths), so master and group may be left out. */
+export function resolveServiceOptions(flags: RawOptions, env: NodeJS.ProcessEnv = process.env, removal = false): ServiceOptions {
   const o = parseOptions(
     {
       platform: z.enum(PLATFORMS, { error: `must be one of ${PLATFORMS.join(', ')}` }).default(defaultPlatform()),
-      master: field.master,
-      group: field.group,
+      master: removal ? field.master.optional() : field.master,
+      group: removal ? field.group.optional() : field.group,
       name: field.name,
       capacity: field.capacity,
       labels: field.labels,
@@ -88,7 +89,7 @@ export function resolveServiceOptions(flags: RawOptions, env: NodeJS.ProcessEnv 
   const serviceName = `baton-agent-${o.name}`;
   const label = `dev.baton.agent.${o.name}`;
   const unitFile = { systemd: `${serviceName}.service`, launchd: `${label}.plist`, windows: `${serviceName}.ps1` }[o.platform];
-  const args = ['--master', o.master, '--group', o.group, '--name', o.name, '--token-file', tokenFile, '--data-dir', dataDir];
+  const args = ['--master', o.master ?? '', '--group', o.group ?? '', '--name', o.name, '--token-file', tokenFile, '--data-dir', dataDir];
   args.push('--capacity', String(o.capacity), '--handlers', o.handlers.join(','), '--heartbeat-ms', String(o.heartbeatMs));
   args.push('--stop-grace-ms', String(o.stopGraceMs), '--log-level', o.logLevel);
   const labels = Object.entries(o.labels).map(([k, v]) => `${k}=${v}`);
