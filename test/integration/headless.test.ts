@@ -1,0 +1,62 @@
+// The slice without Electron: `baton-master` and `baton-agent` as command-line processes, driven over HTTP.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientOver, type ApiClient } from '../../src-main/master/api/contract/client';
+import { freshDatabase, startAgent, tempDir, waitFor, type TestAgent } from './harness';
+
+const MASTER_BIN = path.resolve('bin/baton-master.js');
+const run = promisify(execFile);
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+describe('headless master and agent', () => {
+  let master: ChildProcess;
+  let agent: TestAgent;
+  let url: string;
+  let api: ApiClient;
+
+  beforeAll(async () => {
+    const dataDir = await tempDir();
+    master = spawn(process.execPath, [MASTER_BIN, '--database-url', await freshDatabase(), '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    master.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
+    url = await waitFor('master listening', async () => /listening on (http:\/\/[\d.:]+)/.exec(out)?.[1]);
+    api = clientOver(async (method, input) => (await fetch(`${url}/api/${method}`, { method: 'POST', body: JSON.stringify(input) })).json() as never);
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    if (master && master.exitCode === null) {
+      const done = exited(master);
+      master.kill('SIGTERM');
+      expect(await done).toBe(0);
+    }
+  });
+
+  it('issues a token from the CLI, runs a cron task on a CLI agent, and stops cleanly', async () => {
+    const { stdout } = await run(process.execPath, [MASTER_BIN, 'token', 'create', 'headless', '--url', url]);
+    const token = stdout.trim();
+    expect(token).toMatch(/^bt_tok_/);
+    agent = await startAgent({ agentUrl: url }, token, { name: 'cli-agent', group: 'batch' });
+    const group = await waitFor('group made by the agent', async () => (await api.call('groups.list', {})).find((g) => g.name === 'batch'));
+    const task = await api.call('tasks.create', {
+      name: 'hello', groupId: group.id, handler: 'shell', params: { command: 'echo hello' },
+      trigger: { type: 'cron', expression: '* * * * * *', timezone: 'UTC' },
+    });
+    const done = await waitFor('two runs', async () => {
+      const runs = (await api.call('runs.list', { taskId: task.id })).filter((r) => r.state === 'succeeded');
+      return runs.length >= 2 ? runs : null;
+    });
+    expect(done.every((r) => r.output.trim() === 'hello' && r.workerName === 'cli-agent')).toBe(true);
+  });
+
+  it('refuses a bad flag with a message naming it, and starts nothing', async () => {
+    const failed = await run(process.execPath, [MASTER_BIN, '--port', 'seventy'], { timeout: 20_000 }).then(() => null, (e: { code: number; stderr: string }) => e);
+    expect(failed?.code).toBe(2);
+    expect(failed?.stderr).toMatch(/BATON_PORT \(--port\)="seventy": must be a port number/);
+  });
+});
