@@ -1,0 +1,96 @@
+// Task definitions the master must refuse: a clear error naming the field, and nothing stored (issue 3, "Triggers").
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Task, TaskInput } from '../../src-main/master/api/contract/domain';
+import { BatonError } from '../../src-main/master/api/contract/errors';
+import { freshDatabase, prepare, startTestMaster, type TestMaster } from './harness';
+
+describe('task validation', () => {
+  let master: TestMaster;
+  let groupId: string;
+  let a: Task;
+  let b: Task;
+
+  beforeAll(async () => {
+    master = await startTestMaster(await freshDatabase());
+    ({ groupId } = await prepare(master));
+    a = await master.api.call('tasks.create', { name: 'a', groupId, handler: 'noop', trigger: { type: 'api' } });
+    b = await master.api.call('tasks.create', { name: 'b', groupId, handler: 'noop', trigger: { type: 'parent', parents: [a.id], on: 'success' } });
+  });
+  afterAll(async () => {
+    await master?.stop();
+  });
+
+  const base = (over: Record<string, unknown>): TaskInput => ({
+    name: 'candidate', groupId, handler: 'noop', trigger: { type: 'api' }, ...over,
+  } as TaskInput);
+
+  /** Runs `call`, expects an invalid_input error on `field`, and that the stored tasks did not change at all. */
+  async function refused(call: () => Promise<unknown>, field: string, mentions?: RegExp): Promise<BatonError> {
+    const before = await master.api.call('tasks.list', {});
+    const error = await call().then(() => null, (e: unknown) => e);
+    expect(error).toBeInstanceOf(BatonError);
+    const e = error as BatonError;
+    expect(e.code).toBe('invalid_input');
+    expect(e.field).toBe(field);
+    expect(e.message).toContain(field);
+    if (mentions) expect(e.message).toMatch(mentions);
+    expect(await master.api.call('tasks.list', {})).toEqual(before);
+    return e;
+  }
+  const create = (over: Record<string, unknown>) => () => master.api.call('tasks.create', base(over));
+  const update = (id: string, patch: Record<string, unknown>) => () => master.api.call('tasks.update', { id, patch } as never);
+
+  it('refuses a 5-field cron and names the 6 fields', async () => {
+    await refused(create({ trigger: { type: 'cron', expression: '*/5 * * * *', timezone: 'UTC' } }), 'trigger.expression', /6 fields/);
+  });
+
+  it('refuses a garbage cron and an out-of-range one', async () => {
+    await refused(create({ trigger: { type: 'cron', expression: 'every day at noon o clock', timezone: 'UTC' } }), 'trigger.expression', /invalid cron/);
+    await refused(create({ trigger: { type: 'cron', expression: '61 * * * * *', timezone: 'UTC' } }), 'trigger.expression');
+    await refused(create({ trigger: { type: 'cron', expression: '0 0 0 30 2 *', timezone: 'UTC' } }), 'trigger.expression', /never fires/);
+  });
+
+  it('refuses an unknown time zone', async () => {
+    await refused(create({ trigger: { type: 'cron', expression: '0 * * * * *', timezone: 'Mars/Olympus' } }), 'trigger.timezone', /Mars\/Olympus/);
+  });
+
+  it('refuses a cycle A → B → A made by tasks.update, and a self-parent', async () => {
+    const e = await refused(update(a.id, { trigger: { type: 'parent', parents: [b.id], on: 'success' } }), 'trigger.parents', /cycle/);
+    expect(e.message).toContain(a.id);
+    expect(e.message).toContain(b.id);
+    await refused(update(a.id, { trigger: { type: 'parent', parents: [a.id], on: 'always' } }), 'trigger.parents', /cycle/);
+    await refused(update(b.id, { trigger: { type: 'parent', parents: [b.id], on: 'always' } }), 'trigger.parents', /cycle/);
+    expect((await master.api.call('tasks.get', { id: a.id })).trigger).toEqual({ type: 'api' });
+  });
+
+  it('refuses an unknown parent id', async () => {
+    await refused(create({ trigger: { type: 'parent', parents: ['tsk_nope'], on: 'success' } }), 'trigger.parents', /tsk_nope/);
+  });
+
+  it('refuses endAt before (or at) startAt', async () => {
+    await refused(create({ startAt: '2030-01-02T00:00:00Z', endAt: '2030-01-01T00:00:00Z' }), 'endAt');
+    await refused(create({ startAt: '2030-01-01T00:00:00Z', endAt: '2030-01-01T00:00:00Z' }), 'endAt');
+  });
+
+  it('refuses an unknown group', async () => {
+    await refused(create({ groupId: 'grp_nope' }), 'groupId');
+  });
+
+  it('refuses bad shapes at the contract level', async () => {
+    await refused(() => master.api.call('tasks.create', { name: 'x', groupId, handler: 'noop' } as never), 'trigger');
+    await refused(create({ trigger: { type: 'fixed_rate', intervalMs: '700' } }), 'trigger.intervalMs');
+    await refused(create({ trigger: { type: 'fixed_rate', intervalMs: 50 } }), 'trigger.intervalMs');
+    await refused(create({ trigger: { type: 'once', at: 'tomorrow' } }), 'trigger.at');
+    await refused(create({ trigger: { type: 'parent', parents: [a.id], on: 'sometimes' } }), 'trigger.on');
+    await refused(create({ trigger: { type: 'weekly' } }), 'trigger.type');
+    await refused(create({ misfire: { policy: 'catch_up', maxCatchUp: 0 } }), 'misfire.maxCatchUp');
+    await refused(update(a.id, { trigger: { type: 'cron' } }), 'patch.trigger.expression');
+  });
+
+  it('refuses an invalid edit and keeps the stored task as it was', async () => {
+    const cron = await master.api.call('tasks.create', base({ name: 'cron-ok', trigger: { type: 'cron', expression: '0 0 * * * *', timezone: 'Europe/Berlin' } }));
+    await refused(update(cron.id, { trigger: { type: 'cron', expression: '0 0 * * *', timezone: 'Europe/Berlin' } }), 'trigger.expression');
+    await refused(update(cron.id, { trigger: { type: 'cron', expression: '0 0 * * * *', timezone: 'Europe/Atlantis' } }), 'trigger.timezone');
+    expect(await master.api.call('tasks.get', { id: cron.id })).toEqual(cron);
+  });
+});
