@@ -1,10 +1,11 @@
 // How times and durations read on screen.
-export function clock(iso: string | null): string {
+/** A moment as the operator reads it: the time alone today, with the date before that. */
+export function clock(iso: string | null, now: Date = new Date()): string {
   if (!iso) return '—';
   const date = new Date(iso);
-  return date.toLocaleString(undefined, {
-    month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false,
-  });
+  const time = date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+  if (date.toDateString() === now.toDateString()) return time;
+  return `${date.toLocaleDateString(undefined, { month: 'short', day: 'numeric' })} ${time}`;
 }
 
 export function duration(ms: number | null): string {

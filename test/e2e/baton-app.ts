@@ -1,0 +1,102 @@
+// Starts the built desktop app as an operator would, on a data folder of the test's choosing.
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { _electron, type ElectronApplication, type Page } from '@playwright/test';
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+/** The `electron` package exports the path of the runtime scripts/setup.mjs installed. */
+export const electronBinary: string = createRequire(import.meta.url)('electron');
+export const screenshotDir = path.join(repoRoot, 'test-results', 'screenshots');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function appEnv(userData: string, port: number, extra: Record<string, string> = {}): Record<string, string> {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
+  return {
+    ...inherited,
+    BATON_USER_DATA: userData,
+    BATON_DATA_DIR: path.join(userData, 'data'),
+    BATON_PORT: String(port),
+    // Mesa would write a shader cache under ~/.cache otherwise.
+    MESA_SHADER_CACHE_DISABLE: 'true',
+    ...extra,
+  };
+}
+
+export interface RunningApp {
+  app: ElectronApplication;
+  page: Page;
+  /** Everything the main process printed so far. */
+  output(): string;
+  /** Quits the app the way an operator does and resolves with its exit code. */
+  quit(): Promise<number | null>;
+}
+
+export async function launchApp(userData: string, port: number): Promise<RunningApp> {
+  mkdirSync(userData, { recursive: true });
+  const app = await _electron.launch({
+    executablePath: electronBinary,
+    args: ['.', '--no-sandbox'],
+    cwd: repoRoot,
+    env: appEnv(userData, port),
+  });
+  let output = '';
+  const child = app.process();
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const page = await app.firstWindow();
+  await page.setViewportSize({ width: 1320, height: 860 });
+  return {
+    app,
+    page,
+    output: () => output,
+    async quit() {
+      await app.close();
+      return exited;
+    },
+  };
+}
+
+const errorBoxToStderr = fileURLToPath(new URL('./fixtures/error-box-to-stderr.cjs', import.meta.url));
+
+/** Runs the app binary directly, for start-ups that must fail before any window opens; error boxes go to stderr. */
+export function runAppToExit(env: Record<string, string>, timeoutMs: number): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const args = ['-r', errorBoxToStderr, '.', '--no-sandbox'];
+    const child = spawn(electronBinary, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the app did not exit within ${timeoutMs} ms; it printed:\n${output}`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+/** Resolves once nothing listens on the port any more, i.e. the master closed its server. */
+export function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
