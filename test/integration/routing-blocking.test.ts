@@ -60,10 +60,14 @@ describe('routing and blocking', () => {
   });
 
   it('consistent_hash keeps one key on one worker', async () => {
-    const t = await task({ routing: { strategy: 'consistent_hash', hashKey: 'customer', labels: {} }, blocking: { strategy: 'concurrent', maxConcurrent: 10 } });
+    const t = await task({
+      params: { command: 'echo "$BATON_PARAM_CUSTOMER"' },
+      routing: { strategy: 'consistent_hash', hashKey: 'customer', labels: {} },
+    });
     for (let i = 0; i < 4; i++) await master.api.call('tasks.trigger', { id: t.id, params: { customer: 'acme' } });
     const runs = await ended(t.id, 4);
     expect(new Set(runs.map((r) => r.workerName)).size).toBe(1);
+    expect(runs.map((r) => r.output.trim())).toEqual(['acme', 'acme', 'acme', 'acme']);
   });
 
   it('shard_broadcast makes one run per worker, each told its shard', async () => {

@@ -120,10 +120,24 @@ describe('shell executor', () => {
       reason: 'bad_params',
       message: expect.stringMatching(/^params\.command: /),
     });
-    expect(prepare(assignment('shell', { command: 'true', cmd: 'x' }), HANDLERS)).toMatchObject({
+    expect(prepare(assignment('shell', { cwd: '/tmp' }), HANDLERS)).toMatchObject({
       reason: 'bad_params',
-      message: expect.stringContaining('cmd'),
+      message: expect.stringMatching(/^params\.command: /),
     });
     expect(prepare(assignment('shell', { command: 'true' }), ['http'])).toMatchObject({ ok: false, reason: 'unknown_handler' });
+  });
+});
+
+describe('shell params beyond the known ones', () => {
+  it('become BATON_PARAM_<KEY> variables, strings as they are and the rest as JSON', async () => {
+    const { paramEnv, ShellParams } = await import('../../../worker-agent/src/executors/shell');
+    const params = ShellParams.parse({ command: 'true', customer: 'acme', 'batch-size': 5, opts: { a: 1 } });
+    expect(paramEnv(params)).toEqual({ BATON_PARAM_CUSTOMER: 'acme', BATON_PARAM_BATCH_SIZE: '5', BATON_PARAM_OPTS: '{"a":1}' });
+  });
+  it('still name a missing command', async () => {
+    const { ShellParams } = await import('../../../worker-agent/src/executors/shell');
+    const result = ShellParams.safeParse({ comand: 'typo' });
+    expect(result.success).toBe(false);
+    expect(result.error!.issues[0]!.path).toEqual(['command']);
   });
 });

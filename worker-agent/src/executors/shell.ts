@@ -5,14 +5,25 @@ import { lineSplitter, TailBuffer } from './output.js';
 import { runEnv } from './run-env.js';
 import { failed, succeeded, type Execution, type Executor, type Outcome } from './types.js';
 
-export const ShellParams = z.strictObject({
+const KNOWN = ['command', 'cwd', 'env', 'shell'];
+
+/** Other params (say, ones an API trigger adds) reach the command as BATON_PARAM_<KEY> variables. */
+export const ShellParams = z.object({
   command: z.string().min(1),
   cwd: z.string().min(1).optional(),
   env: z.record(z.string(), z.string()).optional(),
   /** Shell binary; default /bin/sh (cmd.exe on Windows). */
   shell: z.string().min(1).optional(),
-});
+}).catchall(z.unknown());
 export type ShellParams = z.infer<typeof ShellParams>;
+
+export function paramEnv(params: ShellParams): Record<string, string> {
+  const extra = Object.entries(params).filter(([key]) => !KNOWN.includes(key));
+  return Object.fromEntries(extra.map(([key, value]) => [
+    `BATON_PARAM_${key.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`,
+    typeof value === 'string' ? value : JSON.stringify(value),
+  ]));
+}
 
 /** Time a tree gets between SIGTERM and SIGKILL. */
 const KILL_GRACE_MS = 2_000;
@@ -26,7 +37,7 @@ export const shell: Executor<ShellParams> = {
     const child = spawn(params.command, {
       shell: params.shell ?? true,
       cwd: params.cwd,
-      env: { ...process.env, ...params.env, ...runEnv(assign) },
+      env: { ...process.env, ...paramEnv(params), ...params.env, ...runEnv(assign) },
       // Own process group on POSIX (setsid), so `kill(-pid)` reaches every descendant.
       detached: !isWindows,
       stdio: ['ignore', 'pipe', 'pipe'],
