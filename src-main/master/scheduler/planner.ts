@@ -26,6 +26,8 @@ export class Planner {
   private readonly slots = new Map<number, { timer: NodeJS.Timeout; tasks: Map<string, Task> }>();
   private ticker: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
+  /** Fires and misfire plans under way: stop() waits for them, so none is cut between moving next_fire_at and storing its run. */
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(private readonly deps: { db: Db; dispatcher: Dispatcher; log: Logger }) {}
 
@@ -41,6 +43,7 @@ export class Planner {
     this.slots.clear();
     this.armed.clear();
     await this.ticking;
+    await Promise.all(this.inFlight);
   }
 
   /** Loads what is due soon. Serialised: a slow database never stacks ticks. */
@@ -57,7 +60,7 @@ export class Planner {
       const planned = Date.parse(task.nextFireAt!);
       if (this.armed.get(task.id) === planned) continue;
       this.disarm(task.id);
-      if (now - planned > task.misfire.thresholdMs) void this.misfire(task, planned, now);
+      if (now - planned > task.misfire.thresholdMs) this.track(this.misfire(task, planned, now), 'misfire failed', task);
       else this.arm(task, planned);
     }
   }
@@ -96,10 +99,16 @@ export class Planner {
     this.slots.delete(planned);
     for (const task of slot?.tasks.values() ?? []) {
       this.armed.delete(task.id);
-      void this.fire(task, planned).catch((error: unknown) => {
-        this.deps.log.error({ err: error, task: task.name }, 'fire failed');
-      });
+      this.track(this.fire(task, planned), 'fire failed', task);
     }
+  }
+
+  /** A floating promise would crash the process on a database error (unhandled rejection): log it instead. */
+  private track(work: Promise<void>, failure: string, task: Task): void {
+    const tracked: Promise<void> = work
+      .catch((error: unknown) => { this.deps.log.error({ err: error, task: task.name }, failure); })
+      .finally(() => { this.inFlight.delete(tracked); });
+    this.inFlight.add(tracked);
   }
 
   private async fire(task: Task, planned: number): Promise<void> {

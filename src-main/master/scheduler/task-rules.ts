@@ -45,5 +45,7 @@ export function firstFire(spec: TaskSpec, nowMs: number): number | null {
     const first = Math.max(nowMs + spec.trigger.delayMs, window.startAt ?? 0);
     return inWindow(first, window) ? first : null;
   }
-  return nextFireAt(spec.trigger, nowMs, window, { anchorMs: nowMs });
+  // A fixed rate with a start counts from the start (every hour from 09:00 fires at 09:00, 10:00, ...),
+  // whenever the task is stored; without one, from now.
+  return nextFireAt(spec.trigger, nowMs, window, { anchorMs: window.startAt ?? nowMs });
 }
