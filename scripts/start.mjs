@@ -36,8 +36,10 @@ function appPids() {
   });
 }
 
-const child = spawn(command, args, { cwd: root, stdio: 'inherit' });
-for (const signal of ['SIGINT', 'SIGTERM']) {
+// Its own process group, so a Ctrl-C in the terminal reaches only this script, which asks the app to quit in
+// order; otherwise the agent, PostgreSQL and Xvfb would each get the signal and stop under the app's feet.
+const child = spawn(command, args, { cwd: root, stdio: 'inherit', detached: true });
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
     for (const pid of appPids()) process.kill(pid, signal);
   });
