@@ -14,7 +14,7 @@ import type { AgentRegistry, AgentSession, AgentSocket } from './registry';
 
 /** What the gateway tells the dispatcher; the gateway itself decides nothing about runs. */
 export interface AgentEvents {
-  online(session: AgentSession, running: string[]): void;
+  online(session: AgentSession): void;
   disconnected(session: AgentSession): void;
   result(session: AgentSession, result: RunResult): Promise<ResultAck>;
   log(session: AgentSession, log: RunLog): void;
@@ -51,7 +51,7 @@ export function openGateway(
       if (existing?.socket?.connected) {
         return next(refuse('duplicate_name', `An agent named "${hello.name}" is already connected in group "${hello.group}".`));
       }
-      socket.data = { workerId: worker.id, running: hello.running };
+      socket.data = { workerId: worker.id };
       registry.upsert({
         workerId: worker.id, name: worker.name, groupId: group.id, handlers: hello.handlers, labels: hello.labels,
         capacity: hello.capacity, admin, socket: socket as AgentSocket, running: new Set(hello.running),
@@ -68,7 +68,7 @@ export function openGateway(
     const session = registry.get(socket.data.workerId as string)!;
     log.info({ worker: session.name, workerId: session.workerId }, 'agent connected');
     socket.emit('welcome', { workerId: session.workerId, heartbeatMs: deps.heartbeatMs });
-    events.online(session, socket.data.running as string[]);
+    events.online(session);
 
     socket.on('heartbeat', (raw) => {
       const beat = Heartbeat.safeParse(raw);

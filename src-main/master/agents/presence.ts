@@ -19,11 +19,7 @@ export class Presence implements AgentEvents {
     },
   ) {}
 
-  online(session: AgentSession, running: string[]): void {
-    const reported = new Set(running);
-    for (const run of this.deps.dispatcher.runs.ofWorker(session.workerId)) {
-      if (!reported.has(run.id)) run.missingBeats += 1;
-    }
+  online(): void {
     for (const taskId of this.deps.dispatcher.runs.tasksWithQueued()) void this.deps.dispatcher.pump(taskId);
   }
 
@@ -44,11 +40,13 @@ export class Presence implements AgentEvents {
     this.noticeForgottenRuns(session, beat);
   }
 
-  /** A running run the agent stops listing for several beats (e.g. the agent restarted) is lost. */
+  /** A run the agent stops listing for several beats (e.g. the agent restarted, or never got it) is lost. */
   private noticeForgottenRuns(session: AgentSession, beat: Heartbeat): void {
     const listed = new Set(beat.running);
+    const now = Date.now();
     const forgotten = this.deps.dispatcher.runs.ofWorker(session.workerId).filter((run) => {
-      const settled = run.state === 'running' && run.startedAt !== null && run.startedAt < beat.at - this.deps.liveness.heartbeatMs;
+      // Master clock only: agents' clocks may be off. A beat sent before the run landed cannot list it.
+      const settled = run.onWorkerSince !== null && run.onWorkerSince < now - this.deps.liveness.heartbeatMs;
       run.missingBeats = listed.has(run.id) || !settled ? 0 : run.missingBeats + 1;
       return run.missingBeats >= this.deps.liveness.missedBeats;
     });

@@ -108,6 +108,7 @@ export class Dispatcher {
       this.runs.add({
         id: r.id, taskId: r.taskId, rootRunId: r.rootRunId, attempt: r.attempt, trigger: r.trigger,
         state: r.state as LiveRun['state'], plannedAt: r.plannedAt, startedAt: null, workerId: r.workerId,
+        onWorkerSince: r.workerId ? Date.now() : null,
         shardIndex: r.shardIndex, shardTotal: r.shardTotal, traceId: r.traceId, params: r.params,
         parentRunId: r.parentRunId, parentOutput: extra.parentOutput ?? null, noWorkerSince: null, missingBeats: 0,
       });
@@ -178,6 +179,7 @@ export class Dispatcher {
     }
     run.state = 'assigned';
     run.workerId = session.workerId;
+    run.onWorkerSince = Date.now();
     run.noWorkerSince = null;
     void this.send(run, session, task);
     return true;
@@ -233,6 +235,7 @@ export class Dispatcher {
     if (await markRequeued(this.deps.db, run.id)) {
       run.state = 'queued';
       run.workerId = null;
+      run.onWorkerSince = null;
       setTimeout(() => void this.pump(run.taskId), 200).unref();
     }
   }

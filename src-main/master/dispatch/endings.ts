@@ -86,7 +86,7 @@ export class RunEndings {
     }]);
     this.deps.dispatcher.runs.add({
       id, taskId: run.taskId, rootRunId: run.rootRunId, attempt, trigger: 'retry', state: 'scheduled', plannedAt,
-      startedAt: null, workerId: null, shardIndex: run.shardIndex, shardTotal: run.shardTotal, traceId,
+      startedAt: null, workerId: null, onWorkerSince: null, shardIndex: run.shardIndex, shardTotal: run.shardTotal, traceId,
       params: run.params, parentRunId: run.parentRunId, parentOutput: null, noWorkerSince: null, missingBeats: 0,
     });
     this.deps.log.info({ runId: run.id, retryRunId: id, attempt, delayMs }, 'retry scheduled');

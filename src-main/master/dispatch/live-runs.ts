@@ -15,6 +15,8 @@ export interface LiveRun {
   plannedAt: number;
   startedAt: number | null;
   workerId: string | null;
+  /** When this master last saw the run land on its worker (master clock): heartbeats that omit it count after this. */
+  onWorkerSince: number | null;
   shardIndex: number;
   /** 0 = a shard broadcast not yet split over workers (no worker was eligible when it fired). */
   shardTotal: number;
@@ -33,6 +35,7 @@ export function fromStored(r: StoredRun): LiveRun {
     id: r.id, taskId: r.taskId, rootRunId: r.rootRunId, attempt: r.attempt, trigger: r.trigger,
     state: r.state as LiveState, plannedAt: Date.parse(r.plannedAt),
     startedAt: r.startedAt ? Date.parse(r.startedAt) : null, workerId: r.workerId,
+    onWorkerSince: r.workerId ? Date.now() : null,
     shardIndex: r.shardIndex, shardTotal: r.shardTotal, traceId: r.traceId, params: r.params,
     parentRunId: r.parentRunId, parentOutput: null, noWorkerSince: null, missingBeats: 0,
   };
