@@ -46,6 +46,8 @@ export function firstFire(spec: TaskSpec, nowMs: number): number | null {
     return inWindow(first, window) ? first : null;
   }
   // A fixed rate with a start counts from the start (every hour from 09:00 fires at 09:00, 10:00, ...),
-  // whenever the task is stored; without one, from now.
-  return nextFireAt(spec.trigger, nowMs, window, { anchorMs: window.startAt ?? nowMs });
+  // whenever the task is stored; without one, from now. Fires are anchor + k·interval with k >= 1, so
+  // the anchor sits one interval before the start to make the start itself a fire.
+  const anchorMs = spec.trigger.type === 'fixed_rate' && window.startAt !== null ? window.startAt - spec.trigger.intervalMs : nowMs;
+  return nextFireAt(spec.trigger, nowMs, window, { anchorMs });
 }
