@@ -93,4 +93,19 @@ describe('task validation', () => {
     await refused(update(cron.id, { trigger: { type: 'cron', expression: '0 0 * * * *', timezone: 'Europe/Atlantis' } }), 'trigger.timezone');
     expect(await master.api.call('tasks.get', { id: cron.id })).toEqual(cron);
   });
+
+  it('a valid partial edit changes only the fields it names', async () => {
+    const full = await master.api.call('tasks.create', base({
+      name: 'keep-me', handler: 'shell', params: { command: 'echo kept' },
+      trigger: { type: 'fixed_rate', intervalMs: 60_000 },
+      misfire: { policy: 'catch_up', thresholdMs: 2_000, maxCatchUp: 4 }, retry: { count: 2, backoff: 'exponential', delayMs: 10, maxDelayMs: 100 },
+      blocking: { strategy: 'discard_later' }, timeoutMs: 5_000, queueTimeoutMs: 1_000,
+      startAt: '2030-01-01T00:00:00.000Z', endAt: '2031-01-01T00:00:00.000Z', enabled: false,
+    }));
+    const edited = await master.api.call('tasks.update', { id: full.id, patch: { description: 'only this' } });
+    const { updatedAt: _u1, description: _d1, ...before } = full;
+    const { updatedAt: _u2, description, ...after } = edited;
+    expect(description).toBe('only this');
+    expect(after).toEqual(before);
+  });
 });
