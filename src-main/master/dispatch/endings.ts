@@ -155,25 +155,30 @@ export class RunEndings {
     })));
   }
 
-  /** Periodic checks: queue time-outs, due retries, runs whose agent went silent past their time limit. */
+  /** Periodic checks: due retries, queue time-outs, runs whose agent went silent past their time limit. */
   async sweep(now: number): Promise<void> {
     const { dispatcher } = this.deps;
     for (const run of dispatcher.runs.all()) {
       if (run.state === 'scheduled' && run.plannedAt <= now) await this.promote(run.id);
+      const overdue = run.state === 'running' || (run.state === 'queued' && run.noWorkerSince !== null);
+      if (!overdue) continue;
       const task = await dispatcher.task(run.taskId).catch(() => null);
-      if (!task) continue;
-      if (run.state === 'queued' && run.noWorkerSince !== null && now - run.noWorkerSince > task.queueTimeoutMs) {
-        await this.finish(run.id, run.attempt, {
-          state: 'failed', reason: 'no_worker',
-          error: `No eligible worker for ${task.queueTimeoutMs} ms (group, handler '${task.handler}', labels and capacity considered).`,
-        });
-      }
-      if (run.state === 'running' && task.timeoutMs > 0 && run.startedAt !== null && now - run.startedAt > task.timeoutMs + RESULT_GRACE_MS) {
-        await this.finish(run.id, run.attempt, {
-          state: 'timed_out', reason: 'no_result', error: 'The agent sent no result within the time limit plus grace.',
-        });
-      }
+      if (task) await this.expire(run, task, now);
     }
     for (const taskId of dispatcher.runs.tasksWithQueued()) await dispatcher.pump(taskId);
+  }
+
+  private async expire(run: LiveRun, task: Task, now: number): Promise<void> {
+    if (run.state === 'queued' && run.noWorkerSince !== null && now - run.noWorkerSince > task.queueTimeoutMs) {
+      await this.finish(run.id, run.attempt, {
+        state: 'failed', reason: 'no_worker',
+        error: `No eligible worker for ${task.queueTimeoutMs} ms (group, handler '${task.handler}', labels and capacity considered).`,
+      });
+    }
+    if (run.state === 'running' && task.timeoutMs > 0 && run.startedAt !== null && now - run.startedAt > task.timeoutMs + RESULT_GRACE_MS) {
+      await this.finish(run.id, run.attempt, {
+        state: 'timed_out', reason: 'no_result', error: 'The agent sent no result within the time limit plus grace.',
+      });
+    }
   }
 }

@@ -82,8 +82,9 @@ export class LiveRuns {
     return this.all().filter((r) => r.workerId === workerId && (r.state === 'assigned' || r.state === 'running'));
   }
 
-  tasksWithQueued(): string[] {
-    return [...this.byTask.keys()].filter((t) => this.ofTask(t).some((r) => r.state === 'queued'));
+  /** Tasks with runs waiting in the queue, for a pump when capacity appears. */
+  tasksWithQueued(): Set<string> {
+    return new Set(this.all().filter((r) => r.state === 'queued').map((r) => r.taskId));
   }
 
   all(): LiveRun[] {
