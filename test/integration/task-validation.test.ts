@@ -55,11 +55,11 @@ describe('task validation', () => {
   });
 
   it('refuses a cycle A → B → A made by tasks.update, and a self-parent', async () => {
-    const e = await refused(update(a.id, { trigger: { type: 'parent', parents: [b.id], on: 'success' } }), 'trigger.parents', /cycle/);
+    const e = await refused(update(a.id, { trigger: { type: 'parent', parents: [b.id], on: 'success' } }), 'patch.trigger.parents', /cycle/);
     expect(e.message).toContain(a.id);
     expect(e.message).toContain(b.id);
-    await refused(update(a.id, { trigger: { type: 'parent', parents: [a.id], on: 'always' } }), 'trigger.parents', /cycle/);
-    await refused(update(b.id, { trigger: { type: 'parent', parents: [b.id], on: 'always' } }), 'trigger.parents', /cycle/);
+    await refused(update(a.id, { trigger: { type: 'parent', parents: [a.id], on: 'always' } }), 'patch.trigger.parents', /cycle/);
+    await refused(update(b.id, { trigger: { type: 'parent', parents: [b.id], on: 'always' } }), 'patch.trigger.parents', /cycle/);
     expect((await master.api.call('tasks.get', { id: a.id })).trigger).toEqual({ type: 'api' });
   });
 
@@ -87,10 +87,19 @@ describe('task validation', () => {
     await refused(update(a.id, { trigger: { type: 'cron' } }), 'patch.trigger.expression');
   });
 
+  it('refuses to delete a parent task while children run after it', async () => {
+    const parent = await master.api.call('tasks.create', base({ name: 'parent-kept' }));
+    const child = await master.api.call('tasks.create', base({ name: 'child-of-kept', trigger: { type: 'parent', parents: [parent.id], on: 'success' } }));
+    const error = await master.api.call('tasks.delete', { id: parent.id }).then(() => null, (e: unknown) => e as BatonError);
+    expect(error?.code).toBe('conflict');
+    expect(error?.message).toContain(child.id);
+    expect((await master.api.call('tasks.get', { id: parent.id })).id).toBe(parent.id);
+  });
+
   it('refuses an invalid edit and keeps the stored task as it was', async () => {
     const cron = await master.api.call('tasks.create', base({ name: 'cron-ok', trigger: { type: 'cron', expression: '0 0 * * * *', timezone: 'Europe/Berlin' } }));
-    await refused(update(cron.id, { trigger: { type: 'cron', expression: '0 0 * * *', timezone: 'Europe/Berlin' } }), 'trigger.expression');
-    await refused(update(cron.id, { trigger: { type: 'cron', expression: '0 0 * * * *', timezone: 'Europe/Atlantis' } }), 'trigger.timezone');
+    await refused(update(cron.id, { trigger: { type: 'cron', expression: '0 0 * * *', timezone: 'Europe/Berlin' } }), 'patch.trigger.expression');
+    await refused(update(cron.id, { trigger: { type: 'cron', expression: '0 0 * * * *', timezone: 'Europe/Atlantis' } }), 'patch.trigger.timezone');
     expect(await master.api.call('tasks.get', { id: cron.id })).toEqual(cron);
   });
 

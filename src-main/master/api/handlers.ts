@@ -16,11 +16,13 @@ type Handler<M extends MethodName> = (
   input: z.infer<Methods[M]['input']>, ctx: MasterContext,
 ) => Promise<z.input<Methods[M]['output']>>;
 
-async function storeTask(ctx: MasterContext, id: string | null, spec: TaskSpec): Promise<Task> {
+/** Stores a checked spec; `inputPath` is where the spec sits in the method's input, so errors name the field sent. */
+async function storeTask(ctx: MasterContext, id: string | null, spec: TaskSpec, inputPath = ''): Promise<Task> {
   const [allGroups, allTasks, links] = await Promise.all([groups.listGroups(ctx.db), tasks.listTasks(ctx.db), tasks.parentLinks(ctx.db)]);
   const problem = checkTaskSpec(spec, {
     taskId: id, groupIds: new Set(allGroups.map((g) => g.id)), taskIds: new Set(allTasks.map((t) => t.id)), links,
   });
+  if (problem && inputPath) throw new BatonError(problem.code, `${inputPath}.${problem.message}`, `${inputPath}.${problem.field}`);
   if (problem) throw problem;
   const next = spec.enabled ? firstFire(spec, Date.now()) : null;
   const task = id
@@ -58,9 +60,13 @@ const handlers: { [M in MethodName]: Handler<M> } = {
     const current = await tasks.getTask(ctx.db, id);
     const merged = TaskInput.safeParse({ ...specOf(current), ...patch });
     if (!merged.success) throw invalidInput(merged.error, 'patch');
-    return storeTask(ctx, id, merged.data);
+    return storeTask(ctx, id, merged.data, 'patch');
   },
   'tasks.delete': async ({ id }, ctx) => {
+    const children = Object.entries(await tasks.parentLinks(ctx.db)).filter(([, parents]) => parents.includes(id)).map(([child]) => child);
+    if (children.length > 0) {
+      throw new BatonError('conflict', `Tasks ${children.join(', ')} run after this one; change their trigger or delete them first.`, 'id', { children });
+    }
     const live = ctx.dispatcher.runs.ofTask(id);
     await Promise.all(live.map((r) => ctx.endings.stop(r.id, 'cancelled')));
     await tasks.deleteTask(ctx.db, id);

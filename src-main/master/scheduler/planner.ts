@@ -114,8 +114,10 @@ export class Planner {
   private async fire(task: Task, planned: number): Promise<void> {
     if (!inWindow(planned, windowOf(task))) return this.outsideWindow(task, planned);
     const next = followingFire(task, planned);
-    if (!(await advanceNextFire(this.deps.db, task.id, new Date(planned), next === null ? null : new Date(next)))) return;
+    // The run is stored before next_fire_at moves: a crash in between re-fires on restart, and the
+    // unique (task, planned time, shard) index turns that second fire into nothing. Never a lost fire.
     await this.deps.dispatcher.fire(task, planned, 'schedule');
+    if (!(await advanceNextFire(this.deps.db, task.id, new Date(planned), next === null ? null : new Date(next)))) return;
     if (next !== null && next - Date.now() < LOOKAHEAD_MS && this.ticker) this.arm({ ...task, nextFireAt: new Date(next).toISOString() }, next);
   }
 
@@ -139,9 +141,9 @@ export class Planner {
     const next = task.trigger.type === 'fixed_delay'
       ? fixedDelayAfterMisfire(task.trigger.delayMs, plan.fire.length, now, window)
       : nextFireAt(task.trigger, now, window, { anchorMs: later.fires.at(-1) ?? planned });
+    for (const f of plan.fire) await this.deps.dispatcher.fire(task, f.plannedAt, f.kind);
     if (!(await advanceNextFire(this.deps.db, task.id, new Date(planned), next === null ? null : new Date(next)))) return;
     this.deps.log.warn({ task: task.name, policy: task.misfire.policy, fired: plan.fire.length, missed: plan.missed }, 'misfire handled');
-    for (const f of plan.fire) await this.deps.dispatcher.fire(task, f.plannedAt, f.kind);
   }
 }
 

@@ -83,25 +83,43 @@ export const Retry = z.object({
 });
 export type Retry = z.infer<typeof Retry>;
 
-export const TaskInput = z.object({
+const taskFields = {
   name,
   groupId: id,
-  description: z.string().max(2_000).default(''),
+  description: z.string().max(2_000),
   handler: z.string().trim().min(1).max(128),
-  params: z.record(z.string(), z.unknown()).default({}),
+  params: z.record(z.string(), z.unknown()),
   trigger: Trigger,
+  misfire: Misfire,
+  routing: Routing,
+  blocking: Blocking,
+  /** 0 = no limit. */
+  timeoutMs: ms,
+  retry: Retry,
+  /** How long a run may wait in `queued` for an eligible worker before failing with `no_worker`. */
+  queueTimeoutMs: ms,
+  startAt: isoDate.nullable(),
+  endAt: isoDate.nullable(),
+  enabled: z.boolean(),
+};
+
+export const TaskInput = z.object({
+  ...taskFields,
+  description: taskFields.description.default(''),
+  params: taskFields.params.default({}),
   misfire: Misfire.default(Misfire.parse({})),
   routing: Routing.default(Routing.parse({})),
   blocking: Blocking.default(Blocking.parse({})),
-  /** 0 = no limit. */
   timeoutMs: ms.default(0),
   retry: Retry.default(Retry.parse({})),
-  /** How long a run may wait in `queued` for an eligible worker before failing with `no_worker`. */
   queueTimeoutMs: ms.default(30_000),
   startAt: isoDate.nullable().default(null),
   endAt: isoDate.nullable().default(null),
   enabled: z.boolean().default(true),
 });
+/** An edit: only the fields it names change (no defaults, unlike TaskInput). */
+export const TaskPatch = z.object(taskFields).partial();
+export type TaskPatch = z.input<typeof TaskPatch>;
 export type TaskInput = z.input<typeof TaskInput>;
 export type TaskSpec = z.infer<typeof TaskInput>;
 

@@ -1,7 +1,7 @@
 // Every API method once: its input and output schema. IPC, HTTP and tests all speak this map.
 import { z } from 'zod';
 import {
-  AgentToken, Group, GroupInput, Run, RunLogLine, RunState, Task, TaskInput, Worker, name,
+  AgentToken, Group, GroupInput, Run, RunLogLine, RunState, Task, TaskInput, TaskPatch, Worker, name,
 } from './domain';
 
 const id = z.string().min(1).max(64);
@@ -33,7 +33,7 @@ export const methods = {
   'tasks.list': method(z.object({ groupId: id.optional() }), z.array(Task)),
   'tasks.get': method(byId, Task),
   'tasks.create': method(TaskInput, Task),
-  'tasks.update': method(z.object({ id, patch: TaskInput.partial() }), Task),
+  'tasks.update': method(z.object({ id, patch: TaskPatch }), Task),
   'tasks.delete': method(byId, ok),
   'tasks.setEnabled': method(
     z.object({ id, enabled: z.boolean(), inFlight: z.enum(['finish', 'stop']).default('finish') }),
