@@ -1,25 +1,8 @@
 // Failover: an agent killed mid-run loses its run, which is retried on another agent; results are idempotent.
-import { io, type Socket } from 'socket.io-client';
+import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AGENT_NAMESPACE, PROTOCOL_VERSION, type AgentToMasterEvents, type MasterToAgentEvents, type RunAssign, type RunResult,
-} from '../../worker-agent/src/protocol';
-import { freshDatabase, prepare, startAgent, startTestMaster, waitFor, type TestAgent, type TestMaster } from './harness';
-
-type RawAgent = Socket<MasterToAgentEvents, AgentToMasterEvents>;
-
-/** A hand-driven agent speaking the wire protocol, to send exactly the messages a test needs. */
-function rawAgent(url: string, token: string, name: string, group: string, onAssign: (a: RunAssign) => void): Promise<RawAgent> {
-  const socket: RawAgent = io(`${url}${AGENT_NAMESPACE}`, {
-    auth: { protocol: PROTOCOL_VERSION, token, name, group, host: 'test', version: 'test', handlers: ['shell'], capacity: 4 },
-    reconnection: false, transports: ['websocket'],
-  });
-  socket.on('run:assign', (assign, ack) => { onAssign(assign); ack({ accepted: true, startedAt: Date.now() }); });
-  return new Promise((resolve, reject) => {
-    socket.once('welcome', () => resolve(socket));
-    socket.once('connect_error', reject);
-  });
-}
+import { AGENT_NAMESPACE, PROTOCOL_VERSION, type RunAssign, type RunResult } from '../../worker-agent/src/protocol';
+import { freshDatabase, prepare, rawAgent, startAgent, startTestMaster, waitFor, type TestAgent, type TestMaster } from './harness';
 
 describe('failover and idempotent results', () => {
   let master: TestMaster;
@@ -62,7 +45,7 @@ describe('failover and idempotent results', () => {
 
   it('a result sent twice is stored once; a malformed one is refused and changes nothing', async () => {
     const assigned: RunAssign[] = [];
-    const socket = await rawAgent(master.agentUrl, token, 'raw', 'it', (a) => assigned.push(a));
+    const socket = await rawAgent(master.agentUrl, token, { name: 'raw', onAssign: (a) => assigned.push(a) });
     try {
       const t = await master.api.call('tasks.create', {
         name: 'raw-task', groupId, handler: 'shell', params: { command: 'x' }, trigger: { type: 'api' },

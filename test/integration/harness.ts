@@ -5,11 +5,15 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { io, type Socket } from 'socket.io-client';
 import { inject } from 'vitest';
 import { clientOver, type ApiClient } from '../../src-main/master/api/contract/client';
 import { resolveConfig } from '../../src-main/master/config';
 import { startMaster, type Master } from '../../src-main/master/index';
 import { createLogger } from '../../src-main/master/log';
+import {
+  AGENT_NAMESPACE, PROTOCOL_VERSION, type AgentToMasterEvents, type MasterToAgentEvents, type RunAssign,
+} from '../../worker-agent/src/protocol';
 
 const AGENT_CLI = path.resolve('worker-agent/bin/baton-agent.js');
 
@@ -83,4 +87,25 @@ export async function prepare(master: TestMaster, group = 'it'): Promise<{ group
   const g = await master.api.call('groups.create', { name: group });
   const { secret } = await master.api.call('tokens.create', { label: `test ${group}` });
   return { groupId: g.id, token: secret };
+}
+
+export type RawAgent = Socket<MasterToAgentEvents, AgentToMasterEvents>;
+
+/** A hand-driven agent speaking the wire protocol, to send exactly the messages (and metrics) a test needs. */
+export function rawAgent(
+  url: string, token: string,
+  opts: { name: string; group?: string; capacity?: number; onAssign?: (a: RunAssign) => void },
+): Promise<RawAgent> {
+  const socket: RawAgent = io(`${url}${AGENT_NAMESPACE}`, {
+    auth: {
+      protocol: PROTOCOL_VERSION, token, name: opts.name, group: opts.group ?? 'it', host: 'test', version: 'test',
+      handlers: ['shell'], capacity: opts.capacity ?? 4,
+    },
+    reconnection: false, transports: ['websocket'],
+  });
+  socket.on('run:assign', (assign, ack) => { opts.onAssign?.(assign); ack({ accepted: true, startedAt: Date.now() }); });
+  return new Promise((resolve, reject) => {
+    socket.once('welcome', () => resolve(socket));
+    socket.once('connect_error', reject);
+  });
 }
