@@ -1,1 +1,69 @@
-export async function run(): Promise<never> { throw new Error('todo'); }
+// Master memory and CPU while 1,000 simulated agents (one separate process) hold connections and heartbeat
+// every second. The master runs in its own process and samples itself (RSS, CPU, event-loop delay).
+import { fork } from 'node:child_process';
+import path from 'node:path';
+import { withClient } from './lib/cluster';
+import type { MasterSample } from './lib/master';
+import { stage } from './lib/setup';
+import type { BenchContext, BenchResult } from './lib/types';
+import { round, sleep, waitFor } from './lib/util';
+
+const AGENTS = 1_000;
+const IDLE_S = 5;
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+export async function run(ctx: BenchContext): Promise<BenchResult> {
+  const holdS = ctx.quick ? 10 : 30;
+  const s = await stage(ctx, 'agents');
+  const sim = fork(path.resolve('bench/sim-agents.ts'), [], {
+    execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, SIM_MASTER_URL: s.master.agentUrl, SIM_TOKEN: s.token, SIM_COUNT: String(AGENTS) },
+  });
+  const simExited = new Promise<void>((resolve) => sim.once('exit', () => resolve()));
+  let status = { connected: 0, refused: 0, beats: 0 };
+  sim.on('message', (m) => { status = m as typeof status; });
+  try {
+    await s.master.sample();
+    const idle: MasterSample[] = [];
+    for (let i = 0; i < IDLE_S; i++) {
+      await sleep(1_000);
+      idle.push(await s.master.sample());
+    }
+    sim.send({ go: true });
+    const connectStart = performance.now();
+    await waitFor(`${AGENTS} simulated agents connected`, async () => status.connected >= AGENTS || status.refused > 0, 120_000, 200);
+    if (status.refused > 0) throw new Error(`${status.refused} simulated agents were refused`);
+    const connectS = (performance.now() - connectStart) / 1_000;
+    ctx.log(`agents: ${status.connected} connected in ${round(connectS)} s; holding ${holdS} s`);
+    await s.master.sample(); // resets the CPU window
+    const beatsBefore = status.beats;
+    const held: MasterSample[] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < holdS; i++) {
+      await sleep(1_000);
+      held.push(await s.master.sample());
+    }
+    const beatRate = (status.beats - beatsBefore) / ((performance.now() - t0) / 1_000);
+    const online = await withClient(s.databaseUrl, async (c) => (await c.query<{ n: number; fresh: number }>(
+      `select count(*) filter (where online)::int as n,
+              count(*) filter (where online and last_heartbeat_at > now() - interval '5 seconds')::int as fresh from workers`)).rows[0]!);
+    return {
+      name: 'agents',
+      rows: [
+        { metric: `no agents (${IDLE_S} s): master RSS; CPU`, value: `${round(mean(idle.map((x) => x.rssMb)))} MB; ${round(mean(idle.map((x) => x.cpuPct)))} %` },
+        { metric: `${AGENTS} simulated agents, heartbeat 1 s, held ${holdS} s: master RSS`, value: `mean ${round(mean(held.map((x) => x.rssMb)))} MB, max ${round(Math.max(...held.map((x) => x.rssMb)))} MB` },
+        { metric: 'master CPU (one core = 100 %)', value: `mean ${round(mean(held.map((x) => x.cpuPct)))} %, max ${round(Math.max(...held.map((x) => x.cpuPct)))} %` },
+        { metric: 'master event-loop delay p99 (per 1 s sample)', value: `mean ${round(mean(held.map((x) => x.loopP99Ms)))} ms, max ${round(Math.max(...held.map((x) => x.loopMaxMs)))} ms` },
+        { metric: 'connect time; heartbeats sent/s; workers online (fresh heartbeat in DB)', value: `${round(connectS)} s; ${round(beatRate)}/s; ${online.n} (${online.fresh})` },
+      ],
+      data: { agents: AGENTS, holdS, idle, connectS, heartbeatsPerS: beatRate, online, samples: held },
+    };
+  } finally {
+    sim.send({ stop: true });
+    const timer = setTimeout(() => sim.kill('SIGKILL'), 5_000);
+    await simExited;
+    clearTimeout(timer);
+    await s.master.stop();
+  }
+}

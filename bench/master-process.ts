@@ -1,5 +1,8 @@
 // A Baton master in its own process, driven by the benchmark over IPC, so its RSS/CPU are its own
-// and it can be profiled (`node --cpu-prof`). Messages: {id, call, input} → {id, reply}; {id, sample} → {id, sample}.
+// and it can be profiled (inspector CPU profile when BENCH_CPU_PROF_DIR is set). Messages: {id, call, input} → {id, reply}; {id, sample} → {id, sample}.
+import fs from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { resolveConfig } from '../src-main/master/config';
 import { startMaster } from '../src-main/master/index';
@@ -10,6 +13,15 @@ type Request = { id: number; call: string; input: unknown } | { id: number; samp
 const send = (message: unknown) => process.send!(message);
 const config = resolveConfig({ ...process.env, BATON_PORT: '0' });
 const logFile = process.env.BENCH_MASTER_LOG;
+// CPU profile through the inspector rather than --cpu-prof, so it is written at `stop` even when an
+// overloaded master then needs killing.
+const profDir = process.env.BENCH_CPU_PROF_DIR;
+const profiler = profDir ? new Session() : null;
+if (profiler) {
+  profiler.connect();
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.start');
+}
 const master = await startMaster(config, { logger: createLogger(process.env.BATON_LOG_LEVEL ?? 'info', logFile) });
 
 const loop = monitorEventLoopDelay({ resolution: 10 });
@@ -39,6 +51,10 @@ async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
   loop.disable();
+  if (profiler && profDir) {
+    const { profile } = await profiler.post('Profiler.stop');
+    await fs.writeFile(path.join(profDir, `master-${process.pid}.cpuprofile`), JSON.stringify(profile));
+  }
   await master.stop();
   // process.exit still writes the --cpu-prof profile.
   process.exit(0);

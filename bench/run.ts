@@ -1,8 +1,9 @@
 // Runs the selected benchmarks on one embedded PostgreSQL, prints a markdown table, writes bench/results/.
 // Usage: node --import tsx bench/run.ts [dispatch|lateness|failover|agents ...] [--quick] [--cpu-prof]
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import { startCluster, tempDir } from './lib/cluster';
+import { removeTempDirs, startCluster } from './lib/cluster';
 import type { BenchContext, BenchResult, Row } from './lib/types';
 
 const BENCHMARKS = {
@@ -32,10 +33,15 @@ function table(results: BenchResult[]): string {
   return lines.join('\n');
 }
 
+/** The machine and how busy it was: these benchmarks share CPUs with whatever else runs. */
+function host() {
+  return { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? '', loadavg: os.loadavg().map((l) => Math.round(l * 100) / 100), node: process.version };
+}
+
 const args = parseArgs(process.argv.slice(2));
 const log = (message: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
 await fs.mkdir(RESULTS, { recursive: true });
-const cpuProfDir = args.cpuProf ? await tempDir('baton-bench-prof-') : null;
+const cpuProfDir = args.cpuProf ? await fs.mkdtemp(path.join(os.tmpdir(), 'baton-bench-prof-')) : null;
 if (cpuProfDir) log(`master CPU profiles go to ${cpuProfDir}`);
 
 log('starting embedded PostgreSQL');
@@ -52,7 +58,7 @@ try {
     const started = Date.now();
     try {
       const result = await (await BENCHMARKS[name]()).run(ctx);
-      const json = { ...result, quick: args.quick, at: new Date().toISOString(), durationS: (Date.now() - started) / 1_000 };
+      const json = { ...result, host: host(), quick: args.quick, at: new Date().toISOString(), durationS: (Date.now() - started) / 1_000 };
       await fs.writeFile(path.join(RESULTS, `${name}.json`), `${JSON.stringify(json, null, 2)}\n`);
       results.push(result);
       for (const r of result.rows) log(`${name} | ${r.metric} | ${r.value}${r.target ? ` | target ${r.target} | ${r.met ? 'met' : 'MISSED'}` : ''}`);
@@ -65,8 +71,10 @@ try {
 } finally {
   log('stopping embedded PostgreSQL');
   await cluster.stop();
+  await removeTempDirs();
 }
-const md = `# Baton benchmarks\n\n${new Date().toISOString()}${args.quick ? ' (quick)' : ''}\n\n${table(results)}\n`;
+const h = host();
+const md = `# Baton benchmarks\n\n${new Date().toISOString()}${args.quick ? ' (quick)' : ''}; ${h.cpus} CPUs (${h.model}), load average at the end ${h.loadavg.join(' ')}, Node ${h.node}\n\n${table(results)}\n`;
 await fs.writeFile(path.join(RESULTS, 'summary.md'), md);
 console.log(`\n${table(results)}\n\nwritten: ${path.relative(process.cwd(), RESULTS)}/`);
 if (cpuProfDir) console.log(`master CPU profiles: ${cpuProfDir}`);

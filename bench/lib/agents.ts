@@ -5,6 +5,10 @@ import { tempDir } from './cluster';
 
 const AGENT_CLI = path.resolve('worker-agent/bin/baton-agent.js');
 
+// Should the benchmark die without its finally blocks (e.g. its output pipe closed), no agent outlives it.
+const live = new Set<ChildProcess>();
+process.once('exit', () => { for (const c of live) c.kill('SIGKILL'); });
+
 export interface AgentProcess {
   name: string;
   pid: number;
@@ -30,7 +34,8 @@ export async function startAgents(
     const keep = (c: Buffer) => { out = (out + c.toString()).slice(-20_000); };
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    live.add(child);
+    const exited = new Promise<void>((resolve) => child.once('exit', () => { live.delete(child); resolve(); }));
     const alive = () => child.exitCode === null && child.signalCode === null;
     agents.push({
       name, pid: child.pid!, process: child, output: () => out, exited,

@@ -12,8 +12,18 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
+const made: string[] = [];
+
+/** A temp folder removed by `removeTempDirs()` at the end of the run (kept with BENCH_KEEP=1, e.g. for master logs). */
 export async function tempDir(prefix: string): Promise<string> {
-  return fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+export async function removeTempDirs(): Promise<void> {
+  if (process.env.BENCH_KEEP) return;
+  await Promise.all(made.splice(0).map((d) => fs.rm(d, { recursive: true, force: true })));
 }
 
 export async function startCluster(): Promise<Cluster> {

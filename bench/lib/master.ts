@@ -19,12 +19,12 @@ export async function startMasterProcess(opts: {
   databaseUrl: string; dataDir: string; logFile: string; env?: Record<string, string>; cpuProfDir?: string;
 }): Promise<MasterProcess> {
   const execArgv = ['--import', 'tsx'];
-  if (opts.cpuProfDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`);
   const child: ChildProcess = fork(SCRIPT, [], {
     execArgv,
     env: {
       ...process.env, BATON_DATABASE_URL: opts.databaseUrl, BATON_DATA_DIR: opts.dataDir,
-      BENCH_MASTER_LOG: opts.logFile, ...opts.env,
+      BENCH_MASTER_LOG: opts.logFile,
+      ...(opts.cpuProfDir ? { BENCH_CPU_PROF_DIR: opts.cpuProfDir } : {}), ...opts.env,
     },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -56,7 +56,7 @@ export async function startMasterProcess(opts: {
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.send({ stop: true });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
       await exited;
       clearTimeout(timer);
     },
