@@ -13,6 +13,7 @@ import { startEmbeddedDatabase, type EmbeddedDatabase } from './db/embedded';
 import { newId } from './db/ids';
 import { migrate } from './db/migrations';
 import { activeRuns, recentLatency } from './db/runs';
+import { RunWriter } from './db/run-writer';
 import { openPool, type Db } from './db/store';
 import { allWorkersOffline, listWorkers } from './db/workers';
 import { Dispatcher } from './dispatch/dispatcher';
@@ -83,19 +84,21 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
   const startedAt = new Date().toISOString();
   const { url, embedded } = await openDatabase(config, log);
   const db = openPool(url);
+  const lazy = openPool(url, { durable: false });
+  const writer = new RunWriter(db, lazy);
   const stops: Array<() => Promise<void> | void> = [];
   try {
     await migrate(db);
     await allWorkersOffline(db);
 
     const registry = new AgentRegistry();
-    const dispatcher = new Dispatcher({ db, registry, log, heartbeatMs: config.heartbeatMs });
-    const planner = new Planner({ db, dispatcher, log });
-    const endings = new RunEndings({ db, registry, dispatcher, log, scheduleChanged: (id) => planner.reload(id) });
+    const dispatcher = new Dispatcher({ db, writer, registry, log, heartbeatMs: config.heartbeatMs });
+    const planner = new Planner({ db, writer, dispatcher, log });
+    const endings = new RunEndings({ db, writer, registry, dispatcher, log, scheduleChanged: (id) => planner.reload(id) });
     dispatcher.stopRun = (id, reason) => endings.stop(id, reason);
     dispatcher.refused = (run, reason, message) => endings.finish(run.id, run.attempt, { state: 'failed', reason, error: message });
     const presence = new Presence({
-      db, registry, dispatcher, endings, log, liveness: { heartbeatMs: config.heartbeatMs, missedBeats: config.missedBeats },
+      db: lazy, registry, dispatcher, endings, log, liveness: { heartbeatMs: config.heartbeatMs, missedBeats: config.missedBeats },
     });
     await recover(db, registry, dispatcher);
 
@@ -143,15 +146,15 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
       handle: api,
       stop: () => (stopping ??= (async () => {
         for (const stop of stops.reverse()) await stop();
-        await dispatcher.idle();
-        await db.end();
+        await writer.drain();
+        await Promise.all([db.end(), lazy.end()]);
         await embedded?.stop();
         log.info('master stopped');
       })()),
     };
   } catch (error) {
     for (const stop of stops.reverse()) await Promise.resolve(stop()).catch(() => undefined);
-    await db.end().catch(() => undefined);
+    await Promise.all([db.end(), lazy.end()]).catch(() => undefined);
     await embedded?.stop().catch(() => undefined);
     throw error;
   }

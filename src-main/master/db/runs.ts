@@ -87,18 +87,31 @@ export async function activeRuns(db: Queryable): Promise<StoredRun[]> {
   return rows.map(toRun);
 }
 
-export async function markAssigned(db: Queryable, id: string, workerId: string, workerName: string): Promise<boolean> {
-  const r = await db.query(
-    `update runs set state = 'assigned', worker_id = $2, worker_name = $3, assigned_at = now()
-     where id = $1 and state = 'queued'`, [id, workerId, workerName]);
-  return r.rowCount === 1;
+/** Many queued → assigned moves in one statement; true for each run that was still queued. */
+export async function markAssignedMany(db: Queryable, items: Array<{ id: string; workerId: string; workerName: string }>): Promise<boolean[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `update runs r set state = 'assigned', worker_id = u.worker_id, worker_name = u.worker_name, assigned_at = now()
+     from unnest($1::text[], $2::text[], $3::text[]) as u(id, worker_id, worker_name)
+     where r.id = u.id and r.state = 'queued' returning r.id`,
+    [items.map((i) => i.id), items.map((i) => i.workerId), items.map((i) => i.workerName)],
+  );
+  return claimOnce(items.map((i) => i.id), new Set(rows.map((r) => r.id)));
 }
 
-export async function markRunning(db: Queryable, id: string, startedAt: number): Promise<boolean> {
-  const r = await db.query(
-    `update runs set state = 'running', started_at = to_timestamp($2 / 1000.0) where id = $1 and state = 'assigned'`,
-    [id, startedAt]);
-  return r.rowCount === 1;
+/** Many assigned → running moves in one statement (informational: a result settles the run either way). */
+export async function markRunningMany(db: Queryable, items: Array<{ id: string; startedAt: number }>): Promise<boolean[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `update runs r set state = 'running', started_at = to_timestamp(u.started / 1000.0)
+     from unnest($1::text[], $2::float8[]) as u(id, started)
+     where r.id = u.id and r.state = 'assigned' returning r.id`,
+    [items.map((i) => i.id), items.map((i) => i.startedAt)],
+  );
+  return claimOnce(items.map((i) => i.id), new Set(rows.map((r) => r.id)));
+}
+
+/** One `true` per updated id: a duplicate in the same batch (a result sent twice) gets false. */
+function claimOnce(ids: string[], updated: Set<string>): boolean[] {
+  return ids.map((id) => updated.delete(id));
 }
 
 /** Back to the queue after an agent said no (busy, draining) or did not answer. */
@@ -120,19 +133,35 @@ export interface Outcome {
   startedAt?: number | null; finishedAt?: number;
 }
 
-/** Ends a run once: a second result for the same (run, attempt) updates nothing and returns null. */
-export async function finishRun(db: Queryable, id: string, attempt: number, o: Outcome): Promise<StoredRun | null> {
+export interface Finish { id: string; attempt: number; outcome: Outcome }
+
+/**
+ * Ends many runs in one statement, each at most once: a second result for the same (run, attempt), in this
+ * batch or later, updates nothing and gets null.
+ */
+export async function finishRuns(db: Queryable, items: Finish[]): Promise<Array<StoredRun | null>> {
+  const o = items.map((i) => i.outcome);
   const { rows } = await db.query<RunRow>(
-    `with done as (
-       update runs set state = $3, exit_code = $4, output = coalesce($5, output), error = $6, reason = $7,
-         started_at = coalesce(started_at, to_timestamp($8 / 1000.0)),
-         finished_at = coalesce(to_timestamp($9 / 1000.0), now())
-       where id = $1 and attempt = $2 and state in ${ACTIVE} returning *)
+    `with u as (
+       select distinct on (id, attempt) * from unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::text[],
+         $7::text[], $8::float8[], $9::float8[]) as u(id, attempt, state, exit_code, output, error, reason, started, finished)),
+     done as (
+       update runs r set state = u.state, exit_code = u.exit_code, output = coalesce(u.output, r.output), error = u.error,
+         reason = u.reason, started_at = coalesce(r.started_at, to_timestamp(u.started / 1000.0)),
+         finished_at = coalesce(to_timestamp(u.finished / 1000.0), now())
+       from u where r.id = u.id and r.attempt = u.attempt and r.state in ${ACTIVE} returning r.*)
      select done.*, t.name as task_name from done join tasks t on t.id = done.task_id`,
-    [id, attempt, o.state, o.exitCode ?? null, o.output ?? null, o.error ?? null, o.reason ?? null,
-      o.startedAt ?? null, o.finishedAt ?? null],
+    [items.map((i) => i.id), items.map((i) => i.attempt), o.map((x) => x.state), o.map((x) => x.exitCode ?? null),
+      o.map((x) => x.output ?? null), o.map((x) => x.error ?? null), o.map((x) => x.reason ?? null),
+      o.map((x) => x.startedAt ?? null), o.map((x) => x.finishedAt ?? null)],
   );
-  return rows[0] ? toRun(rows[0]) : null;
+  const byKey = new Map(rows.map((r) => [`${r.id}#${r.attempt}`, r]));
+  return items.map((i) => {
+    const key = `${i.id}#${i.attempt}`;
+    const row = byKey.get(key);
+    byKey.delete(key);
+    return row ? toRun(row) : null;
+  });
 }
 
 const MAX_LOG_LINES = 10_000;

@@ -5,8 +5,15 @@ import { BatonError } from '../api/contract/errors';
 export type Db = pg.Pool;
 export type Queryable = pg.Pool | pg.PoolClient;
 
-export function openPool(url: string): Db {
-  const pool = new pg.Pool({ connectionString: url, max: 12, idleTimeoutMillis: 10_000 });
+/**
+ * `durable: false` is for writes whose loss in a database crash costs nothing (run logs, metrics, the
+ * assigned → running mark): they skip the wait for the WAL flush.
+ */
+export function openPool(url: string, opts: { durable: boolean } = { durable: true }): Db {
+  const pool = new pg.Pool({
+    connectionString: url, max: opts.durable ? 10 : 4, idleTimeoutMillis: 10_000,
+    options: opts.durable ? undefined : '-c synchronous_commit=off',
+  });
   // An idle client's error (e.g. the server restarting) must not crash the master; the next query reconnects.
   pool.on('error', () => undefined);
   return pool;

@@ -104,12 +104,18 @@ export async function dueTasks(db: Queryable, untilMs: number): Promise<Task[]> 
   return rows.map(toTask);
 }
 
-/** Moves a task's next fire only if nobody moved it first: the compare-and-set that stops double fires. */
-export async function advanceNextFire(db: Queryable, id: string, planned: Date | null, next: Date | null): Promise<boolean> {
-  const result = await db.query(
-    'update tasks set next_fire_at = $3 where id = $1 and next_fire_at is not distinct from $2', [id, planned, next],
+export interface Advance { id: string; planned: Date | null; next: Date | null }
+
+/** Moves tasks' next fires only where nobody moved them first: the compare-and-set that keeps schedules single. */
+export async function advanceNextFires(db: Queryable, items: Advance[]): Promise<boolean[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `update tasks t set next_fire_at = u.next
+     from unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) as u(id, planned, next)
+     where t.id = u.id and t.next_fire_at is not distinct from u.planned returning t.id`,
+    [items.map((i) => i.id), items.map((i) => i.planned), items.map((i) => i.next)],
   );
-  return result.rowCount === 1;
+  const moved = new Set(rows.map((r) => r.id));
+  return items.map((i) => moved.delete(i.id));
 }
 
 export async function setNextFire(db: Queryable, id: string, next: Date | null): Promise<void> {

@@ -1,17 +1,18 @@
 // Turns fires into runs on workers: blocking, routing, assignment over Socket.IO, and the queue of waiting runs.
-// Decisions come from the pure modules beside this one; this class only applies them to the database and sockets.
+// Every decision is made synchronously on the in-memory view (so no two decisions interleave), then written
+// through batched statements; a run reaches an agent only after its row is committed.
 import type { AssignAck, RunAssign } from 'baton-agent/protocol';
 import type { RunTrigger, Task } from '../api/contract/domain';
 import type { AgentRegistry, AgentSession } from '../agents/registry';
-import { insertRuns, markAssigned, markRequeued, markRunning, type NewRun } from '../db/runs';
 import { newId, newTraceId } from '../db/ids';
+import type { RunWriter } from '../db/run-writer';
+import { markRequeued, type NewRun } from '../db/runs';
 import type { Db } from '../db/store';
-import { getTask } from '../db/tasks';
+import { childTasks, getTask } from '../db/tasks';
 import type { Logger } from '../log';
 import { decideBlocking, nextToStart } from './blocking';
-import { asBlockingRun, LiveRuns, type LiveRun } from './live-runs';
+import { asBlockingRun, fromNew, LiveRuns, type LiveRun } from './live-runs';
 import { route, type RouteDecision } from './routing';
-import { TaskQueue } from './task-queue';
 
 /** How long an agent has to accept or refuse an assignment before the run goes back to the queue. */
 const ASSIGN_ACK_MS = 10_000;
@@ -24,15 +25,19 @@ export interface FireExtra {
 
 export interface DispatchDeps {
   db: Db;
+  writer: RunWriter;
   registry: AgentRegistry;
   log: Logger;
   heartbeatMs: number;
 }
 
+/** A run decided in memory, to be stored and then (if it has one) sent to its worker. */
+interface Planned { row: NewRun; session: AgentSession | null }
+
 export class Dispatcher {
   readonly runs = new LiveRuns();
-  private readonly queue = new TaskQueue();
   private readonly tasks = new Map<string, Task>();
+  private readonly children = new Map<string, Promise<Task[]>>();
   private readonly cursors = new Map<string, number>();
   latency = new Map<string, number>();
 
@@ -46,74 +51,96 @@ export class Dispatcher {
     return task;
   }
 
+  /** Child tasks of a parent, cached until any task changes. */
+  childrenOf(taskId: string): Promise<Task[]> {
+    let children = this.children.get(taskId);
+    if (!children) {
+      children = childTasks(this.deps.db, taskId);
+      this.children.set(taskId, children);
+      children.catch(() => this.children.delete(taskId));
+    }
+    return children;
+  }
+
   taskChanged(task: Task | { id: string; deleted: true }): void {
+    this.children.clear();
     if ('deleted' in task) this.tasks.delete(task.id);
     else this.tasks.set(task.id, task);
   }
 
   /** One fire of a task: applies its blocking strategy, then routes. Returns the ids of the runs it stored. */
-  fire(task: Task, plannedAt: number, trigger: RunTrigger, extra: FireExtra = {}): Promise<string[]> {
-    return this.queue.run(task.id, () => this.fireNow(task, plannedAt, trigger, extra));
+  async fire(task: Task, plannedAt: number, trigger: RunTrigger, extra: FireExtra = {}): Promise<string[]> {
+    const { planned, cover } = this.planFire(task, this.newRun(task, plannedAt, trigger, extra), extra);
+    for (const id of cover) void this.stopRun(id, 'covered');
+    return this.commit(task, planned);
   }
 
-  private async fireNow(task: Task, plannedAt: number, trigger: RunTrigger, extra: FireExtra): Promise<string[]> {
+  /** Synchronous: decides and reserves in memory, so the next decision already sees this one. */
+  private planFire(task: Task, base: NewRun, extra: FireExtra): { planned: Planned[]; cover: string[] } {
     const others = this.runs.ofTask(task.id).filter((r) => r.state !== 'scheduled').map(asBlockingRun);
     const blocking = decideBlocking(task.blocking, others);
-    const base = this.newRun(task, plannedAt, trigger, extra);
+    const unsplit = { ...base, shardTotal: task.routing.strategy === 'shard_broadcast' ? 0 : 1 };
     switch (blocking.kind) {
       case 'skip':
-        return insertRuns(this.deps.db, [{ ...base, state: 'skipped', reason: blocking.reason }]);
+        return { planned: [{ row: { ...base, state: 'skipped', reason: blocking.reason }, session: null }], cover: [] };
       case 'wait':
-        return this.store([{ ...base, shardTotal: this.unsplitShards(task) }], extra);
+        return { planned: [this.reserve({ row: unsplit, session: null }, extra)], cover: [] };
       case 'cover':
-        for (const id of blocking.stopRunIds) void this.stopRun(id, 'covered');
-        return this.startNew(task, base, extra);
-      case 'start':
-        return this.startNew(task, base, extra);
+      case 'start': {
+        const cover = blocking.kind === 'cover' ? blocking.stopRunIds : [];
+        const decision = this.route(task, base.params ?? task.params, base.id);
+        if (decision.kind === 'none') {
+          const waiting = this.reserve({ row: unsplit, session: null }, extra);
+          this.runs.get(waiting.row.id)!.noWorkerSince = Date.now();
+          return { planned: [waiting], cover };
+        }
+        const sessions = decision.workerIds.map((id) => this.deps.registry.get(id)!);
+        return { planned: sessions.map((s, i) => this.reserve(this.onWorker(task, base, s, i, sessions.length), extra)), cover };
+      }
     }
   }
 
-  private async startNew(task: Task, base: NewRun, extra: FireExtra): Promise<string[]> {
-    const decision = this.route(task, base.params ?? task.params, base.id);
-    if (decision.kind === 'none') {
-      const ids = await this.store([{ ...base, shardTotal: this.unsplitShards(task) }], extra);
-      for (const id of ids) this.runs.get(id)!.noWorkerSince = Date.now();
-      this.deps.log.info({ task: task.name, detail: decision.detail }, 'no eligible worker; run waits in queue');
-      return ids;
-    }
-    const sessions = decision.workerIds.map((id) => this.deps.registry.get(id)!);
-    const rows = sessions.map((s, i): NewRun => ({
-      ...base,
-      id: i === 0 ? base.id : newId('run'),
-      rootRunId: i === 0 ? base.id : '',
-      traceId: i === 0 ? base.traceId : newTraceId(),
-      shardIndex: i,
-      shardTotal: sessions.length,
-      state: 'assigned',
-      workerId: s.workerId,
-      workerName: s.name,
-    })).map((r) => ({ ...r, rootRunId: r.rootRunId || r.id }));
-    rows.forEach((r, i) => sessions[i]!.running.add(r.id));
-    const ids = await this.store(rows, extra);
-    rows.forEach((r, i) => {
-      if (ids.includes(r.id)) void this.send(this.runs.get(r.id)!, sessions[i]!, task);
-      else sessions[i]!.running.delete(r.id);
-    });
-    return ids;
+  /** Shard `index` of `total` of a fire, assigned to `session`; shard 0 keeps the fire's own id. */
+  private onWorker(task: Task, base: NewRun, session: AgentSession, index: number, total: number): Planned {
+    const id = index === 0 ? base.id : newId('run');
+    const row: NewRun = {
+      ...base, id, rootRunId: index === 0 ? base.rootRunId : id, traceId: index === 0 ? base.traceId : newTraceId(),
+      shardIndex: index, shardTotal: total, state: 'assigned', workerId: session.workerId, workerName: session.name,
+    };
+    return { row, session };
   }
 
-  private async store(rows: NewRun[], extra: FireExtra): Promise<string[]> {
-    const ids = await insertRuns(this.deps.db, rows);
-    for (const r of rows.filter((row) => ids.includes(row.id))) {
-      this.runs.add({
-        id: r.id, taskId: r.taskId, rootRunId: r.rootRunId, attempt: r.attempt, trigger: r.trigger,
-        state: r.state as LiveRun['state'], plannedAt: r.plannedAt, startedAt: null, workerId: r.workerId,
-        onWorkerSince: r.workerId ? Date.now() : null,
-        shardIndex: r.shardIndex, shardTotal: r.shardTotal, traceId: r.traceId, params: r.params,
-        parentRunId: r.parentRunId, parentOutput: extra.parentOutput ?? null, noWorkerSince: null, missingBeats: 0,
-      });
+  private reserve(p: Planned, extra: FireExtra): Planned {
+    if (p.row.state !== 'skipped') this.runs.add(fromNew(p.row, extra.parentOutput ?? null));
+    if (p.session) {
+      p.session.running.add(p.row.id);
+      p.session.lastAssignedAt = Date.now();
     }
-    return ids;
+    return p;
+  }
+
+  /** Stores the planned rows (one batched statement), then sends the assigned ones; undoes what was not stored. */
+  private async commit(task: Task, planned: Planned[]): Promise<string[]> {
+    let stored: Set<string>;
+    try {
+      stored = new Set(await this.deps.writer.insert(planned.map((p) => p.row)));
+    } catch (error) {
+      for (const p of planned) this.unreserve(p);
+      throw error;
+    }
+    for (const p of planned) {
+      if (!stored.has(p.row.id)) { this.unreserve(p); continue; }
+      const live = this.runs.get(p.row.id);
+      if (!live) continue;
+      live.stored = true;
+      if (p.session) void this.send(live, p.session, task);
+    }
+    return planned.map((p) => p.row.id).filter((id) => stored.has(id));
+  }
+
+  private unreserve(p: Planned): void {
+    this.runs.delete(p.row.id);
+    p.session?.running.delete(p.row.id);
   }
 
   newRun(task: Task, plannedAt: number, trigger: RunTrigger, extra: FireExtra): NewRun {
@@ -123,10 +150,6 @@ export class Dispatcher {
       shardIndex: 0, shardTotal: 1, traceId: newTraceId(), state: 'queued', params: extra.params ?? null,
       plannedAt, reason: null, workerId: null, workerName: null,
     };
-  }
-
-  private unsplitShards(task: Task): number {
-    return task.routing.strategy === 'shard_broadcast' ? 0 : 1;
   }
 
   private route(task: Task, params: Record<string, unknown>, runId: string, strategyOverride?: Task['routing']['strategy']): RouteDecision {
@@ -144,85 +167,84 @@ export class Dispatcher {
   }
 
   /** Starts waiting runs of a task as far as its blocking strategy and the workers allow. */
-  pump(taskId: string): Promise<void> {
-    return this.queue.run(taskId, () => this.pumpNow(taskId));
-  }
-
-  private async pumpNow(taskId: string): Promise<void> {
-    const live = this.runs.ofTask(taskId);
-    const waiting = live.filter((r) => r.state === 'queued');
-    if (waiting.length === 0) return;
+  async pump(taskId: string): Promise<void> {
     const task = await this.task(taskId).catch(() => null);
     if (!task) return;
+    const live = this.runs.ofTask(taskId);
+    const waiting = live.filter((r) => r.state === 'queued' && r.stored);
+    if (waiting.length === 0) return;
     const holders = live.filter((r) => r.state === 'assigned' || r.state === 'running').map(asBlockingRun);
+    const starts: Array<Promise<void>> = [];
     for (const id of nextToStart(task.blocking, holders, waiting.map(asBlockingRun))) {
-      const run = this.runs.get(id)!;
-      if (!(await this.assignQueued(task, run))) break;
+      const started = this.startQueued(task, this.runs.get(id)!);
+      if (!started) break;
+      starts.push(started);
     }
+    await Promise.all(starts);
   }
 
-  /** Routes one queued run; false when nobody can take it (the rest of the queue would not fare better). */
-  private async assignQueued(task: Task, run: LiveRun): Promise<boolean> {
-    const strategy = run.shardTotal > 1 || run.attempt > 1 && task.routing.strategy === 'shard_broadcast' ? 'least_busy' : undefined;
-    const decision = this.route(task, run.params ?? task.params, run.id, strategy);
+  /** Routes one queued run (synchronously); null when nobody can take it, else the write-and-send that follows. */
+  private startQueued(task: Task, run: LiveRun): Promise<void> | null {
+    const broadcastRetry = task.routing.strategy === 'shard_broadcast' && run.shardTotal > 0;
+    const decision = this.route(task, run.params ?? task.params, run.id, broadcastRetry ? 'least_busy' : undefined);
     if (decision.kind === 'none') {
       run.noWorkerSince ??= Date.now();
-      return false;
+      return null;
     }
     const sessions = decision.workerIds.map((id) => this.deps.registry.get(id)!);
-    if (run.shardTotal === 0) await this.splitShards(task, run, sessions);
     const session = sessions[0]!;
-    session.running.add(run.id);
-    if (!(await markAssigned(this.deps.db, run.id, session.workerId, session.name))) {
-      session.running.delete(run.id);
-      return true;
-    }
+    const siblings = run.shardTotal === 0 ? this.splitShards(task, run, sessions) : [];
     run.state = 'assigned';
     run.workerId = session.workerId;
     run.onWorkerSince = Date.now();
     run.noWorkerSince = null;
-    void this.send(run, session, task);
-    return true;
+    session.running.add(run.id);
+    session.lastAssignedAt = Date.now();
+    return this.writeAssignment(task, run, session, siblings);
+  }
+
+  private async writeAssignment(task: Task, run: LiveRun, session: AgentSession, siblings: Planned[]): Promise<void> {
+    if (siblings.length > 0) {
+      await this.deps.db.query('update runs set shard_total = $2 where id = $1', [run.id, run.shardTotal]);
+      await this.commit(task, siblings);
+    }
+    if (await this.deps.writer.assign(run.id, session.workerId, session.name)) {
+      await this.send(run, session, task);
+    } else {
+      // The run ended meanwhile (stopped, or its task disabled): forget the reservation.
+      session.running.delete(run.id);
+      this.runs.delete(run.id);
+    }
   }
 
   /** A broadcast that waited for workers: it becomes shard 0 and gets a sibling run per other worker. */
-  private async splitShards(task: Task, run: LiveRun, sessions: AgentSession[]): Promise<void> {
+  private splitShards(task: Task, run: LiveRun, sessions: AgentSession[]): Planned[] {
     run.shardTotal = sessions.length;
-    await this.deps.db.query('update runs set shard_total = $2 where id = $1', [run.id, sessions.length]);
-    const siblings = sessions.slice(1).map((s, i): NewRun => {
-      const id = newId('run');
-      return {
-        ...this.newRun(task, run.plannedAt, run.trigger, { params: run.params ?? undefined, parentRunId: run.parentRunId ?? undefined }),
-        id, rootRunId: id, shardIndex: i + 1, shardTotal: sessions.length, state: 'assigned', workerId: s.workerId, workerName: s.name,
-      };
-    });
-    siblings.forEach((r, i) => sessions[i + 1]!.running.add(r.id));
-    const ids = await this.store(siblings, { parentOutput: run.parentOutput ?? undefined });
-    siblings.forEach((r, i) => {
-      if (ids.includes(r.id)) void this.send(this.runs.get(r.id)!, sessions[i + 1]!, task);
-    });
+    const base = this.newRun(task, run.plannedAt, run.trigger, { params: run.params ?? undefined, parentRunId: run.parentRunId ?? undefined });
+    return sessions.slice(1).map((s, i) => this.reserve(
+      this.onWorker(task, { ...base, id: newId('run') }, s, i + 1, sessions.length),
+      { parentOutput: run.parentOutput ?? undefined },
+    ));
   }
 
   /** Sends `run:assign` and applies the agent's answer. */
   private async send(run: LiveRun, session: AgentSession, task: Task): Promise<void> {
-    session.lastAssignedAt = Date.now();
-    const socket = session.socket;
     const payload: RunAssign = {
       runId: run.id, attempt: run.attempt, taskId: task.id, taskName: task.name, handler: task.handler,
       params: { ...task.params, ...(run.params ?? {}) }, timeoutMs: task.timeoutMs,
       shard: { index: run.shardIndex, total: Math.max(run.shardTotal, 1) }, traceId: run.traceId,
       parent: run.parentRunId ? { runId: run.parentRunId, output: run.parentOutput ?? '' } : null,
     };
-    let ack: AssignAck | null = null;
-    if (socket) {
-      ack = await socket.timeout(ASSIGN_ACK_MS).emitWithAck('run:assign', payload).then((a) => a as AssignAck, () => null);
-    }
+    const socket = session.socket;
+    const ack: AssignAck | null = socket
+      ? await socket.timeout(ASSIGN_ACK_MS).emitWithAck('run:assign', payload).then((a) => a as AssignAck, () => null)
+      : null;
     this.deps.log.debug({ runId: run.id, traceId: run.traceId, worker: session.name, ack }, 'run assigned');
     if (this.runs.get(run.id) !== run) return; // its result already arrived
     if (ack?.accepted) {
       if (run.state === 'assigned') run.state = 'running';
       run.startedAt = ack.startedAt;
-      await markRunning(this.deps.db, run.id, ack.startedAt);
+      await this.deps.writer.started(run.id, ack.startedAt);
       return;
     }
     session.running.delete(run.id);
@@ -249,9 +271,4 @@ export class Dispatcher {
   stopRun: (runId: string, reason: 'cancelled' | 'covered') => Promise<unknown> = async () => {
     throw new Error('Bug: the dispatcher was started without a stop handler.');
   };
-
-  idle(): Promise<void> {
-    return this.queue.idle();
-  }
 }
-

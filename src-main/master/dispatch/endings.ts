@@ -3,15 +3,16 @@ import { EventEmitter } from 'node:events';
 import type { RunResult } from 'baton-agent/protocol';
 import type { Task } from '../api/contract/domain';
 import type { AgentRegistry } from '../agents/registry';
-import { finishRun, getRun, insertRuns, markQueued, type Outcome, type StoredRun } from '../db/runs';
+import type { RunWriter } from '../db/run-writer';
+import { getRun, markQueued, type NewRun, type Outcome, type StoredRun } from '../db/runs';
 import { newId, newTraceId } from '../db/ids';
 import type { Db } from '../db/store';
-import { childTasks, setNextFire } from '../db/tasks';
+import { setNextFire } from '../db/tasks';
 import type { Logger } from '../log';
 import { parentConditionMet } from '../scheduler/dag';
 import { fixedDelayNext } from '../scheduler/triggers';
 import type { Dispatcher } from './dispatcher';
-import type { LiveRun } from './live-runs';
+import { fromNew, type LiveRun } from './live-runs';
 import { decideRetry } from './retry';
 
 /** A run whose agent passed its time limit by this much without any result is ended by the master. */
@@ -31,7 +32,7 @@ export class RunEndings {
 
   constructor(
     private readonly deps: {
-      db: Db; registry: AgentRegistry; dispatcher: Dispatcher; log: Logger;
+      db: Db; writer: RunWriter; registry: AgentRegistry; dispatcher: Dispatcher; log: Logger;
       scheduleChanged: (taskId: string) => void;
     },
   ) {
@@ -49,7 +50,7 @@ export class RunEndings {
   }
 
   async finish(runId: string, attempt: number, outcome: Outcome): Promise<StoredRun | null> {
-    const stored = await finishRun(this.deps.db, runId, attempt, outcome);
+    const stored = await this.deps.writer.finish({ id: runId, attempt, outcome });
     const live = this.deps.dispatcher.runs.get(runId);
     if (live?.attempt === attempt) this.release(live);
     if (!stored) return null;
@@ -77,18 +78,13 @@ export class RunEndings {
 
   private async scheduleRetry(run: StoredRun, delayMs: number, attempt: number): Promise<void> {
     const id = newId('run');
-    const plannedAt = Date.now() + delayMs;
-    const traceId = newTraceId();
-    await insertRuns(this.deps.db, [{
+    const row: NewRun = {
       id, taskId: run.taskId, rootRunId: run.rootRunId, attempt, trigger: 'retry', parentRunId: run.parentRunId,
-      shardIndex: run.shardIndex, shardTotal: run.shardTotal, traceId, state: 'scheduled',
-      params: run.params, plannedAt, reason: null, workerId: null, workerName: null,
-    }]);
-    this.deps.dispatcher.runs.add({
-      id, taskId: run.taskId, rootRunId: run.rootRunId, attempt, trigger: 'retry', state: 'scheduled', plannedAt,
-      startedAt: null, workerId: null, onWorkerSince: null, shardIndex: run.shardIndex, shardTotal: run.shardTotal, traceId,
-      params: run.params, parentRunId: run.parentRunId, parentOutput: null, noWorkerSince: null, missingBeats: 0,
-    });
+      shardIndex: run.shardIndex, shardTotal: run.shardTotal, traceId: newTraceId(), state: 'scheduled',
+      params: run.params, plannedAt: Date.now() + delayMs, reason: null, workerId: null, workerName: null,
+    };
+    await this.deps.writer.insert([row]);
+    this.deps.dispatcher.runs.add({ ...fromNew(row, null), stored: true });
     this.deps.log.info({ runId: run.id, retryRunId: id, attempt, delayMs }, 'retry scheduled');
     setTimeout(() => void this.promote(id), delayMs).unref();
   }
@@ -109,7 +105,7 @@ export class RunEndings {
       await setNextFire(this.deps.db, task.id, new Date(fixedDelayNext(Date.parse(run.finishedAt), task.trigger.delayMs)));
       this.deps.scheduleChanged(task.id);
     }
-    for (const child of await childTasks(this.deps.db, task.id)) {
+    for (const child of await this.deps.dispatcher.childrenOf(task.id)) {
       if (child.trigger.type !== 'parent' || !parentConditionMet(child.trigger.on, run.state)) continue;
       await this.deps.dispatcher.fire(child, Date.now(), 'parent', { parentRunId: run.id, parentOutput: run.output });
     }
@@ -118,7 +114,7 @@ export class RunEndings {
   /** Stops a run: on its agent if it has one (the agent reports `cancelled`), else at once. */
   async stop(runId: string, reason: StopReason): Promise<StoredRun> {
     const live = this.deps.dispatcher.runs.get(runId);
-    if (!live) return getRun(this.deps.db, runId);
+    if (!live?.stored) return getRun(this.deps.db, runId);
     const session = live.workerId ? this.deps.registry.get(live.workerId) : undefined;
     if ((live.state === 'assigned' || live.state === 'running') && session?.socket) {
       this.stopping.set(runId, reason);
@@ -160,7 +156,7 @@ export class RunEndings {
     const { dispatcher } = this.deps;
     for (const run of dispatcher.runs.all()) {
       if (run.state === 'scheduled' && run.plannedAt <= now) await this.promote(run.id);
-      const overdue = run.state === 'running' || (run.state === 'queued' && run.noWorkerSince !== null);
+      const overdue = run.stored && (run.state === 'running' || (run.state === 'queued' && run.noWorkerSince !== null));
       if (!overdue) continue;
       const task = await dispatcher.task(run.taskId).catch(() => null);
       if (task) await this.expire(run, task, now);

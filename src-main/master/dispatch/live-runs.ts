@@ -1,6 +1,6 @@
 // The leader's in-memory index of runs that have not ended, by id, task and worker. The database stays the record.
 import type { RunTrigger } from '../api/contract/domain';
-import type { StoredRun } from '../db/runs';
+import type { NewRun, StoredRun } from '../db/runs';
 import type { ActiveRun } from './blocking';
 
 export type LiveState = 'scheduled' | 'queued' | 'assigned' | 'running';
@@ -28,6 +28,19 @@ export interface LiveRun {
   noWorkerSince: number | null;
   /** Heartbeats in a row that did not list this running run. */
   missingBeats: number;
+  /** False between the decision to create it and the commit of its row. */
+  stored: boolean;
+}
+
+/** The live view of a run about to be stored (its row is being written). */
+export function fromNew(r: NewRun, parentOutput: string | null): LiveRun {
+  return {
+    id: r.id, taskId: r.taskId, rootRunId: r.rootRunId, attempt: r.attempt, trigger: r.trigger,
+    state: r.state as LiveState, plannedAt: r.plannedAt, startedAt: null, workerId: r.workerId,
+    onWorkerSince: r.workerId ? Date.now() : null, shardIndex: r.shardIndex, shardTotal: r.shardTotal,
+    traceId: r.traceId, params: r.params, parentRunId: r.parentRunId, parentOutput, noWorkerSince: null,
+    missingBeats: 0, stored: false,
+  };
 }
 
 export function fromStored(r: StoredRun): LiveRun {
@@ -37,7 +50,7 @@ export function fromStored(r: StoredRun): LiveRun {
     startedAt: r.startedAt ? Date.parse(r.startedAt) : null, workerId: r.workerId,
     onWorkerSince: r.workerId ? Date.now() : null,
     shardIndex: r.shardIndex, shardTotal: r.shardTotal, traceId: r.traceId, params: r.params,
-    parentRunId: r.parentRunId, parentOutput: null, noWorkerSince: null, missingBeats: 0,
+    parentRunId: r.parentRunId, parentOutput: null, noWorkerSince: null, missingBeats: 0, stored: true,
   };
 }
 

@@ -3,7 +3,8 @@
 // pre-reads 5 s. Each fire moves next_fire_at by compare-and-set, so a fire happens once even across masters.
 import type { Task } from '../api/contract/domain';
 import type { Db } from '../db/store';
-import { advanceNextFire, dueTasks } from '../db/tasks';
+import type { RunWriter } from '../db/run-writer';
+import { dueTasks } from '../db/tasks';
 import type { Dispatcher } from '../dispatch/dispatcher';
 import type { Logger } from '../log';
 import { misfireEnumerationLimit, planDueFires } from './misfire';
@@ -29,7 +30,7 @@ export class Planner {
   /** Fires and misfire plans under way: stop() waits for them, so none is cut between moving next_fire_at and storing its run. */
   private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(private readonly deps: { db: Db; dispatcher: Dispatcher; log: Logger }) {}
+  constructor(private readonly deps: { db: Db; writer: RunWriter; dispatcher: Dispatcher; log: Logger }) {}
 
   start(): void {
     void this.tick();
@@ -117,7 +118,7 @@ export class Planner {
     // The run is stored before next_fire_at moves: a crash in between re-fires on restart, and the
     // unique (task, planned time, shard) index turns that second fire into nothing. Never a lost fire.
     await this.deps.dispatcher.fire(task, planned, 'schedule');
-    if (!(await advanceNextFire(this.deps.db, task.id, new Date(planned), next === null ? null : new Date(next)))) return;
+    if (!(await this.advance(task, planned, next))) return;
     if (next !== null && next - Date.now() < LOOKAHEAD_MS && this.ticker) this.arm({ ...task, nextFireAt: new Date(next).toISOString() }, next);
   }
 
@@ -128,8 +129,12 @@ export class Planner {
   private async outsideWindow(task: Task, planned: number): Promise<void> {
     const { startAt } = windowOf(task);
     const next = startAt !== null && planned < startAt ? startAt : null;
-    await advanceNextFire(this.deps.db, task.id, new Date(planned), next === null ? null : new Date(next));
+    await this.advance(task, planned, next);
     if (next !== null) void this.tick();
+  }
+
+  private advance(task: Task, planned: number, next: number | null): Promise<boolean> {
+    return this.deps.writer.advance({ id: task.id, planned: new Date(planned), next: next === null ? null : new Date(next) });
   }
 
   /** The master was down or late: apply the task's misfire policy to every fire it missed. */
@@ -142,7 +147,7 @@ export class Planner {
       ? fixedDelayAfterMisfire(task.trigger.delayMs, plan.fire.length, now, window)
       : nextFireAt(task.trigger, now, window, { anchorMs: later.fires.at(-1) ?? planned });
     for (const f of plan.fire) await this.deps.dispatcher.fire(task, f.plannedAt, f.kind);
-    if (!(await advanceNextFire(this.deps.db, task.id, new Date(planned), next === null ? null : new Date(next)))) return;
+    if (!(await this.advance(task, planned, next))) return;
     this.deps.log.warn({ task: task.name, policy: task.misfire.policy, fired: plan.fire.length, missed: plan.missed }, 'misfire handled');
   }
 }

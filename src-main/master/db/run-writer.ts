@@ -1,0 +1,50 @@
+// The hot-path writes of runs and fires, each through a Batcher so concurrent callers share one commit.
+import { Batcher } from './batcher';
+import { finishRuns, insertRuns, markAssignedMany, markRunningMany, type Finish, type NewRun, type StoredRun } from './runs';
+import type { Db } from './store';
+import { advanceNextFires, type Advance } from './tasks';
+
+export class RunWriter {
+  private readonly inserts: Batcher<NewRun[], string[]>;
+  private readonly assigns: Batcher<{ id: string; workerId: string; workerName: string }, boolean>;
+  private readonly starts: Batcher<{ id: string; startedAt: number }, boolean>;
+  private readonly finishes: Batcher<Finish, StoredRun | null>;
+  private readonly advances: Batcher<Advance, boolean>;
+
+  /** `lazy` is a pool without synchronous commit, for marks that may be lost in a database crash. */
+  constructor(db: Db, lazy: Db) {
+    this.inserts = new Batcher(async (groups) => {
+      const stored = new Set(await insertRuns(db, groups.flat()));
+      return groups.map((rows) => rows.filter((r) => stored.has(r.id)).map((r) => r.id));
+    });
+    this.assigns = new Batcher((items) => markAssignedMany(db, items));
+    this.starts = new Batcher((items) => markRunningMany(lazy, items));
+    this.finishes = new Batcher((items) => finishRuns(db, items));
+    this.advances = new Batcher((items) => advanceNextFires(db, items));
+  }
+
+  /** The ids actually stored: a scheduled fire another master stored first is left out. */
+  insert(rows: NewRun[]): Promise<string[]> {
+    return rows.length === 0 ? Promise.resolve([]) : this.inserts.add(rows);
+  }
+
+  assign(id: string, workerId: string, workerName: string): Promise<boolean> {
+    return this.assigns.add({ id, workerId, workerName });
+  }
+
+  started(id: string, startedAt: number): Promise<boolean> {
+    return this.starts.add({ id, startedAt });
+  }
+
+  finish(item: Finish): Promise<StoredRun | null> {
+    return this.finishes.add(item);
+  }
+
+  advance(item: Advance): Promise<boolean> {
+    return this.advances.add(item);
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all([this.inserts, this.assigns, this.starts, this.finishes, this.advances].map((b) => b.drain()));
+  }
+}
