@@ -133,7 +133,9 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
       }, ms);
       stops.push(() => clearInterval(timer));
     };
-    every(SWEEP_MS, async () => { await presence.checkLiveness(Date.now()); await endings.sweep(Date.now()); });
+    // Liveness has its own timer: a long sweep under load must not delay declaring a dead worker.
+    every(SWEEP_MS, () => presence.checkLiveness(Date.now()));
+    every(SWEEP_MS, () => endings.sweep(Date.now()));
     every(METRICS_FLUSH_MS, () => presence.flushMetrics());
     every(LATENCY_REFRESH_MS, async () => { dispatcher.latency = await recentLatency(db); });
     planner.start();
@@ -150,6 +152,7 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
         await Promise.all([db.end(), lazy.end()]);
         await embedded?.stop();
         log.info('master stopped');
+        log.flush();
       })()),
     };
   } catch (error) {

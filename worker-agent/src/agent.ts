@@ -67,6 +67,9 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     },
   });
 
+  // Runs whose result waits in the outbox count too: until the master has stored the result it must not
+  // declare them lost (measured: under load, finished runs were marked lost while their results queued).
+  const inFlight = () => [...new Set([...runs.ids(), ...outbox.pending().map((e) => e.result.runId)])];
   const hello = (): AgentHello => ({
     protocol: PROTOCOL_VERSION,
     token: config.token,
@@ -78,9 +81,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     handlers: config.handlers,
     capacity: config.capacity,
     labels: config.labels,
-    // Runs whose result waits in the outbox count too: the result follows right after connecting,
-    // and the master must not declare them lost in between.
-    running: [...new Set([...runs.ids(), ...outbox.pending().map((e) => e.result.runId)])],
+    running: inFlight(),
   });
 
   const socket: Socket<MasterToAgentEvents, AgentToMasterEvents> = io(`${config.masterUrl}${AGENT_NAMESPACE}`, {
@@ -92,7 +93,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
   // Heartbeats
   const sample = hostSampler();
   let heartbeat: NodeJS.Timeout | null = null;
-  const beat = () => socket.emit('heartbeat', { at: Date.now(), ...sample(), running: runs.ids() });
+  const beat = () => socket.emit('heartbeat', { at: Date.now(), ...sample(), running: inFlight() });
   const startHeartbeat = (ms: number) => {
     stopHeartbeat();
     heartbeat = setInterval(beat, ms);

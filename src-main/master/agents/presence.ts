@@ -46,7 +46,7 @@ export class Presence implements AgentEvents {
     const now = Date.now();
     const forgotten = this.deps.dispatcher.runs.ofWorker(session.workerId).filter((run) => {
       // Master clock only: agents' clocks may be off. A beat sent before the run landed cannot list it.
-      const settled = run.onWorkerSince !== null && run.onWorkerSince < now - this.deps.liveness.heartbeatMs;
+      const settled = !run.reported && run.onWorkerSince !== null && run.onWorkerSince < now - this.deps.liveness.heartbeatMs;
       run.missingBeats = listed.has(run.id) || !settled ? 0 : run.missingBeats + 1;
       return run.missingBeats >= this.deps.liveness.missedBeats;
     });

@@ -5,7 +5,7 @@ import type { Db } from './store';
 import { advanceNextFires, type Advance } from './tasks';
 
 export class RunWriter {
-  private readonly inserts: Batcher<NewRun[], string[]>;
+  private readonly inserts: Batcher<NewRun[], StoredRun[]>;
   private readonly assigns: Batcher<{ id: string; workerId: string; workerName: string }, boolean>;
   private readonly starts: Batcher<{ id: string; startedAt: number }, boolean>;
   private readonly finishes: Batcher<Finish, StoredRun | null>;
@@ -14,8 +14,8 @@ export class RunWriter {
   /** `lazy` is a pool without synchronous commit, for marks that may be lost in a database crash. */
   constructor(db: Db, lazy: Db) {
     this.inserts = new Batcher(async (groups) => {
-      const stored = new Set(await insertRuns(db, groups.flat()));
-      return groups.map((rows) => rows.filter((r) => stored.has(r.id)).map((r) => r.id));
+      const stored = new Map((await insertRuns(db, groups.flat())).map((r) => [r.id, r]));
+      return groups.map((rows) => rows.flatMap((r) => stored.get(r.id) ?? []));
     });
     this.assigns = new Batcher((items) => markAssignedMany(db, items));
     this.starts = new Batcher((items) => markRunningMany(lazy, items));
@@ -23,8 +23,8 @@ export class RunWriter {
     this.advances = new Batcher((items) => advanceNextFires(db, items));
   }
 
-  /** The ids actually stored: a scheduled fire another master stored first is left out. */
-  insert(rows: NewRun[]): Promise<string[]> {
+  /** The runs actually stored: a scheduled fire another master stored first is left out. */
+  insert(rows: NewRun[]): Promise<StoredRun[]> {
     return rows.length === 0 ? Promise.resolve([]) : this.inserts.add(rows);
   }
 

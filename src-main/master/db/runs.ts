@@ -35,11 +35,11 @@ export interface NewRun {
 }
 
 /** Inserts runs; a scheduled fire that another master already inserted is silently left out of the result. */
-export async function insertRuns(db: Queryable, runs: NewRun[]): Promise<string[]> {
+export async function insertRuns(db: Queryable, runs: NewRun[]): Promise<StoredRun[]> {
   if (runs.length === 0) return [];
   const col = <K extends keyof NewRun>(k: K) => runs.map((r) => r[k]);
-  const { rows } = await db.query<{ id: string }>(
-    `insert into runs (id, task_id, root_run_id, attempt, trigger, parent_run_id, shard_index, shard_total, trace_id,
+  const { rows } = await db.query<RunRow>(
+    `with ins as (insert into runs (id, task_id, root_run_id, attempt, trigger, parent_run_id, shard_index, shard_total, trace_id,
        state, params, planned_at, queued_at, assigned_at, finished_at, reason, worker_id, worker_name)
      select id, task_id, root_run_id, attempt, trigger, parent_run_id, shard_index, shard_total, trace_id, state, params,
        to_timestamp(planned / 1000.0),
@@ -52,23 +52,19 @@ export async function insertRuns(db: Queryable, runs: NewRun[]): Promise<string[
        as u(id, task_id, root_run_id, attempt, trigger, parent_run_id, shard_index, shard_total, trace_id, state, params,
          planned, reason, worker_id, worker_name)
      on conflict do nothing
-     returning id`,
+     returning *)
+     select ins.*, t.name as task_name from ins join tasks t on t.id = ins.task_id`,
     [col('id'), col('taskId'), col('rootRunId'), col('attempt'), col('trigger'), col('parentRunId'), col('shardIndex'),
       col('shardTotal'), col('traceId'), col('state'), runs.map((r) => (r.params ? JSON.stringify(r.params) : null)),
       col('plannedAt'), col('reason'), col('workerId'), col('workerName')],
   );
-  return rows.map((r) => r.id);
+  return rows.map(toRun);
 }
 
 export async function getRun(db: Queryable, id: string): Promise<StoredRun> {
   const { rows } = await db.query<RunRow>(`${SELECT} where r.id = $1`, [id]);
   if (!rows[0]) throw new BatonError('not_found', `No run with id ${id}.`, 'id');
   return toRun(rows[0]);
-}
-
-export async function getRuns(db: Queryable, ids: string[]): Promise<StoredRun[]> {
-  const { rows } = await db.query<RunRow>(`${SELECT} where r.id = any($1) order by r.shard_index`, [ids]);
-  return rows.map(toRun);
 }
 
 export interface RunFilter { taskId?: string; state?: RunState; limit: number; before?: string }

@@ -46,9 +46,9 @@ export async function getTask(db: Queryable, id: string): Promise<Task> {
   return toTask(rows[0]);
 }
 
-export async function getTasks(db: Queryable, ids: string[]): Promise<Task[]> {
-  const { rows } = await db.query<TaskRow>('select * from tasks where id = any($1)', [ids]);
-  return rows.map(toTask);
+export async function existingTaskIds(db: Queryable, ids: string[]): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>('select id from tasks where id = any($1)', [ids]);
+  return rows.map((r) => r.id);
 }
 
 export async function insertTask(db: Queryable, spec: TaskSpec, nextFireAt: Date | null, by = 'api'): Promise<Task> {
@@ -96,12 +96,13 @@ export async function childTasks(db: Queryable, parentId: string): Promise<Task[
   return rows.map(toTask);
 }
 
-/** Tasks due to fire before `untilMs`, for the planner's look-ahead. */
-export async function dueTasks(db: Queryable, untilMs: number): Promise<Task[]> {
-  const { rows } = await db.query<TaskRow>(
-    'select * from tasks where enabled and next_fire_at <= to_timestamp($1 / 1000.0) order by next_fire_at', [untilMs],
+/** Enabled tasks due to fire before `untilMs`, for the planner's look-ahead: only ids and times (definitions are cached). */
+export async function dueFires(db: Queryable, untilMs: number): Promise<Array<{ id: string; planned: number }>> {
+  const { rows } = await db.query<{ id: string; planned: number }>(
+    `select id, (extract(epoch from next_fire_at) * 1000)::float8 as planned from tasks
+     where enabled and next_fire_at <= to_timestamp($1 / 1000.0) order by next_fire_at`, [untilMs],
   );
-  return rows.map(toTask);
+  return rows.map((r) => ({ id: r.id, planned: Math.round(r.planned) }));
 }
 
 export interface Advance { id: string; planned: Date | null; next: Date | null }

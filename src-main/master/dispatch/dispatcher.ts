@@ -6,7 +6,7 @@ import type { RunTrigger, Task } from '../api/contract/domain';
 import type { AgentRegistry, AgentSession } from '../agents/registry';
 import { newId, newTraceId } from '../db/ids';
 import type { RunWriter } from '../db/run-writer';
-import { markRequeued, type NewRun } from '../db/runs';
+import { markRequeued, type NewRun, type StoredRun } from '../db/runs';
 import type { Db } from '../db/store';
 import { childTasks, getTask } from '../db/tasks';
 import type { Logger } from '../log';
@@ -68,8 +68,8 @@ export class Dispatcher {
     else this.tasks.set(task.id, task);
   }
 
-  /** One fire of a task: applies its blocking strategy, then routes. Returns the ids of the runs it stored. */
-  async fire(task: Task, plannedAt: number, trigger: RunTrigger, extra: FireExtra = {}): Promise<string[]> {
+  /** One fire of a task: applies its blocking strategy, then routes. Returns the runs it stored. */
+  async fire(task: Task, plannedAt: number, trigger: RunTrigger, extra: FireExtra = {}): Promise<StoredRun[]> {
     const { planned, cover } = this.planFire(task, this.newRun(task, plannedAt, trigger, extra), extra);
     for (const id of cover) void this.stopRun(id, 'covered');
     return this.commit(task, planned);
@@ -120,14 +120,15 @@ export class Dispatcher {
   }
 
   /** Stores the planned rows (one batched statement), then sends the assigned ones; undoes what was not stored. */
-  private async commit(task: Task, planned: Planned[]): Promise<string[]> {
-    let stored: Set<string>;
+  private async commit(task: Task, planned: Planned[]): Promise<StoredRun[]> {
+    let rows: StoredRun[];
     try {
-      stored = new Set(await this.deps.writer.insert(planned.map((p) => p.row)));
+      rows = await this.deps.writer.insert(planned.map((p) => p.row));
     } catch (error) {
       for (const p of planned) this.unreserve(p);
       throw error;
     }
+    const stored = new Set(rows.map((r) => r.id));
     for (const p of planned) {
       if (!stored.has(p.row.id)) { this.unreserve(p); continue; }
       const live = this.runs.get(p.row.id);
@@ -135,7 +136,7 @@ export class Dispatcher {
       live.stored = true;
       if (p.session) void this.send(live, p.session, task);
     }
-    return planned.map((p) => p.row.id).filter((id) => stored.has(id));
+    return rows;
   }
 
   private unreserve(p: Planned): void {

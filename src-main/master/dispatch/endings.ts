@@ -41,6 +41,8 @@ export class RunEndings {
 
   /** Stores an agent's result once; a duplicate (resent after a reconnect) changes nothing. */
   async result(workerId: string, result: RunResult): Promise<void> {
+    const live = this.deps.dispatcher.runs.get(result.runId);
+    if (live?.attempt === result.attempt) live.reported = true;
     const reason = this.stopping.get(result.runId) ?? null;
     await this.finish(result.runId, result.attempt, {
       state: result.state, exitCode: result.exitCode, output: result.output, error: result.error,
@@ -55,7 +57,9 @@ export class RunEndings {
     if (live?.attempt === attempt) this.release(live);
     if (!stored) return null;
     this.stopping.delete(runId);
-    this.deps.log.info({ runId, traceId: stored.traceId, task: stored.taskName, state: stored.state, reason: stored.reason }, 'run ended');
+    // Successes are the bulk of the traffic and are all in the runs table; the log keeps the exceptions.
+    const level = stored.state === 'succeeded' ? 'debug' : 'info';
+    this.deps.log[level]({ runId, traceId: stored.traceId, task: stored.taskName, state: stored.state, reason: stored.reason, error: stored.error }, 'run ended');
     await this.afterEnd(stored);
     this.events.emit('ended', stored);
     return stored;

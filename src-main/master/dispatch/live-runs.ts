@@ -30,6 +30,8 @@ export interface LiveRun {
   missingBeats: number;
   /** False between the decision to create it and the commit of its row. */
   stored: boolean;
+  /** The agent sent its result and it is being stored: heartbeats no longer list the run, rightly. */
+  reported: boolean;
 }
 
 /** The live view of a run about to be stored (its row is being written). */
@@ -39,7 +41,7 @@ export function fromNew(r: NewRun, parentOutput: string | null): LiveRun {
     state: r.state as LiveState, plannedAt: r.plannedAt, startedAt: null, workerId: r.workerId,
     onWorkerSince: r.workerId ? Date.now() : null, shardIndex: r.shardIndex, shardTotal: r.shardTotal,
     traceId: r.traceId, params: r.params, parentRunId: r.parentRunId, parentOutput, noWorkerSince: null,
-    missingBeats: 0, stored: false,
+    missingBeats: 0, stored: false, reported: false,
   };
 }
 
@@ -50,7 +52,7 @@ export function fromStored(r: StoredRun): LiveRun {
     startedAt: r.startedAt ? Date.parse(r.startedAt) : null, workerId: r.workerId,
     onWorkerSince: r.workerId ? Date.now() : null,
     shardIndex: r.shardIndex, shardTotal: r.shardTotal, traceId: r.traceId, params: r.params,
-    parentRunId: r.parentRunId, parentOutput: null, noWorkerSince: null, missingBeats: 0, stored: true,
+    parentRunId: r.parentRunId, parentOutput: null, noWorkerSince: null, missingBeats: 0, stored: true, reported: false,
   };
 }
 

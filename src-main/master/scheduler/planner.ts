@@ -4,7 +4,7 @@
 import type { Task } from '../api/contract/domain';
 import type { Db } from '../db/store';
 import type { RunWriter } from '../db/run-writer';
-import { dueTasks } from '../db/tasks';
+import { dueFires } from '../db/tasks';
 import type { Dispatcher } from '../dispatch/dispatcher';
 import type { Logger } from '../log';
 import { misfireEnumerationLimit, planDueFires } from './misfire';
@@ -29,6 +29,8 @@ export class Planner {
   private ticking: Promise<void> | null = null;
   /** Fires and misfire plans under way: stop() waits for them, so none is cut between moving next_fire_at and storing its run. */
   private readonly inFlight = new Set<Promise<void>>();
+  /** task id → the planned time whose fire is under way; until its compare-and-set lands the row still shows it. */
+  private readonly firing = new Map<string, number>();
 
   constructor(private readonly deps: { db: Db; writer: RunWriter; dispatcher: Dispatcher; log: Logger }) {}
 
@@ -57,12 +59,13 @@ export class Planner {
 
   private async load(): Promise<void> {
     const now = Date.now();
-    for (const task of await dueTasks(this.deps.db, now + LOOKAHEAD_MS)) {
-      const planned = Date.parse(task.nextFireAt!);
-      if (this.armed.get(task.id) === planned) continue;
+    for (const due of await dueFires(this.deps.db, now + LOOKAHEAD_MS)) {
+      if (this.armed.get(due.id) === due.planned || this.firing.get(due.id) === due.planned) continue;
+      const task = await this.deps.dispatcher.task(due.id).catch(() => null);
+      if (!task?.enabled) continue;
       this.disarm(task.id);
-      if (now - planned > task.misfire.thresholdMs) this.track(this.misfire(task, planned, now), 'misfire failed', task);
-      else this.arm(task, planned);
+      if (now - due.planned > task.misfire.thresholdMs) this.track(this.misfire(task, due.planned, now), 'misfire failed', task, due.planned);
+      else this.arm(task, due.planned);
     }
   }
 
@@ -100,15 +103,19 @@ export class Planner {
     this.slots.delete(planned);
     for (const task of slot?.tasks.values() ?? []) {
       this.armed.delete(task.id);
-      this.track(this.fire(task, planned), 'fire failed', task);
+      this.track(this.fire(task, planned), 'fire failed', task, planned);
     }
   }
 
   /** A floating promise would crash the process on a database error (unhandled rejection): log it instead. */
-  private track(work: Promise<void>, failure: string, task: Task): void {
+  private track(work: Promise<void>, failure: string, task: Task, planned: number): void {
+    this.firing.set(task.id, planned);
     const tracked: Promise<void> = work
       .catch((error: unknown) => { this.deps.log.error({ err: error, task: task.name }, failure); })
-      .finally(() => { this.inFlight.delete(tracked); });
+      .finally(() => {
+        this.inFlight.delete(tracked);
+        if (this.firing.get(task.id) === planned) this.firing.delete(task.id);
+      });
     this.inFlight.add(tracked);
   }
 
