@@ -51,9 +51,14 @@ export function decideBlocking(blocking: Blocking, active: ActiveRun[]): Blockin
  * free slots allow. `active` = runs still holding a slot; queued entries in it are not counted as holders.
  */
 export function nextToStart(blocking: Blocking, active: ActiveRun[], waiting: ActiveRun[]): string[] {
-  const free = slotLimit(blocking) - holders(active).length;
+  const free = freeSlots(blocking, holders(active).length);
   if (free <= 0) return [];
   return byPlannedAt(waiting).slice(0, free).map((r) => r.runId);
+}
+
+/** How many more runs may take a slot while `holding` runs hold one (never negative). */
+export function freeSlots(blocking: Blocking, holding: number): number {
+  return Math.max(0, slotLimit(blocking) - holding);
 }
 
 function hasFreeSlot(blocking: Blocking, active: ActiveRun[]): boolean {

@@ -10,7 +10,7 @@ import { markRequeued, type NewRun, type StoredRun } from '../db/runs';
 import type { Db } from '../db/store';
 import { childTasks, getTask } from '../db/tasks';
 import type { Logger } from '../log';
-import { decideBlocking, nextToStart } from './blocking';
+import { decideBlocking, freeSlots } from './blocking';
 import { asBlockingRun, fromNew, LiveRuns, type LiveRun } from './live-runs';
 import { route, type RouteDecision } from './routing';
 
@@ -77,8 +77,10 @@ export class Dispatcher {
 
   /** Synchronous: decides and reserves in memory, so the next decision already sees this one. */
   private planFire(task: Task, base: NewRun, extra: FireExtra): { planned: Planned[]; cover: string[] } {
-    const others = this.runs.ofTask(task.id).filter((r) => r.state !== 'scheduled').map(asBlockingRun);
-    const blocking = decideBlocking(task.blocking, others);
+    // Holders plus the head of the queue decide every strategy; cover_earlier also stops the whole queue.
+    const waiting = this.runs.waiting(task.id);
+    const queue = task.blocking.strategy === 'cover_earlier' ? waiting : waiting.slice(0, 1);
+    const blocking = decideBlocking(task.blocking, [...this.runs.holders(task.id), ...queue].map(asBlockingRun));
     const unsplit = { ...base, shardTotal: task.routing.strategy === 'shard_broadcast' ? 0 : 1 };
     switch (blocking.kind) {
       case 'skip':
@@ -171,13 +173,15 @@ export class Dispatcher {
   async pump(taskId: string): Promise<void> {
     const task = await this.task(taskId).catch(() => null);
     if (!task) return;
-    const live = this.runs.ofTask(taskId);
-    const waiting = live.filter((r) => r.state === 'queued' && r.stored);
-    if (waiting.length === 0) return;
-    const holders = live.filter((r) => r.state === 'assigned' || r.state === 'running').map(asBlockingRun);
+    // The queue is kept in FIFO order (LiveRuns), so the next runs to start are its head.
+    const free = freeSlots(task.blocking, this.runs.holderCount(taskId));
     const starts: Array<Promise<void>> = [];
-    for (const id of nextToStart(task.blocking, holders, waiting.map(asBlockingRun))) {
-      const started = this.startQueued(task, this.runs.get(id)!);
+    const queue = this.runs.waiting(taskId);
+    // Starting a run takes it out of `queue`, so the index moves only past runs still being stored.
+    for (let i = 0; starts.length < free && i < queue.length;) {
+      const run = queue[i]!;
+      if (!run.stored) { i++; continue; }
+      const started = this.startQueued(task, run);
       if (!started) break;
       starts.push(started);
     }
@@ -195,8 +199,7 @@ export class Dispatcher {
     const sessions = decision.workerIds.map((id) => this.deps.registry.get(id)!);
     const session = sessions[0]!;
     const siblings = run.shardTotal === 0 ? this.splitShards(task, run, sessions) : [];
-    run.state = 'assigned';
-    run.workerId = session.workerId;
+    this.runs.move(run, 'assigned', session.workerId);
     run.onWorkerSince = Date.now();
     run.noWorkerSince = null;
     session.running.add(run.id);
@@ -243,7 +246,7 @@ export class Dispatcher {
     this.deps.log.debug({ runId: run.id, traceId: run.traceId, worker: session.name, ack }, 'run assigned');
     if (this.runs.get(run.id) !== run) return; // its result already arrived
     if (ack?.accepted) {
-      if (run.state === 'assigned') run.state = 'running';
+      if (run.state === 'assigned') this.runs.move(run, 'running');
       run.startedAt = ack.startedAt;
       await this.deps.writer.started(run.id, ack.startedAt);
       return;
@@ -256,8 +259,7 @@ export class Dispatcher {
     }
     this.deps.log.warn({ runId: run.id, worker: session.name, reason: ack ? ack.reason : 'no answer' }, 'assignment refused; run requeued');
     if (await markRequeued(this.deps.db, run.id)) {
-      run.state = 'queued';
-      run.workerId = null;
+      this.runs.move(run, 'queued', null);
       run.onWorkerSince = null;
       setTimeout(() => void this.pump(run.taskId), 200).unref();
     }

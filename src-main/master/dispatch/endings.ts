@@ -98,7 +98,7 @@ export class RunEndings {
     const live = this.deps.dispatcher.runs.get(runId);
     if (live?.state !== 'scheduled') return;
     if (await markQueued(this.deps.db, runId)) {
-      live.state = 'queued';
+      this.deps.dispatcher.runs.move(live, 'queued');
       await this.deps.dispatcher.pump(live.taskId);
     }
   }

@@ -60,9 +60,22 @@ export function asBlockingRun(r: LiveRun): ActiveRun {
   return { runId: r.id, state: r.state === 'scheduled' ? 'queued' : r.state, plannedAt: r.plannedAt };
 }
 
+/** Oldest planned first, id breaking ties: the FIFO order blocking strategies promise (see blocking.ts). */
+function before(a: LiveRun, b: LiveRun): boolean {
+  return a.plannedAt < b.plannedAt || (a.plannedAt === b.plannedAt && a.id < b.id);
+}
+
+interface TaskRuns { holders: Set<LiveRun>; waiting: LiveRun[]; all: Set<LiveRun> }
+
+/**
+ * Indexed by task (slot holders, and waiting runs kept in FIFO order) and by worker, so a fire or a pump
+ * costs the same with ten runs in flight or ten thousand (measured: scans here took 40 % of dispatch CPU).
+ * State and worker changes go through `move` to keep the indexes right.
+ */
 export class LiveRuns {
   private readonly byId = new Map<string, LiveRun>();
-  private readonly byTask = new Map<string, Set<string>>();
+  private readonly byTask = new Map<string, TaskRuns>();
+  private readonly byWorker = new Map<string, Set<LiveRun>>();
 
   get size(): number {
     return this.byId.size;
@@ -74,35 +87,95 @@ export class LiveRuns {
 
   add(run: LiveRun): void {
     this.byId.set(run.id, run);
-    let ids = this.byTask.get(run.taskId);
-    if (!ids) this.byTask.set(run.taskId, (ids = new Set()));
-    ids.add(run.id);
+    let t = this.byTask.get(run.taskId);
+    if (!t) this.byTask.set(run.taskId, (t = { holders: new Set(), waiting: [], all: new Set() }));
+    t.all.add(run);
+    this.index(run);
+  }
+
+  /** Changes a run's state (and worker), keeping every index in step. */
+  move(run: LiveRun, state: LiveState, workerId: string | null = run.workerId): void {
+    this.unindex(run);
+    run.state = state;
+    run.workerId = workerId;
+    this.index(run);
   }
 
   delete(id: string): LiveRun | undefined {
     const run = this.byId.get(id);
     if (!run) return undefined;
     this.byId.delete(id);
-    const ids = this.byTask.get(run.taskId);
-    ids?.delete(id);
-    if (ids?.size === 0) this.byTask.delete(run.taskId);
+    this.unindex(run);
+    const t = this.byTask.get(run.taskId)!;
+    t.all.delete(run);
+    if (t.all.size === 0) this.byTask.delete(run.taskId);
     return run;
   }
 
   ofTask(taskId: string): LiveRun[] {
-    return [...(this.byTask.get(taskId) ?? [])].map((id) => this.byId.get(id)!);
+    return [...(this.byTask.get(taskId)?.all ?? [])];
   }
 
+  /** The task's runs that hold a slot (assigned or running). */
+  holders(taskId: string): LiveRun[] {
+    return [...(this.byTask.get(taskId)?.holders ?? [])];
+  }
+
+  holderCount(taskId: string): number {
+    return this.byTask.get(taskId)?.holders.size ?? 0;
+  }
+
+  /** The task's queued runs, oldest planned first. */
+  waiting(taskId: string): readonly LiveRun[] {
+    return this.byTask.get(taskId)?.waiting ?? [];
+  }
+
+  /** Runs assigned to or running on a worker. */
   ofWorker(workerId: string): LiveRun[] {
-    return this.all().filter((r) => r.workerId === workerId && (r.state === 'assigned' || r.state === 'running'));
+    return [...(this.byWorker.get(workerId) ?? [])];
   }
 
   /** Tasks with runs waiting in the queue, for a pump when capacity appears. */
-  tasksWithQueued(): Set<string> {
-    return new Set(this.all().filter((r) => r.state === 'queued').map((r) => r.taskId));
+  tasksWithQueued(): string[] {
+    return [...this.byTask].filter(([, t]) => t.waiting.length > 0).map(([id]) => id);
   }
 
   all(): LiveRun[] {
     return [...this.byId.values()];
   }
+
+  private index(run: LiveRun): void {
+    const t = this.byTask.get(run.taskId)!;
+    if (run.state === 'queued') insertSorted(t.waiting, run);
+    if (run.state !== 'assigned' && run.state !== 'running') return;
+    t.holders.add(run);
+    if (!run.workerId) return;
+    let w = this.byWorker.get(run.workerId);
+    if (!w) this.byWorker.set(run.workerId, (w = new Set()));
+    w.add(run);
+  }
+
+  private unindex(run: LiveRun): void {
+    const t = this.byTask.get(run.taskId)!;
+    if (run.state === 'queued') {
+      const at = t.waiting.indexOf(run);
+      if (at >= 0) t.waiting.splice(at, 1);
+    }
+    t.holders.delete(run);
+    const w = run.workerId ? this.byWorker.get(run.workerId) : undefined;
+    w?.delete(run);
+    if (w?.size === 0) this.byWorker.delete(run.workerId!);
+  }
+}
+
+/** Binary insertion: runs mostly arrive in order, so this is usually an append. */
+function insertSorted(list: LiveRun[], run: LiveRun): void {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (before(list[mid]!, run)) lo = mid + 1;
+    else hi = mid;
+  }
+  list.splice(lo, 0, run);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Blocking } from '../../../src-main/master/api/contract/domain';
-import { decideBlocking, nextToStart, slotLimit, type ActiveRun, type BlockingDecision } from '../../../src-main/master/dispatch/blocking';
+import { decideBlocking, freeSlots, nextToStart, slotLimit, type ActiveRun, type BlockingDecision } from '../../../src-main/master/dispatch/blocking';
 
 const run = (runId: string, state: ActiveRun['state'], plannedAt: number): ActiveRun => ({ runId, state, plannedAt });
 const serial: Blocking = { strategy: 'serial', maxConcurrent: 1 };
@@ -82,5 +82,17 @@ describe('nextToStart — FIFO into free slots', () => {
 
   it.each([[serial, 1], [conc3, 3], [discard, 1], [cover, 1]] as const)('slotLimit(%o) = %i', (b, n) => {
     expect(slotLimit(b)).toBe(n);
+  });
+});
+
+describe('freeSlots', () => {
+  it.each([
+    [{ strategy: 'serial', maxConcurrent: 1 }, 0, 1],
+    [{ strategy: 'serial', maxConcurrent: 1 }, 1, 0],
+    [{ strategy: 'concurrent', maxConcurrent: 5 }, 3, 2],
+    [{ strategy: 'concurrent', maxConcurrent: 5 }, 7, 0],
+    [{ strategy: 'discard_later', maxConcurrent: 9 }, 0, 1],
+  ] as const)('%o with %i holding leaves %i', (blocking, holding, free) => {
+    expect(freeSlots(blocking, holding)).toBe(free);
   });
 });
