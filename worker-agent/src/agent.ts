@@ -6,7 +6,7 @@ import type { AgentConfig } from './config.js';
 import { AGENT_VERSION, hostName, primaryIp } from './host.js';
 import { hostSampler } from './host-stats.js';
 import type { Logger } from './logger.js';
-import { Outbox } from './outbox.js';
+import { Outbox, type OutboxEntry } from './outbox.js';
 import {
   AGENT_NAMESPACE,
   AgentWelcome,
@@ -110,47 +110,38 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     later(ms, () => stopping || socket.connect());
   };
 
-  // Outbox delivery: one pass at a time, oldest first; a new result during a pass asks for another.
-  let flushing: Promise<void> | null = null;
-  let again = false;
+  // Outbox delivery: every pending result is sent at once and each is acknowledged on its own (results are
+  // idempotent by run and attempt, so order does not matter). Measured: one result at a time, each waiting
+  // for the master's commit, capped an agent near 100 results/s.
+  const sending = new Map<string, Promise<void>>();
   let retryPlanned = false;
   const retryFlush = () => {
     if (retryPlanned) return;
     retryPlanned = true;
     later(OUTBOX_RETRY_MS, () => ((retryPlanned = false), void flushOutbox()));
   };
-  const flushOnce = async () => {
-    for (const entry of outbox.pending()) {
-      if (!socket.connected) return;
-      const { runId, attempt } = entry.result;
-      let ack: ResultAck;
-      try {
-        ack = ResultAck.parse(await socket.timeout(RESULT_ACK_MS).emitWithAck('run:result', entry.result));
-      } catch (err) {
-        log.warn({ runId, attempt, err: String(err) }, 'result not acknowledged; it will be sent again');
-        return retryFlush();
-      }
+  const deliver = async (entry: OutboxEntry) => {
+    const { runId, attempt } = entry.result;
+    try {
+      const ack = ResultAck.parse(await socket.timeout(RESULT_ACK_MS).emitWithAck('run:result', entry.result));
       if (ack.stored) await outbox.remove(entry);
       else {
         log.error({ runId, attempt, code: ack.code, reason: ack.message }, 'master did not store the result; it will be sent again');
         retryFlush();
       }
+    } catch (err) {
+      log.warn({ runId, attempt, err: String(err) }, 'result not acknowledged; it will be sent again');
+      retryFlush();
+    } finally {
+      sending.delete(entry.id);
     }
   };
+  /** Sends what is not on its way yet; resolves when every delivery under way has its answer. */
   function flushOutbox(): Promise<void> {
-    if (flushing) {
-      again = true;
-      return flushing;
+    if (socket.connected) {
+      for (const entry of outbox.pending()) if (!sending.has(entry.id)) sending.set(entry.id, deliver(entry));
     }
-    flushing = (async () => {
-      do {
-        again = false;
-        await flushOnce();
-      } while (again && socket.connected);
-    })()
-      .catch((err: unknown) => log.error({ err }, 'outbox delivery failed'))
-      .finally(() => (flushing = null));
-    return flushing;
+    return Promise.all(sending.values()).then(() => undefined);
   }
 
   socket.on('connect', () => {
