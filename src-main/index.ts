@@ -20,19 +20,28 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function fail(title: string, error: unknown): never {
-  console.error(`baton: ${title}: ${describe(error)}`);
-  // Before `ready` on Linux this writes to stderr instead of opening a dialog; that is where a bad
-  // start-up is seen there, and it keeps a headless run from blocking on a modal nobody can close.
-  dialog.showErrorBox(`Baton: ${title}`, describe(error));
-  process.exit(1);
+/** Says why start-up failed, then exits non-zero once the operator has read it. */
+function failStartup(title: string, error: unknown): void {
+  const detail = describe(error);
+  console.error(`baton: ${title}: ${detail}`);
+  if (!app.isReady()) {
+    // Before `ready`, Linux writes this to stderr instead of opening a dialog.
+    dialog.showErrorBox(`Baton: ${title}`, detail);
+    app.exit(1);
+    return;
+  }
+  // Not the synchronous showErrorBox: it would block the main thread, so not even a signal could end the app.
+  void dialog
+    .showMessageBox({ type: 'error', title: 'Baton', message: `Baton: ${title}`, detail, buttons: ['Quit'] })
+    .finally(() => app.exit(1));
 }
 
-function readConfig(): MasterConfig {
+function readConfig(): MasterConfig | null {
   try {
     return resolveConfig(process.env, { dataDir: path.join(app.getPath('userData'), 'data') });
   } catch (error) {
-    return fail('bad configuration', error);
+    failStartup('bad configuration', error);
+    return null;
   }
 }
 
@@ -109,6 +118,7 @@ function main(): void {
     return;
   }
   const config = readConfig();
+  if (!config) return;
   console.log(`baton: data folder ${config.dataDir}`);
   // The master does not need Electron, so it starts while Chromium is still coming up.
   const running = start(config);
@@ -134,7 +144,8 @@ function main(): void {
     try {
       parts = await running;
     } catch (error) {
-      fail('the master could not start', error);
+      failStartup('the master could not start', error);
+      return;
     }
     console.log(`baton: master ready; agents connect to ${parts.master.agentUrl}`);
     ipcMain.handle('baton:call', (_event, method: unknown, input: unknown) => parts.master.handle(String(method), input));

@@ -36,6 +36,9 @@ export function appEnv(userData: string, port: number, extra: Record<string, str
   };
 }
 
+/** The agent gets 10 s to finish its runs, then the master and its database stop in well under a second. */
+const QUIT_TIMEOUT_MS = 30_000;
+
 export interface RunningApp {
   app: ElectronApplication;
   page: Page;
@@ -65,8 +68,19 @@ export async function launchApp(userData: string, port: number): Promise<Running
     page,
     output: () => output,
     async quit() {
-      await app.close();
-      return exited;
+      // A quit that hangs is a bug to report with what the app printed, not a test timeout with no clue.
+      let timer: NodeJS.Timeout | undefined;
+      const hung = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          reject(new Error(`the app did not exit within ${QUIT_TIMEOUT_MS} ms of quitting; it printed:\n${output}`));
+        }, QUIT_TIMEOUT_MS);
+      });
+      try {
+        return await Promise.race([app.close().then(() => exited), hung]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }
