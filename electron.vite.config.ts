@@ -22,7 +22,9 @@ export default defineConfig({
       target: NODE_TARGET,
       outDir: here('./out/main'),
       // The headless master (`baton-master`) is built beside the shell, so both share one bundle of the master.
-      rolldownOptions: { input: { index: here('./src-main/index.ts'), cli: here('./src-main/cli.ts') } },
+      rolldownOptions: {
+        input: { index: here('./src-main/index.ts'), 'master-host': here('./src-main/master-host.ts'), cli: here('./src-main/cli.ts') },
+      },
     },
   },
   preload: {

