@@ -25,6 +25,12 @@ function toRun(r: RunRow): StoredRun {
 }
 
 const SELECT = 'select r.*, t.name as task_name from runs r join tasks t on t.id = r.task_id';
+
+/**
+ * Batched updates lock their rows in id order first: two batches touching the same runs in different
+ * orders otherwise deadlock (seen in bench/dispatch). `$1` must be the batch's ids.
+ */
+const LOCK_IN_ORDER = 'locked as (select id from runs where id = any($1::text[]) order by id for update)';
 const ACTIVE = `('scheduled', 'queued', 'assigned', 'running')`;
 
 export interface NewRun {
@@ -86,9 +92,10 @@ export async function activeRuns(db: Queryable): Promise<StoredRun[]> {
 /** Many queued → assigned moves in one statement; true for each run that was still queued. */
 export async function markAssignedMany(db: Queryable, items: Array<{ id: string; workerId: string; workerName: string }>): Promise<boolean[]> {
   const { rows } = await db.query<{ id: string }>(
-    `update runs r set state = 'assigned', worker_id = u.worker_id, worker_name = u.worker_name, assigned_at = now()
+    `with ${LOCK_IN_ORDER}
+     update runs r set state = 'assigned', worker_id = u.worker_id, worker_name = u.worker_name, assigned_at = now()
      from unnest($1::text[], $2::text[], $3::text[]) as u(id, worker_id, worker_name)
-     where r.id = u.id and r.state = 'queued' returning r.id`,
+     where r.id = u.id and r.id in (select id from locked) and r.state = 'queued' returning r.id`,
     [items.map((i) => i.id), items.map((i) => i.workerId), items.map((i) => i.workerName)],
   );
   return claimOnce(items.map((i) => i.id), new Set(rows.map((r) => r.id)));
@@ -97,9 +104,10 @@ export async function markAssignedMany(db: Queryable, items: Array<{ id: string;
 /** Many assigned → running moves in one statement (informational: a result settles the run either way). */
 export async function markRunningMany(db: Queryable, items: Array<{ id: string; startedAt: number }>): Promise<boolean[]> {
   const { rows } = await db.query<{ id: string }>(
-    `update runs r set state = 'running', started_at = to_timestamp(u.started / 1000.0)
+    `with ${LOCK_IN_ORDER}
+     update runs r set state = 'running', started_at = to_timestamp(u.started / 1000.0)
      from unnest($1::text[], $2::float8[]) as u(id, started)
-     where r.id = u.id and r.state = 'assigned' returning r.id`,
+     where r.id = u.id and r.id in (select id from locked) and r.state = 'assigned' returning r.id`,
     [items.map((i) => i.id), items.map((i) => i.startedAt)],
   );
   return claimOnce(items.map((i) => i.id), new Set(rows.map((r) => r.id)));
@@ -138,14 +146,15 @@ export interface Finish { id: string; attempt: number; outcome: Outcome }
 export async function finishRuns(db: Queryable, items: Finish[]): Promise<Array<StoredRun | null>> {
   const o = items.map((i) => i.outcome);
   const { rows } = await db.query<RunRow>(
-    `with u as (
+    `with ${LOCK_IN_ORDER}, u as (
        select distinct on (id, attempt) * from unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[], $6::text[],
          $7::text[], $8::float8[], $9::float8[]) as u(id, attempt, state, exit_code, output, error, reason, started, finished)),
      done as (
        update runs r set state = u.state, exit_code = u.exit_code, output = coalesce(u.output, r.output), error = u.error,
          reason = u.reason, started_at = coalesce(r.started_at, to_timestamp(u.started / 1000.0)),
          finished_at = coalesce(to_timestamp(u.finished / 1000.0), now())
-       from u where r.id = u.id and r.attempt = u.attempt and r.state in ${ACTIVE} returning r.*)
+       from u where r.id = u.id and r.id in (select id from locked) and r.attempt = u.attempt and r.state in ${ACTIVE}
+       returning r.*)
      select done.*, t.name as task_name from done join tasks t on t.id = done.task_id`,
     [items.map((i) => i.id), items.map((i) => i.attempt), o.map((x) => x.state), o.map((x) => x.exitCode ?? null),
       o.map((x) => x.output ?? null), o.map((x) => x.error ?? null), o.map((x) => x.reason ?? null),

@@ -110,9 +110,10 @@ export interface Advance { id: string; planned: Date | null; next: Date | null }
 /** Moves tasks' next fires only where nobody moved them first: the compare-and-set that keeps schedules single. */
 export async function advanceNextFires(db: Queryable, items: Advance[]): Promise<boolean[]> {
   const { rows } = await db.query<{ id: string }>(
-    `update tasks t set next_fire_at = u.next
+    `with locked as (select id from tasks where id = any($1::text[]) order by id for update)
+     update tasks t set next_fire_at = u.next
      from unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) as u(id, planned, next)
-     where t.id = u.id and t.next_fire_at is not distinct from u.planned returning t.id`,
+     where t.id = u.id and t.id in (select id from locked) and t.next_fire_at is not distinct from u.planned returning t.id`,
     [items.map((i) => i.id), items.map((i) => i.planned), items.map((i) => i.next)],
   );
   const moved = new Set(rows.map((r) => r.id));
