@@ -14,7 +14,7 @@ const RUNS = Number(process.env.BENCH_DISPATCH_RUNS ?? 10_000);
 const TASKS = Number(process.env.BENCH_DISPATCH_TASKS ?? 1);
 const AGENTS = 8;
 const CAPACITY = 64;
-const IN_FLIGHT = 64;
+const IN_FLIGHT = Number(process.env.BENCH_DISPATCH_IN_FLIGHT ?? 256);
 const TARGET_RUNS_PER_S = 1_000;
 const DEADLINE_MS = 180_000;
 
