@@ -125,7 +125,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       { metric: `Baton: ${RUNS} API runs, ${AGENTS} agents, end to end`, value: `${round(b.runsPerS)} runs/s (${round(b.seconds, 2)} s${TASKS > 1 ? `, over ${TASKS} tasks` : ''})`, target: `≥ ${TARGET_RUNS_PER_S} runs/s`, met: b.runsPerS >= TARGET_RUNS_PER_S },
       { metric: 'Baton: runs stored succeeded with all timestamps', value: `${b.complete} / ${RUNS}`, target: `${RUNS}`, met: ok },
       { metric: 'Baton: run states stored', value: Object.entries(b.states).map(([k, n]) => `${k} ${n}`).join(', ') },
-      { metric: 'Baton: tasks.trigger latency (64 in flight)', value: `p50 ${round(b.triggerLatencyMs.p50)} ms, p99 ${round(b.triggerLatencyMs.p99)} ms` },
+      { metric: `Baton: tasks.trigger latency (${IN_FLIGHT} in flight)`, value: `p50 ${round(b.triggerLatencyMs.p50)} ms, p99 ${round(b.triggerLatencyMs.p99)} ms` },
       { metric: `Agenda 6 baseline: ${RUNS} now() jobs`, value: `${round(a.jobsPerS)} jobs/s (${round(a.seconds, 2)} s)` },
       { metric: 'Baton / Agenda', value: `${round(b.runsPerS / a.jobsPerS, 2)}×` },
     ],
