@@ -67,6 +67,21 @@ describe.each(Object.entries(transports))('API contract over %s', (transport, ma
     expect((await failure(api.call('groups.create', { name: `dup-${transport}` }))).code).toBe('conflict');
   });
 
+  it('imports tasks all or nothing', async () => {
+    const g = await api.call('groups.create', { name: `import-${transport}` });
+    const task = (name: string, expression = '0 * * * * *') => ({
+      name, groupId: g.id, handler: 'shell', params: { command: 'true' }, trigger: { type: 'cron' as const, expression, timezone: 'UTC' },
+    });
+    const bad = await failure(api.call('tasks.import', { tasks: [task('a'), task('b', '* * * * *')] }));
+    expect([bad.code, bad.field]).toEqual(['invalid_input', 'tasks.1.trigger.expression']);
+    const twice = await failure(api.call('tasks.import', { tasks: [task('same'), task('same')] }));
+    expect(twice.code).toBe('conflict');
+    expect(await api.call('tasks.list', { groupId: g.id })).toEqual([]);
+    const created = await api.call('tasks.import', { tasks: [task('a'), task('b')] });
+    expect(created.map((t) => t.name)).toEqual(['a', 'b']);
+    expect((await api.call('tasks.list', { groupId: g.id })).map((t) => t.name)).toEqual(['a', 'b']);
+  });
+
   it('issues a token once and revokes it', async () => {
     const { token, secret } = await api.call('tokens.create', { label: 'ci' });
     expect(secret).toMatch(/^bt_tok_/);

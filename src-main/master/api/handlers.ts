@@ -9,6 +9,7 @@ import * as runs from '../db/runs';
 import * as tasks from '../db/tasks';
 import * as tokens from '../db/tokens';
 import * as workers from '../db/workers';
+import { inTransaction } from '../db/store';
 import type { MasterContext } from '../context';
 import { checkTaskSpec, firstFire, type TaskWorld } from '../scheduler/task-rules';
 
@@ -19,14 +20,18 @@ type Handler<M extends MethodName> = (
 /** Stores a checked spec; `inputPath` is where the spec sits in the method's input, so errors name the field sent. */
 async function storeTask(ctx: MasterContext, id: string | null, spec: TaskSpec, inputPath = ''): Promise<Task> {
   const problem = checkTaskSpec(spec, await taskWorld(ctx, id, spec));
-  if (problem && inputPath) throw new BatonError(problem.code, `${inputPath}.${problem.message}`, `${inputPath}.${problem.field}`);
-  if (problem) throw problem;
+  if (problem) throw at(inputPath, problem);
   const next = spec.enabled ? firstFire(spec, Date.now()) : null;
   const task = id
     ? await tasks.replaceTask(ctx.db, id, spec, next === null ? null : new Date(next))
     : await tasks.insertTask(ctx.db, spec, next === null ? null : new Date(next));
   ctx.taskChanged(task);
   return task;
+}
+
+/** The error as found at `path` of the method's input (unchanged when path is empty). */
+function at(path: string, error: BatonError): BatonError {
+  return path ? new BatonError(error.code, `${path}.${error.message}`, `${path}.${error.field}`, error.data) : error;
 }
 
 /** Just the facts checkTaskSpec needs about this spec, so storing a task costs the same with 10 or 10,000 tasks. */
@@ -69,6 +74,23 @@ const handlers: { [M in MethodName]: Handler<M> } = {
     const merged = TaskInput.safeParse({ ...specOf(current), ...patch });
     if (!merged.success) throw invalidInput(merged.error, 'patch');
     return storeTask(ctx, id, merged.data, 'patch');
+  },
+  'tasks.import': async ({ tasks: specs }, ctx) => {
+    for (const [i, spec] of specs.entries()) {
+      const problem = checkTaskSpec(spec, await taskWorld(ctx, null, spec));
+      if (problem) throw at(`tasks.${i}`, problem);
+    }
+    const now = Date.now();
+    const created = await inTransaction(ctx.db, async (client) => {
+      const stored: Task[] = [];
+      for (const spec of specs) {
+        const next = spec.enabled ? firstFire(spec, now) : null;
+        stored.push(await tasks.insertTask(client, spec, next === null ? null : new Date(next), 'import'));
+      }
+      return stored;
+    });
+    created.forEach((task) => ctx.taskChanged(task));
+    return created;
   },
   'tasks.delete': async ({ id }, ctx) => {
     const children = Object.entries(await tasks.parentLinks(ctx.db)).filter(([, parents]) => parents.includes(id)).map(([child]) => child);

@@ -35,6 +35,8 @@ export const methods = {
   'tasks.create': method(TaskInput, Task),
   'tasks.update': method(z.object({ id, patch: TaskPatch }), Task),
   'tasks.delete': method(byId, ok),
+  /** All or nothing: every task is checked, then all are stored in one transaction. */
+  'tasks.import': method(z.object({ tasks: z.array(TaskInput).min(1).max(1_000) }), z.array(Task)),
   'tasks.setEnabled': method(
     z.object({ id, enabled: z.boolean(), inFlight: z.enum(['finish', 'stop']).default('finish') }),
     Task,
