@@ -47,3 +47,10 @@ describe('firstFire', () => {
     expect(firstFire(spec({ trigger: { type: 'parent', parents: ['a'], on: 'success' } }), now)).toBeNull();
   });
 });
+
+describe('contract messages', () => {
+  it('say a missing field "is required"', () => {
+    const result = TaskInput.safeParse({ groupId: 'g1', handler: 'shell', trigger: { type: 'api' } });
+    expect(result.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['name', 'is required']]);
+  });
+});

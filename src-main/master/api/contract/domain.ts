@@ -2,6 +2,9 @@
 // Imports nothing but zod, so the renderer can validate forms with the very same rules.
 import { z } from 'zod';
 
+// "is required" reads better to an operator than zod's "Invalid input: expected string, received undefined".
+z.config({ customError: (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : undefined) });
+
 export const name = z.string().trim().min(1, 'must not be empty').max(128, 'must be at most 128 characters');
 const id = z.string().min(1).max(64);
 const ms = z.number().int().min(0);
