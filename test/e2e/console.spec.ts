@@ -15,10 +15,12 @@ const row = (page: Page, testid: string, attribute: string, value: string) =>
   page.locator(`[data-testid="${testid}"][data-${attribute}="${value}"]`);
 
 test.describe.serial('desktop console', () => {
-  const userData = mkdtempSync(path.join(tmpdir(), 'baton-e2e-'));
+  // Made in beforeAll, not while the file is collected: Playwright collects it in more than one process.
+  let userData = '';
   let port = 0;
 
   test.beforeAll(async () => {
+    userData = mkdtempSync(path.join(tmpdir(), 'baton-e2e-'));
     rmSync(screenshotDir, { recursive: true, force: true });
     mkdirSync(screenshotDir, { recursive: true });
     port = await freePort();

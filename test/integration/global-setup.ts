@@ -7,7 +7,7 @@ import type { TestProject } from 'vitest/node';
 import { startEmbeddedDatabase } from '../../src-main/master/db/embedded';
 
 declare module 'vitest' {
-  export interface ProvidedContext { databaseUrl: string }
+  export interface ProvidedContext { databaseUrl: string; tempRoot: string }
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -15,11 +15,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
   execFileSync(process.execPath, [path.resolve('node_modules/typescript/bin/tsc'), '-p', 'worker-agent/tsconfig.json'], { stdio: 'inherit' });
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'baton-it-'));
   await fs.chmod(dir, 0o755);
+  // Every folder the tests make (masters' and agents' data) goes under this one, removed at the end.
+  const tempRoot = await fs.mkdtemp(path.join(os.tmpdir(), 'baton-it-files-'));
+  project.provide('tempRoot', tempRoot);
   const db = await startEmbeddedDatabase(dir, () => undefined);
   project.provide('databaseUrl', db.url);
   return async () => {
     await db.stop();
     await fs.rm(dir, { recursive: true, force: true });
+    await fs.rm(tempRoot, { recursive: true, force: true });
     if (db.dir.startsWith('/var/lib/baton/')) await fs.rm(db.dir, { recursive: true, force: true });
   };
 }

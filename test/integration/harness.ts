@@ -2,7 +2,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { io, type Socket } from 'socket.io-client';
@@ -29,8 +28,9 @@ export async function freshDatabase(): Promise<string> {
   return url.toString();
 }
 
+/** A fresh folder under the run's temp root (global-setup removes the root at the end). */
 export async function tempDir(prefix = 'baton-test-'): Promise<string> {
-  return fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  return fs.mkdtemp(path.join(inject('tempRoot'), prefix));
 }
 
 export interface TestMaster extends Master { api: ApiClient; logFile: string }
