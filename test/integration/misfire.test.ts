@@ -67,6 +67,8 @@ describe('misfire across a master outage', () => {
       for (const name of ['ignore', 'fireOnce', 'catchUp', 'cronCatchUp', 'tolerant']) {
         if (!(await afterOutage(name)).some((r) => r.trigger === 'schedule' && ms(r.plannedAt) > restartedAt + 1_000)) return false;
       }
+      // fixed_delay restarts from the restart itself, which may fall just before restartedAt was taken.
+      if (!(await afterOutage('delayIgnore')).some((r) => r.trigger === 'schedule')) return false;
       // The new master's agent (reconnected to the same address) runs the replayed fires.
       return (await afterOutage('catchUp')).filter((r) => r.trigger === 'misfire' && r.state === 'succeeded').length === 3;
     }, 15_000);
@@ -135,7 +137,8 @@ describe('misfire across a master outage', () => {
   it('fixed_delay with ignore keeps firing after the outage', async () => {
     const runs = await afterOutage('delayIgnore');
     expect(runs.filter((r) => r.trigger === 'misfire')).toHaveLength(0);
-    expect(runs.filter((r) => r.trigger === 'schedule' && ms(r.plannedAt) > restartedAt).length).toBeGreaterThanOrEqual(1);
+    // Every run after lastBefore was fired by the new master.
+    expect(runs.filter((r) => r.trigger === 'schedule').length).toBeGreaterThanOrEqual(1);
   });
 
   it('never fires a (task, plannedAt) twice', async () => {
