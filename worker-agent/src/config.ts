@@ -140,18 +140,23 @@ export function parseOptions<S extends z.ZodRawShape>(
   throw new ConfigError(source[key] ?? key, issue.message);
 }
 
+/** How the agent runs, the same whether started by hand or installed as a service. */
+export const runFields = {
+  name: field.name,
+  capacity: field.capacity,
+  labels: field.labels,
+  handlers: field.handlers,
+  heartbeatMs: field.heartbeatMs,
+  logLevel: field.logLevel,
+  stopGraceMs: field.stopGraceMs,
+};
+
 export function resolveAgentConfig(flags: RawOptions, env: NodeJS.ProcessEnv = process.env): AgentConfig {
   const { master, dataDir, tokenFile, ...settings } = parseOptions(
     {
       master: field.master,
       group: field.group,
-      name: field.name,
-      capacity: field.capacity,
-      labels: field.labels,
-      handlers: field.handlers,
-      heartbeatMs: field.heartbeatMs,
-      logLevel: field.logLevel,
-      stopGraceMs: field.stopGraceMs,
+      ...runFields,
       dataDir: field.dataDir.optional(),
       tokenFile: field.tokenFile.optional(),
     },

@@ -1,6 +1,7 @@
 // One user action at a time per form or button group: tracks busy, and keeps the last error to show.
 import type { BatonError } from '@contract';
 import { asBatonError } from './failure';
+import { live } from './live.svelte';
 
 export class Action {
   busy = $state(false);
@@ -18,6 +19,13 @@ export class Action {
     } finally {
       this.busy = false;
     }
+  }
+
+  /** Runs a call that changes something on the master, then reloads what the pages show (even after a failure). */
+  async change<T>(call: () => Promise<T>): Promise<T | undefined> {
+    const value = await this.run(call);
+    await live.refresh();
+    return value;
   }
 
   clear(): void {

@@ -3,7 +3,7 @@
 import { posix, win32 } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { ConfigError, field, flagOf, parseOptions, type RawOptions } from '../config.js';
+import { ConfigError, field, flagOf, parseOptions, runFields, type RawOptions } from '../config.js';
 
 export const PLATFORMS = ['systemd', 'launchd', 'windows'] as const;
 export type Platform = (typeof PLATFORMS)[number];
@@ -59,13 +59,7 @@ export function resolveServiceOptions(flags: RawOptions, env: NodeJS.ProcessEnv 
       platform: z.enum(PLATFORMS, { error: `must be one of ${PLATFORMS.join(', ')}` }).default(defaultPlatform()),
       master: removal ? field.master.optional() : field.master,
       group: removal ? field.group.optional() : field.group,
-      name: field.name,
-      capacity: field.capacity,
-      labels: field.labels,
-      handlers: field.handlers,
-      heartbeatMs: field.heartbeatMs,
-      logLevel: field.logLevel,
-      stopGraceMs: field.stopGraceMs,
+      ...runFields,
       // Paths are kept as given: they are paths on the target platform, which may not be this one.
       dataDir: text.optional(),
       tokenFile: text.optional(),
