@@ -14,8 +14,11 @@ export function openPool(url: string, opts: { durable: boolean } = { durable: tr
     connectionString: url, max: opts.durable ? 10 : 4, idleTimeoutMillis: 10_000,
     options: opts.durable ? undefined : '-c synchronous_commit=off',
   });
-  // An idle client's error (e.g. the server restarting) must not crash the master; the next query reconnects.
+  // A client's error (e.g. the server stopping) must not crash the master: queries in flight fail on their own,
+  // and the next query reconnects. The pool covers idle clients only, so every client gets a listener too
+  // (seen: a checked-out client's 'error' ended `baton-master` with exit 1 while it stopped).
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
