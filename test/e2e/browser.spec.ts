@@ -40,8 +40,9 @@ test('the console works in a browser against the headless master', async () => {
   } finally {
     await browser?.close();
     master.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    const code = await exited;
     rmSync(clusterDir(dataDir), { recursive: true, force: true });
     rmSync(dataDir, { recursive: true, force: true });
+    expect(code, `baton-master printed:\n${output}`).toBe(0);
   }
 });
