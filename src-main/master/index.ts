@@ -14,7 +14,7 @@ import { newId } from './db/ids';
 import { migrate } from './db/migrations';
 import { activeRuns, recentLatency } from './db/runs';
 import { RunWriter } from './db/run-writer';
-import { openPool, type Db } from './db/store';
+import { closePool, openPool, type Db } from './db/store';
 import { allWorkersOffline, listWorkers } from './db/workers';
 import { Dispatcher } from './dispatch/dispatcher';
 import { RunEndings } from './dispatch/endings';
@@ -149,7 +149,7 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
       stop: () => (stopping ??= (async () => {
         for (const stop of stops.reverse()) await stop();
         await writer.drain();
-        await Promise.all([db.end(), lazy.end()]);
+        await Promise.all([closePool(db), closePool(lazy)]);
         await embedded?.stop();
         log.info('master stopped');
         log.flush();
@@ -157,7 +157,7 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
     };
   } catch (error) {
     for (const stop of stops.reverse()) await Promise.resolve(stop()).catch(() => undefined);
-    await Promise.all([db.end(), lazy.end()]).catch(() => undefined);
+    await Promise.all([closePool(db), closePool(lazy)]).catch(() => undefined);
     await embedded?.stop().catch(() => undefined);
     throw error;
   }

@@ -22,6 +22,20 @@ export function openPool(url: string, opts: { durable: boolean } = { durable: tr
   return pool;
 }
 
+/**
+ * pg's `Pool.end()` resolves once it has asked its clients to close, not once they have: a database stopped
+ * right after would still see them and terminate them with an error. This waits for every socket to close.
+ */
+export async function closePool(pool: Db, timeoutMs = 5_000): Promise<void> {
+  let left = pool.totalCount;
+  const closed = new Promise<void>((resolve) => {
+    if (left === 0) resolve();
+    pool.on('remove', () => { if (--left <= 0) resolve(); });
+  });
+  await pool.end();
+  await Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+}
+
 export async function inTransaction<T>(db: Db, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await db.connect();
   try {

@@ -13,7 +13,12 @@ export async function startHousekeeping(
   db: Db,
   opts: { retentionDays: number; log: (msg: string, data?: object) => void },
 ): Promise<Housekeeping> {
-  const agenda = new Agenda({ backend: new PostgresBackend({ pool: db }), processEvery: '30 seconds' });
+  const backend = new PostgresBackend({ pool: db });
+  const agenda = new Agenda({ backend, processEvery: '30 seconds' });
+  // Its LISTEN connection re-emits errors (the server restarting) and reconnects by itself; unheard, the
+  // re-emitted error would end the master.
+  backend.notificationChannel?.on('error', (error: Error) => opts.log('housekeeping notification channel error', { error: error.message }));
+  agenda.on('error', (error: Error) => opts.log('housekeeping error', { error: error.message }));
   agenda.define(PRUNE_RUNS_JOB, async () => {
     const removed = await pruneRuns(db, opts.retentionDays);
     opts.log('pruned finished runs past retention', { removed, retentionDays: opts.retentionDays });
