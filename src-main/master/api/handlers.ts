@@ -9,7 +9,7 @@ import * as runs from '../db/runs';
 import * as tasks from '../db/tasks';
 import * as tokens from '../db/tokens';
 import * as workers from '../db/workers';
-import { inTransaction } from '../db/store';
+import { inTransaction, unreachableError } from '../db/store';
 import type { MasterContext } from '../context';
 import { checkTaskSpec, firstFire, type TaskWorld } from '../scheduler/task-rules';
 
@@ -138,6 +138,8 @@ export async function handle(ctx: MasterContext, method: string, input: unknown)
     return { ok: true, value: await run(parsed.data, ctx) };
   } catch (error) {
     if (error instanceof BatonError) return { ok: false, error: error.toWire() };
+    const outage = unreachableError(error);
+    if (outage) return { ok: false, error: outage.toWire() };
     ctx.log.error({ err: error, method }, 'API method failed');
     return { ok: false, error: { code: 'internal', message: `The master failed to run ${method}; see its log.` } };
   }

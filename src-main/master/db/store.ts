@@ -61,6 +61,16 @@ export function domainError(error: unknown, what: string): unknown {
   return error;
 }
 
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006']);
+
+/** The database is down or restarting: an outage the operator should see as such, not as a bug in the master. */
+export function unreachableError(error: unknown): BatonError | null {
+  const e = error as { code?: string; message?: string };
+  const lost = UNREACHABLE_CODES.has(e?.code ?? '') || /Connection terminated|not queryable|connect ECONNREFUSED/.test(e?.message ?? '');
+  if (!lost) return null;
+  return new BatonError('unavailable', `The database is unreachable (${e.code ?? e.message}); the master keeps retrying, try again shortly.`);
+}
+
 export function iso(value: Date | null | undefined): string | null {
   return value ? value.toISOString() : null;
 }

@@ -1,0 +1,62 @@
+// The database going away is an outage, not a crash: the master keeps running, says so in its API errors,
+// and goes on scheduling and storing results once PostgreSQL is back: a result reported during the outage is
+// stored afterwards, and no fire is doubled.
+import { afterAll, describe, expect, it } from 'vitest';
+import { BatonError } from '../../src-main/master/api/contract/errors';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../src-main/master/db/embedded';
+import { prepare, startAgent, startTestMaster, tempDir, waitFor, type TestAgent, type TestMaster } from './harness';
+
+describe('database restart', () => {
+  let database: EmbeddedDatabase | undefined;
+  let master: TestMaster | undefined;
+  let agent: TestAgent | undefined;
+  afterAll(async () => {
+    await agent?.stop();
+    await master?.stop();
+    await database?.stop();
+  });
+
+  it('the master survives PostgreSQL stopping and resumes when it is back', async () => {
+    const dir = await tempDir('baton-db-restart-');
+    database = await startEmbeddedDatabase(dir, () => undefined);
+    const port = Number(new URL(database.url).port);
+    master = await startTestMaster(database.url);
+    const { groupId, token } = await prepare(master);
+    agent = await startAgent(master, token, { name: 'steady' });
+    const task = await master.api.call('tasks.create', {
+      name: 'every-400', groupId, handler: 'shell', params: { command: 'echo tick' },
+      trigger: { type: 'fixed_rate', intervalMs: 400 },
+    });
+    const succeeded = async () => (await master!.api.call('runs.list', { taskId: task.id, limit: 1_000 }))
+      .filter((r) => r.state === 'succeeded');
+    await waitFor('two runs before the outage', async () => (await succeeded()).length >= 2);
+    const slow = await master.api.call('tasks.create', {
+      name: 'across', groupId, handler: 'shell', params: { command: 'sleep 1; echo across' }, trigger: { type: 'api' },
+    });
+    const [across] = await master.api.call('tasks.trigger', { id: slow.id });
+    await waitFor('the slow run running', async () => (await master!.api.call('runs.get', { id: across!.id })).state === 'running');
+
+    await database.stop();
+    database = undefined;
+    await new Promise((r) => setTimeout(r, 2_000));
+    const during = await master.api.call('tasks.list', {}).catch((error: unknown) => error);
+    expect(during).toBeInstanceOf(BatonError);
+    expect((during as BatonError).code).toBe('unavailable');
+    expect((during as BatonError).message).toMatch(/database/i);
+
+    const backAt = Date.now();
+    database = await startEmbeddedDatabase(dir, () => undefined, { port });
+    const after = await waitFor('runs planned after the database is back', async () => {
+      const runs = (await succeeded().catch(() => [])).filter((r) => Date.parse(r.plannedAt) >= backAt);
+      return runs.length >= 3 ? runs : null;
+    }, 30_000);
+    expect(after.every((r) => r.output.trim() === 'tick' && r.workerName === 'steady')).toBe(true);
+    const ended = await master.api.call('runs.get', { id: across!.id });
+    expect([ended.state, ended.output.trim()]).toEqual(['succeeded', 'across']);
+
+    const all = await master.api.call('runs.list', { taskId: task.id, limit: 1_000 });
+    const fires = all.filter((r) => r.trigger === 'schedule' || r.trigger === 'misfire').map((r) => r.plannedAt);
+    expect(new Set(fires).size).toBe(fires.length);
+    expect((await master.api.call('workers.list', {}))[0]?.status).toBe('online');
+  });
+});
