@@ -1,16 +1,17 @@
 // `baton-master`: the master without Electron. Flags are turned into BATON_* settings and checked by one resolver.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { clientOver } from './master/api/contract/client';
 import { BatonError } from './master/api/contract/errors';
-import { resolveConfig } from './master/config';
+import { apiKeyFile, defaultDataDir, resolveConfig } from './master/config';
 import { startMaster } from './master/index';
 
 const FLAG_TO_ENV: Record<string, string> = {
   databaseUrl: 'BATON_DATABASE_URL', port: 'BATON_PORT', bind: 'BATON_BIND', dataDir: 'BATON_DATA_DIR',
   heartbeatMs: 'BATON_HEARTBEAT_MS', missedHeartbeats: 'BATON_MISSED_HEARTBEATS', logLevel: 'BATON_LOG_LEVEL',
+  apiAuth: 'BATON_API_AUTH',
 };
 
 function fail(message: string): never {
@@ -29,7 +30,8 @@ async function serve(flags: Record<string, string | undefined>): Promise<void> {
   }
   const consoleDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../renderer');
   const master = await startMaster(config, { consoleDir: existsSync(consoleDir) ? consoleDir : undefined });
-  process.stdout.write(`baton-master listening on ${master.agentUrl} (agents: ${master.agentUrl}/agent, API: ${master.agentUrl}/api)\n`);
+  process.stdout.write(`baton-master listening on ${master.agentUrl} (agents: ${master.agentUrl}/agent, API: ${master.agentUrl}/api)\n`
+    + `API key for ${config.apiAuth === 'all' ? 'every HTTP client' : 'clients on other machines'}: in ${apiKeyFile(config)}\n`);
   let stopping = false;
   const stop = () => {
     if (stopping) return;
@@ -45,10 +47,20 @@ function flagOf(envName: string): string {
   return flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
-function apiAt(url: string) {
+interface Remote { url: string; apiKey?: string; dataDir?: string }
+
+/** The key from the flag, else BATON_API_KEY, else the master's own key file when it runs on this machine. */
+function apiKeyFor(o: Remote): string | undefined {
+  const file = apiKeyFile({ dataDir: o.dataDir ?? defaultDataDir() });
+  return o.apiKey ?? process.env.BATON_API_KEY ?? (existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined);
+}
+
+function apiAt(o: Remote) {
+  const key = apiKeyFor(o);
   return clientOver(async (method, input) => {
-    const res = await fetch(`${url.replace(/\/$/, '')}/api/${method}`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input),
+    const res = await fetch(`${o.url.replace(/\/$/, '')}/api/${method}`, {
+      method: 'POST', body: JSON.stringify(input),
+      headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
     });
     return res.json() as never;
   });
@@ -63,7 +75,8 @@ async function tokenCommand(action: () => Promise<unknown>): Promise<void> {
   }
 }
 
-const program = new Command('baton-master')
+// Positional: `token … --data-dir D` is the token command's own flag, not the master's.
+const program = new Command('baton-master').enablePositionalOptions()
   .description('Baton master: schedules tasks and dispatches runs to worker agents')
   .option('--database-url <url>', 'external PostgreSQL (default: embedded PostgreSQL in the data folder)')
   .option('--port <port>', 'port for agents, the API and the browser console (default 7070)')
@@ -71,16 +84,20 @@ const program = new Command('baton-master')
   .option('--data-dir <dir>', 'data folder (default ~/.baton)')
   .option('--heartbeat-ms <ms>', 'agent heartbeat interval (default 1000)')
   .option('--missed-heartbeats <n>', 'missed heartbeats before a worker is dead (default 3)')
+  .option('--api-auth <mode>', 'which HTTP clients need an API key: remote (default) or all')
   .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
   .action((flags: Record<string, string | undefined>) => serve(flags));
 
-const token = program.command('token').description('manage agent tokens on a running master');
-const url = new Option('--url <url>', 'the master').default('http://127.0.0.1:7070');
-token.command('create').argument('<label>').addOption(url).description('create a token and print its secret (shown once)')
-  .action((label: string, o: { url: string }) => tokenCommand(async () => (await apiAt(o.url).call('tokens.create', { label })).secret));
-token.command('list').addOption(url).action((o: { url: string }) => tokenCommand(() => apiAt(o.url).call('tokens.list', {})));
-token.command('revoke').argument('<id>').addOption(url)
-  .action((id: string, o: { url: string }) => tokenCommand(() => apiAt(o.url).call('tokens.revoke', { id })));
+const token = program.command('token').description('manage agent tokens and API keys on a running master');
+const remote = (command: Command) => command
+  .addOption(new Option('--url <url>', 'the master').default('http://127.0.0.1:7070'))
+  .option('--api-key <key>', 'API key (default: BATON_API_KEY, else the api-key file in the data folder)')
+  .option('--data-dir <dir>', 'the master\'s data folder, to read its api-key file (default ~/.baton)');
+remote(token.command('create').argument('<label>').description('create a token and print its secret (shown once)'))
+  .addOption(new Option('--scope <scope>', 'agent: joins worker agents; api: an API key for HTTP clients').choices(['agent', 'api']).default('agent'))
+  .action((label: string, o: Remote & { scope: 'agent' | 'api' }) => tokenCommand(async () => (await apiAt(o).call('tokens.create', { label, scope: o.scope })).secret));
+remote(token.command('list')).action((o: Remote) => tokenCommand(() => apiAt(o).call('tokens.list', {})));
+remote(token.command('revoke').argument('<id>')).action((id: string, o: Remote) => tokenCommand(() => apiAt(o).call('tokens.revoke', { id })));
 
 program.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 await program.parseAsync(process.argv);

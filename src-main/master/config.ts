@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { BatonError } from './api/contract/errors';
+import { API_AUTH_MODES, type ApiAuth } from './access/rules';
 
 const port = z.coerce.number({ error: 'must be a port number' }).int('must be a whole number').min(0, 'must be from 0 to 65535').max(65535, 'must be from 0 to 65535');
 const positiveMs = (min: number) => z.coerce.number({ error: 'must be a number of milliseconds' }).int('must be a whole number').min(min, `must be at least ${min}`);
@@ -18,6 +19,7 @@ const EnvSchema = z.object({
   BATON_DATA_DIR: z.string().trim().min(1, 'must not be empty').optional(),
   BATON_HEARTBEAT_MS: positiveMs(100).default(1_000),
   BATON_MISSED_HEARTBEATS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').default(3),
+  BATON_API_AUTH: z.enum(API_AUTH_MODES, { error: 'must be "remote" (API keys for clients on other machines) or "all" (for every HTTP client)' }).default('remote'),
   BATON_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BATON_RUN_RETENTION_DAYS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').default(30),
 });
@@ -28,6 +30,8 @@ export interface MasterConfig {
   dataDir: string;
   port: number;
   bind: string;
+  /** Which HTTP clients must show an API key; the desktop console's IPC never does. */
+  apiAuth: ApiAuth;
   heartbeatMs: number;
   missedBeats: number;
   logLevel: z.infer<typeof EnvSchema>['BATON_LOG_LEVEL'];
@@ -36,6 +40,11 @@ export interface MasterConfig {
 
 export function defaultDataDir(): string {
   return path.join(os.homedir(), '.baton');
+}
+
+/** Where the master keeps the secret of its first API key (mode 600), for the operator and the CLI on this machine. */
+export function apiKeyFile(config: { dataDir: string }): string {
+  return path.join(config.dataDir, 'api-key');
 }
 
 /** Throws a BatonError naming the variable at fault; nothing is started before this succeeds. */
@@ -56,6 +65,7 @@ export function resolveConfig(
     dataDir: path.resolve(e.BATON_DATA_DIR ?? defaults.dataDir ?? defaultDataDir()),
     port: e.BATON_PORT,
     bind: e.BATON_BIND,
+    apiAuth: e.BATON_API_AUTH,
     heartbeatMs: e.BATON_HEARTBEAT_MS,
     missedBeats: e.BATON_MISSED_HEARTBEATS,
     logLevel: e.BATON_LOG_LEVEL,

@@ -1,13 +1,15 @@
 // Starts one Baton master: database, agent gateway, dispatch, planner and API; returns how to stop it all.
+import fs from 'node:fs/promises';
 import http from 'node:http';
 import { Server } from 'socket.io';
+import { apiGuard } from './access/guard';
 import type { Reply } from './api/contract/client';
 import { handle } from './api/handlers';
 import { serveApi } from './api/http';
 import { openGateway } from './agents/gateway';
 import { Presence } from './agents/presence';
 import { AgentRegistry } from './agents/registry';
-import type { MasterConfig } from './config';
+import { apiKeyFile, type MasterConfig } from './config';
 import type { MasterContext } from './context';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './db/embedded';
 import { newId } from './db/ids';
@@ -15,6 +17,7 @@ import { migrate } from './db/migrations';
 import { activeRuns, recentLatency } from './db/runs';
 import { RunWriter } from './db/run-writer';
 import { closePool, openPool, type Db } from './db/store';
+import { keepTokenInFile } from './db/tokens';
 import { allWorkersOffline, listWorkers } from './db/workers';
 import { Dispatcher } from './dispatch/dispatcher';
 import { RunEndings } from './dispatch/endings';
@@ -109,9 +112,12 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
       taskChanged: (task) => { dispatcher.taskChanged(task); planner.reload(task.id); },
     };
     const api = (method: string, input: unknown) => handle(ctx, method, input);
+    await fs.mkdir(config.dataDir, { recursive: true });
+    await keepTokenInFile(db, { setting: 'first-api-key', file: apiKeyFile(config), label: 'first API key (data folder)', scope: 'api' });
+    const authorize = apiGuard(db, config.apiAuth);
 
     const server = http.createServer((req, res) => {
-      if (serveApi(req, res, api)) return;
+      if (serveApi(req, res, api, authorize)) return;
       if (options.consoleDir && serveConsole(req, res, options.consoleDir)) return;
       res.writeHead(404).end();
     });

@@ -1,6 +1,8 @@
 // The slice without Electron: `baton-master` and `baton-agent` as command-line processes, driven over HTTP.
+// This master asks every HTTP client for an API key (`--api-auth all`); the CLI finds it in the data folder.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,14 +21,20 @@ describe('headless master and agent', () => {
   let agent: TestAgent;
   let url: string;
   let api: ApiClient;
+  let dataDir: string;
 
   beforeAll(async () => {
-    const dataDir = await tempDir();
-    master = spawn(process.execPath, [MASTER_BIN, '--database-url', await freshDatabase(), '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    dataDir = await tempDir();
+    master = spawn(process.execPath, [
+      MASTER_BIN, '--database-url', await freshDatabase(), '--port', '0', '--data-dir', dataDir, '--api-auth', 'all', '--log-level', 'warn',
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     master.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
     url = await waitFor('master listening', async () => /listening on (http:\/\/[\d.:]+)/.exec(out)?.[1]);
-    api = clientOver(async (method, input) => (await fetch(`${url}/api/${method}`, { method: 'POST', body: JSON.stringify(input) })).json() as never);
+    const key = readFileSync(path.join(dataDir, 'api-key'), 'utf8');
+    api = clientOver(async (method, input) => (await fetch(`${url}/api/${method}`, {
+      method: 'POST', body: JSON.stringify(input), headers: { authorization: `Bearer ${key}` },
+    })).json() as never);
   });
   afterAll(async () => {
     await agent?.stop();
@@ -38,7 +46,7 @@ describe('headless master and agent', () => {
   });
 
   it('issues a token from the CLI, runs a cron task on a CLI agent, and stops cleanly', async () => {
-    const { stdout } = await run(process.execPath, [MASTER_BIN, 'token', 'create', 'headless', '--url', url]);
+    const { stdout } = await run(process.execPath, [MASTER_BIN, 'token', 'create', 'headless', '--url', url, '--data-dir', dataDir]);
     const token = stdout.trim();
     expect(token).toMatch(/^bt_tok_/);
     agent = await startAgent({ agentUrl: url }, token, { name: 'cli-agent', group: 'batch' });
@@ -52,6 +60,16 @@ describe('headless master and agent', () => {
       return runs.length >= 2 ? runs : null;
     });
     expect(done.every((r) => r.output.trim() === 'hello' && r.workerName === 'cli-agent')).toBe(true);
+  });
+
+  it('refuses HTTP calls without a valid API key, from the CLI too', async () => {
+    const bare = await fetch(`${url}/api/groups.list`, { method: 'POST', body: '{}' });
+    expect(bare.status).toBe(401);
+    expect(((await bare.json()) as { error: unknown }).error).toMatchObject({ code: 'unauthorized', message: expect.stringMatching(/Authorization: Bearer/) });
+    const failed = await run(process.execPath, [MASTER_BIN, 'token', 'list', '--url', url, '--api-key', 'bt_tok_nope.nope'], { timeout: 20_000 })
+      .then(() => null, (e: { code: number; stderr: string }) => e);
+    expect(failed?.code).toBe(2);
+    expect(failed?.stderr).toMatch(/API key is unknown, revoked/);
   });
 
   it('refuses a bad flag with a message naming it, and starts nothing', async () => {

@@ -6,15 +6,15 @@ import { resolveConfig } from '../../src-main/master/config';
 describe('resolveConfig', () => {
   it('fills every field from defaults', () => {
     const c = resolveConfig({}, { dataDir: '/tmp/x' });
-    expect(c).toMatchObject({ databaseUrl: null, dataDir: '/tmp/x', port: 7070, bind: '127.0.0.1', heartbeatMs: 1000, missedBeats: 3 });
+    expect(c).toMatchObject({ databaseUrl: null, dataDir: '/tmp/x', port: 7070, bind: '127.0.0.1', heartbeatMs: 1000, missedBeats: 3, apiAuth: 'remote' });
   });
 
   it('reads every variable', () => {
     const c = resolveConfig({
       BATON_DATABASE_URL: 'postgres://u:p@db:5432/baton', BATON_PORT: '8080', BATON_BIND: '0.0.0.0',
-      BATON_DATA_DIR: '/srv/baton', BATON_HEARTBEAT_MS: '500', BATON_MISSED_HEARTBEATS: '5',
+      BATON_DATA_DIR: '/srv/baton', BATON_HEARTBEAT_MS: '500', BATON_MISSED_HEARTBEATS: '5', BATON_API_AUTH: 'all',
     });
-    expect(c).toMatchObject({ databaseUrl: 'postgres://u:p@db:5432/baton', port: 8080, bind: '0.0.0.0', dataDir: '/srv/baton', heartbeatMs: 500, missedBeats: 5 });
+    expect(c).toMatchObject({ databaseUrl: 'postgres://u:p@db:5432/baton', port: 8080, bind: '0.0.0.0', dataDir: '/srv/baton', heartbeatMs: 500, missedBeats: 5, apiAuth: 'all' });
   });
 
   it.each([
@@ -25,6 +25,7 @@ describe('resolveConfig', () => {
     ['BATON_HEARTBEAT_MS', '10', /BATON_HEARTBEAT_MS="10": must be at least 100/],
     ['BATON_MISSED_HEARTBEATS', '0', /BATON_MISSED_HEARTBEATS="0": must be at least 1/],
     ['BATON_LOG_LEVEL', 'loud', /BATON_LOG_LEVEL="loud"/],
+    ['BATON_API_AUTH', 'none', /BATON_API_AUTH="none": must be "remote" .* or "all"/],
   ])('%s=%s is refused with a message naming it', (name, value, message) => {
     let error: unknown;
     try { resolveConfig({ [name]: value }); } catch (e) { error = e; }

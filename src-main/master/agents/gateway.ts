@@ -40,7 +40,7 @@ export function openGateway(
       return next(refuse('bad_hello', message));
     }
     const hello = parsed.data;
-    verifyToken(db, hello.token).then(async (tokenId) => {
+    verifyToken(db, hello.token, 'agent').then(async (tokenId) => {
       if (!tokenId) {
         log.warn({ agent: hello.name, address: socket.handshake.address }, 'agent refused: unknown or revoked token');
         return next(refuse('bad_token', 'The agent token is unknown or revoked. Create a token in the console (Tokens) and pass it with --token.'));

@@ -5,12 +5,10 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createToken, listTokens } from '../db/tokens';
-import { getSetting, putSetting } from '../db/settings';
+import { keepTokenInFile } from '../db/tokens';
 import type { Master } from '../index';
 
 export const LOCAL_GROUP = 'local';
-const SETTING = 'local-agent-token';
 const STOP_GRACE_MS = 10_000;
 
 /** The agent's CLI, found upwards from this module: it sits beside the sources and beside the bundle alike. */
@@ -25,16 +23,6 @@ export function agentCli(): string {
   }
 }
 
-/** A live token for the local agent; a new one when the file is gone or the token was revoked. */
-async function localToken(master: Master, tokenFile: string): Promise<void> {
-  const tokenId = await getSetting<string>(master.db, SETTING);
-  const live = (await listTokens(master.db)).some((t) => t.id === tokenId && t.revokedAt === null);
-  if (live && existsSync(tokenFile)) return;
-  const { token, secret } = await createToken(master.db, 'local agent (desktop app)');
-  await fs.writeFile(tokenFile, secret, { mode: 0o600 });
-  await putSetting(master.db, SETTING, token.id);
-}
-
 export interface LocalAgent {
   readonly pid: number;
   stop(): Promise<void>;
@@ -47,7 +35,7 @@ export async function startLocalAgent(
   const dataDir = path.join(master.config.dataDir, 'local-agent');
   await fs.mkdir(dataDir, { recursive: true });
   const tokenFile = path.join(dataDir, 'token');
-  await localToken(master, tokenFile);
+  await keepTokenInFile(master.db, { setting: 'local-agent-token', file: tokenFile, label: 'local agent (desktop app)', scope: 'agent' });
   const child: ChildProcess = spawn(opts.execPath, [
     agentCli(), '--master', master.agentUrl, '--token-file', tokenFile, '--group', LOCAL_GROUP,
     '--name', opts.name ?? `local-${os.hostname()}`.slice(0, 128), '--data-dir', dataDir,

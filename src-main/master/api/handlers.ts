@@ -124,7 +124,7 @@ const handlers: { [M in MethodName]: Handler<M> } = {
   'runs.stop': ({ id }, ctx) => ctx.endings.stop(id, 'cancelled'),
 
   'tokens.list': (_input, ctx) => tokens.listTokens(ctx.db),
-  'tokens.create': ({ label }, ctx) => tokens.createToken(ctx.db, label),
+  'tokens.create': ({ label, scope }, ctx) => tokens.createToken(ctx.db, label, scope),
   'tokens.revoke': ({ id }, ctx) => tokens.revokeToken(ctx.db, id),
 };
 

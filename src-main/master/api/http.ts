@@ -2,6 +2,7 @@
 import type http from 'node:http';
 import type { Reply } from './contract/client';
 import type { ErrorCode } from './contract/errors';
+import type { Authorize } from '../access/guard';
 
 const STATUS: Record<ErrorCode, number> = {
   invalid_input: 400, unknown_method: 404, not_found: 404, conflict: 409, unauthorized: 401,
@@ -36,6 +37,7 @@ function failure(code: ErrorCode, message: string): Reply {
 /** Returns true when it answered the request (it was for /api). */
 export function serveApi(
   req: http.IncomingMessage, res: http.ServerResponse, handle: (method: string, input: unknown) => Promise<Reply>,
+  authorize: Authorize,
 ): boolean {
   const url = new URL(req.url ?? '/', 'http://local');
   if (!url.pathname.startsWith('/api/')) return false;
@@ -45,6 +47,8 @@ export function serveApi(
     return true;
   }
   readBody(req).then(async (text) => {
+    const refused = await authorize(req).catch(() => ({ code: 'unavailable' as const, message: 'The master could not check the API key (database unreachable); try again shortly.' }));
+    if (refused) return send(res, STATUS[refused.code], { ok: false, error: refused });
     let input: unknown;
     try {
       input = text.trim() === '' ? {} : JSON.parse(text);

@@ -118,6 +118,14 @@ create table settings (
 );
 `,
   },
+  {
+    id: 2,
+    name: 'api keys',
+    sql: `
+alter table agent_tokens rename to tokens;
+alter table tokens add column scope text not null default 'agent' check (scope in ('agent', 'api'));
+`,
+  },
 ];
 
 // Arbitrary but fixed: the advisory lock key that serialises migrations across masters.

@@ -1,52 +1,75 @@
-// Agent tokens: the secret is shown once and stored only as a SHA-256 hash; a token is `bt_<id>.<secret>`.
+// Agent tokens and API keys: the secret is shown once and stored only as a SHA-256 hash; a token is
+// `bt_<id>.<secret>`. A token of one scope never opens the other door.
 import crypto from 'node:crypto';
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
 import { BatonError } from '../api/contract/errors';
-import type { AgentToken } from '../api/contract/domain';
+import type { Token, TokenScope } from '../api/contract/domain';
 import { newId } from './ids';
+import { getSetting, putSetting } from './settings';
 import { iso, type Queryable } from './store';
 
-interface TokenRow { id: string; label: string; hash: string; created_at: Date; revoked_at: Date | null; last_used_at: Date | null }
+interface TokenRow {
+  id: string; label: string; scope: TokenScope; hash: string; created_at: Date; revoked_at: Date | null; last_used_at: Date | null;
+}
 
-function toToken(r: TokenRow): AgentToken {
-  return { id: r.id, label: r.label, createdAt: r.created_at.toISOString(), revokedAt: iso(r.revoked_at), lastUsedAt: iso(r.last_used_at) };
+function toToken(r: TokenRow): Token {
+  return {
+    id: r.id, label: r.label, scope: r.scope, createdAt: r.created_at.toISOString(), revokedAt: iso(r.revoked_at), lastUsedAt: iso(r.last_used_at),
+  };
 }
 
 function hash(secret: string): string {
   return crypto.createHash('sha256').update(secret).digest('hex');
 }
 
-export async function createToken(db: Queryable, label: string): Promise<{ token: AgentToken; secret: string }> {
+export async function createToken(db: Queryable, label: string, scope: TokenScope = 'agent'): Promise<{ token: Token; secret: string }> {
   const id = newId('tok');
   const secret = crypto.randomBytes(24).toString('base64url');
   const { rows } = await db.query<TokenRow>(
-    'insert into agent_tokens (id, label, hash) values ($1, $2, $3) returning *', [id, label, hash(secret)],
+    'insert into tokens (id, label, scope, hash) values ($1, $2, $3, $4) returning *', [id, label, scope, hash(secret)],
   );
   return { token: toToken(rows[0]!), secret: `bt_${id}.${secret}` };
 }
 
-export async function listTokens(db: Queryable): Promise<AgentToken[]> {
-  const { rows } = await db.query<TokenRow>('select * from agent_tokens order by created_at');
+export async function listTokens(db: Queryable): Promise<Token[]> {
+  const { rows } = await db.query<TokenRow>('select * from tokens order by created_at');
   return rows.map(toToken);
 }
 
-export async function revokeToken(db: Queryable, id: string): Promise<AgentToken> {
+export async function revokeToken(db: Queryable, id: string): Promise<Token> {
   const { rows } = await db.query<TokenRow>(
-    'update agent_tokens set revoked_at = coalesce(revoked_at, now()) where id = $1 returning *', [id],
+    'update tokens set revoked_at = coalesce(revoked_at, now()) where id = $1 returning *', [id],
   );
   if (!rows[0]) throw new BatonError('not_found', `No token with id ${id}.`, 'id');
   return toToken(rows[0]);
 }
 
-/** The token's id when the presented secret matches a live token, else null. */
-export async function verifyToken(db: Queryable, presented: string): Promise<string | null> {
+/** The token's id when the presented secret matches a live token of that scope, else null. */
+export async function verifyToken(db: Queryable, presented: string, scope: TokenScope): Promise<string | null> {
   const match = /^bt_(tok_[0-9a-z]+)\.([A-Za-z0-9_-]+)$/.exec(presented);
   if (!match) return null;
   const [, id, secret] = match;
-  const { rows } = await db.query<TokenRow>('select * from agent_tokens where id = $1 and revoked_at is null', [id]);
+  const { rows } = await db.query<TokenRow>('select * from tokens where id = $1 and scope = $2 and revoked_at is null', [id, scope]);
   const row = rows[0];
   if (!row) return null;
   const ok = crypto.timingSafeEqual(Buffer.from(row.hash, 'hex'), Buffer.from(hash(secret!), 'hex'));
   if (!ok) return null;
-  await db.query('update agent_tokens set last_used_at = now() where id = $1', [id]);
+  await db.query('update tokens set last_used_at = now() where id = $1', [id]);
   return id!;
+}
+
+/**
+ * A live token whose secret sits in a file only this machine's user can read (the local agent's token, the
+ * first API key); made anew when the file is gone or the token was revoked. `setting` remembers which token it is.
+ */
+export async function keepTokenInFile(
+  db: Queryable, opts: { setting: string; file: string; label: string; scope: TokenScope },
+): Promise<void> {
+  const tokenId = await getSetting<string>(db, opts.setting);
+  const live = (await listTokens(db)).some((t) => t.id === tokenId && t.revokedAt === null);
+  if (live && existsSync(opts.file)) return;
+  const { token, secret } = await createToken(db, opts.label, opts.scope);
+  await fs.writeFile(opts.file, secret, { mode: 0o600 });
+  await putSetting(db, opts.setting, token.id);
 }

@@ -1,6 +1,7 @@
 // The console's one API client. In Electron it goes over the preload bridge; in a browser, over the
 // master's HTTP endpoint. Both carry the same Reply, so nothing above this file knows which is used.
 import { clientOver, type ApiClient, type Reply, type WireError } from '@contract';
+import { apiKey } from './api-key.svelte';
 
 function unreachable(method: string, error: unknown): Reply {
   const detail = error instanceof Error ? error.message : String(error);
@@ -20,10 +21,12 @@ async function overHttp(method: string, input: unknown): Promise<Reply> {
   try {
     const response = await fetch(`/api/${encodeURIComponent(method)}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...(apiKey.value ? { authorization: `Bearer ${apiKey.value}` } : {}) },
       body: JSON.stringify(input ?? {}),
     });
-    return (await response.json()) as Reply;
+    const reply = (await response.json()) as Reply;
+    if (!reply.ok && (reply.error as WireError).code === 'unauthorized') apiKey.refusal = (reply.error as WireError).message;
+    return reply;
   } catch (error) {
     return unreachable(method, error);
   }

@@ -1,5 +1,5 @@
 // The one owner of live data: polls the master every second for what the visible screens watch.
-import type { AgentToken, BatonError, Group, MethodOutput, Run, RunLogLine, RunState, Task, Worker } from '@contract';
+import type { BatonError, Group, MethodOutput, Run, RunLogLine, RunState, Task, Token, Worker } from '@contract';
 import { api } from './api';
 import { asBatonError } from './failure';
 
@@ -24,7 +24,7 @@ export class Live {
   tasks = $state.raw<Task[]>([]);
   runs = $state.raw<Run[]>([]);
   recentRuns = $state.raw<Run[]>([]);
-  tokens = $state.raw<AgentToken[]>([]);
+  tokens = $state.raw<Token[]>([]);
   run = $state.raw<Run | null>(null);
   runLogs = $state.raw<RunLogLine[]>([]);
   runFilter = $state.raw<RunFilter>({});

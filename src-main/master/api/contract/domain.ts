@@ -194,7 +194,11 @@ export const RunLogLine = z.object({
 });
 export type RunLogLine = z.infer<typeof RunLogLine>;
 
-export const AgentToken = z.object({
-  id, label: z.string(), createdAt: isoDate, revokedAt: isoDate.nullable(), lastUsedAt: isoDate.nullable(),
+/** `agent`: joins a worker agent over the gateway. `api`: an API key for HTTP clients of the API. */
+export const TokenScope = z.enum(['agent', 'api'], { error: 'must be "agent" or "api"' });
+export type TokenScope = z.infer<typeof TokenScope>;
+
+export const Token = z.object({
+  id, label: z.string(), scope: TokenScope, createdAt: isoDate, revokedAt: isoDate.nullable(), lastUsedAt: isoDate.nullable(),
 });
-export type AgentToken = z.infer<typeof AgentToken>;
+export type Token = z.infer<typeof Token>;

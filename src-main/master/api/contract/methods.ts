@@ -1,7 +1,7 @@
 // Every API method once: its input and output schema. IPC, HTTP and tests all speak this map.
 import { z } from 'zod';
 import {
-  AgentToken, Group, GroupInput, Run, RunLogLine, RunState, Task, TaskInput, TaskPatch, Worker, name,
+  Group, GroupInput, Run, RunLogLine, RunState, Task, TaskInput, TaskPatch, Token, TokenScope, Worker, name,
 } from './domain';
 
 const id = z.string().min(1).max(64);
@@ -63,10 +63,10 @@ export const methods = {
   ),
   'runs.stop': method(byId, Run),
 
-  'tokens.list': method(z.object({}), z.array(AgentToken)),
+  'tokens.list': method(z.object({}), z.array(Token)),
   /** The secret is shown once, here, and stored only hashed. */
-  'tokens.create': method(z.object({ label: name }), z.object({ token: AgentToken, secret: z.string() })),
-  'tokens.revoke': method(byId, AgentToken),
+  'tokens.create': method(z.object({ label: name, scope: TokenScope.default('agent') }), z.object({ token: Token, secret: z.string() })),
+  'tokens.revoke': method(byId, Token),
 } as const;
 
 export type Methods = typeof methods;
