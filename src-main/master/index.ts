@@ -113,7 +113,7 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
     };
     const api = (method: string, input: unknown) => handle(ctx, method, input);
     await fs.mkdir(config.dataDir, { recursive: true });
-    await keepTokenInFile(db, { setting: 'first-api-key', file: apiKeyFile(config), label: 'first API key (data folder)', scope: 'api' });
+    await keepTokenInFile(db, { file: apiKeyFile(config), label: 'first API key (data folder)', scope: 'api' });
     const authorize = apiGuard(db, config.apiAuth);
 
     const server = http.createServer((req, res) => {

@@ -35,7 +35,7 @@ export async function startLocalAgent(
   const dataDir = path.join(master.config.dataDir, 'local-agent');
   await fs.mkdir(dataDir, { recursive: true });
   const tokenFile = path.join(dataDir, 'token');
-  await keepTokenInFile(master.db, { setting: 'local-agent-token', file: tokenFile, label: 'local agent (desktop app)', scope: 'agent' });
+  await keepTokenInFile(master.db, { file: tokenFile, label: 'local agent (desktop app)', scope: 'agent' });
   const child: ChildProcess = spawn(opts.execPath, [
     agentCli(), '--master', master.agentUrl, '--token-file', tokenFile, '--group', LOCAL_GROUP,
     '--name', opts.name ?? `local-${os.hostname()}`.slice(0, 128), '--data-dir', dataDir,

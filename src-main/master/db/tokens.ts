@@ -1,12 +1,10 @@
 // Agent tokens and API keys: the secret is shown once and stored only as a SHA-256 hash; a token is
 // `bt_<id>.<secret>`. A token of one scope never opens the other door.
 import crypto from 'node:crypto';
-import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { BatonError } from '../api/contract/errors';
 import type { Token, TokenScope } from '../api/contract/domain';
 import { newId } from './ids';
-import { getSetting, putSetting } from './settings';
 import { iso, type Queryable } from './store';
 
 interface TokenRow {
@@ -60,16 +58,14 @@ export async function verifyToken(db: Queryable, presented: string, scope: Token
 }
 
 /**
- * A live token whose secret sits in a file only this machine's user can read (the local agent's token, the
- * first API key); made anew when the file is gone or the token was revoked. `setting` remembers which token it is.
+ * A live token whose secret sits in a file only this machine's user can read (the local agent's token, a
+ * master's API key); made anew when the file is gone or its token was revoked. The file is the only record
+ * of which token it is, so masters sharing a database each keep their own.
  */
-export async function keepTokenInFile(
-  db: Queryable, opts: { setting: string; file: string; label: string; scope: TokenScope },
-): Promise<void> {
-  const tokenId = await getSetting<string>(db, opts.setting);
-  const live = (await listTokens(db)).some((t) => t.id === tokenId && t.revokedAt === null);
-  if (live && existsSync(opts.file)) return;
-  const { token, secret } = await createToken(db, opts.label, opts.scope);
+export async function keepTokenInFile(db: Queryable, opts: { file: string; label: string; scope: TokenScope }): Promise<string> {
+  const kept = await fs.readFile(opts.file, 'utf8').then((s) => s.trim(), () => null);
+  if (kept && await verifyToken(db, kept, opts.scope)) return kept;
+  const { secret } = await createToken(db, opts.label, opts.scope);
   await fs.writeFile(opts.file, secret, { mode: 0o600 });
-  await putSetting(db, opts.setting, token.id);
+  return secret;
 }
