@@ -1,6 +1,7 @@
 // Runs the Playwright end-to-end tests against the built app, inside a virtual X server when there is no display.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { setUpFirst } from './set-up-first.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -11,8 +12,7 @@ function run(command, args) {
 }
 
 // The tests drive the built app, so a stale or missing build is set up first (a no-op when current).
-const setup = run(process.execPath, ['scripts/setup.mjs']);
-if (setup !== 0) process.exit(setup);
+setUpFirst();
 
 const playwright = ['playwright', 'test', ...process.argv.slice(2)];
 const headless = process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY;

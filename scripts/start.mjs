@@ -1,8 +1,11 @@
-// Opens the built desktop console with the project's Electron runtime (setup.mjs installs and builds it first).
+// `npm start`: sets up when needed, then opens the built desktop console with the project's Electron runtime.
 import { spawn } from 'node:child_process';
 import { readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { setUpFirst } from './set-up-first.mjs';
+
+setUpFirst();
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 /** The `electron` package exports the path of its binary. */
@@ -39,11 +42,19 @@ function appPids() {
 // Its own process group, so a Ctrl-C in the terminal reaches only this script, which asks the app to quit in
 // order; otherwise the agent, PostgreSQL and Xvfb would each get the signal and stop under the app's feet.
 const child = spawn(command, args, { cwd: root, stdio: 'inherit', detached: true });
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    for (const pid of appPids()) process.kill(pid, signal);
-  });
-}
+const quit = (signal) => {
+  for (const pid of appPids()) process.kill(pid, signal);
+};
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => quit(signal));
+// `npm start` runs this under a shell that dies of a SIGTERM sent to npm without passing it on (seen with
+// npm 11): losing the parent means the same as being asked to stop.
+const parent = process.ppid;
+const orphaned = setInterval(() => {
+  if (process.ppid === parent) return;
+  clearInterval(orphaned);
+  quit('SIGTERM');
+}, 500);
+orphaned.unref();
 child.on('error', (error) => {
   console.error(`start: could not launch ${command}: ${error.message}`);
   process.exit(1);

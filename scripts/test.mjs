@@ -1,8 +1,12 @@
-// `npm test` after setup: unit, integration and end-to-end suites in turn, then one closing count for all of them.
+// `npm test`: sets up when needed, then the unit, integration and end-to-end suites in turn, then one closing
+// count for all of them.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setUpFirst } from './set-up-first.mjs';
+
+setUpFirst();
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const reports = path.join(root, 'test-results', 'reports');

@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { pruneOrphanClusters, recordOwner } from './orphan-clusters';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -74,7 +75,11 @@ export async function startEmbeddedDatabase(
   const secretFile = path.join(dataDir, 'postgres.secret');
   // As root the cluster lives outside the data folder: a cluster whose data folder (and so its password) was
   // deleted is an orphan and is made anew, rather than failing with a password error.
-  if (!(await exists(secretFile)) && dir !== path.join(dataDir, 'postgres')) await fs.rm(dir, { recursive: true, force: true });
+  const outside = dir !== path.join(dataDir, 'postgres');
+  if (!(await exists(secretFile)) && outside) await fs.rm(dir, { recursive: true, force: true });
+  if (outside) {
+    for (const gone of await pruneOrphanClusters(path.dirname(dir))) log(`removed ${gone}: its data folder is gone`);
+  }
   const password = await readOrCreateSecret(secretFile);
   const port = opts.port ?? await freePort();
   const EmbeddedPostgres = await loadEmbeddedPostgres();
@@ -95,6 +100,7 @@ export async function startEmbeddedDatabase(
     await fs.mkdir(path.dirname(dir), { recursive: true });
     await pg.initialise();
   }
+  if (outside) await recordOwner(dir, dataDir);
   await pg.start();
   // If the process ends without stop(), PostgreSQL still gets its signal (sent synchronously by stop()).
   const lastResort = () => void pg.stop().catch(() => undefined);
