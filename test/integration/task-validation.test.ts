@@ -40,6 +40,17 @@ describe('task validation', () => {
   const create = (over: Record<string, unknown>) => () => master.api.call('tasks.create', base(over));
   const update = (id: string, patch: Record<string, unknown>) => () => master.api.call('tasks.update', { id, patch } as never);
 
+  it('refuses an unknown handler, and params the handler does not take, at create, update and trigger', async () => {
+    await refused(create({ handler: 'nosuch' }), 'handler', /shell, http, js/);
+    await refused(create({ handler: 'shell', params: {} }), 'params.command');
+    await refused(create({ handler: 'http', params: { url: 'not a url' } }), 'params.url', /http\(s\) URL/);
+    await refused(update(a.id, { handler: 'shell' }), 'patch.params.command');
+    const shell = await master.api.call('tasks.create', base({ name: 'echo', handler: 'shell', params: { command: 'echo hi' } }));
+    await refused(() => master.api.call('tasks.trigger', { id: shell.id, params: { command: '' } }), 'params.command');
+    expect(await master.api.call('runs.list', { taskId: shell.id })).toEqual([]);
+    await master.api.call('tasks.delete', { id: shell.id });
+  });
+
   it('refuses a 5-field cron and names the 6 fields', async () => {
     await refused(create({ trigger: { type: 'cron', expression: '*/5 * * * *', timezone: 'UTC' } }), 'trigger.expression', /6 fields/);
   });

@@ -4,7 +4,7 @@ import { TaskInput, type TaskSpec } from '../../src-main/master/api/contract/dom
 import { checkTaskSpec, firstFire } from '../../src-main/master/scheduler/task-rules';
 
 const spec = (over: Record<string, unknown>): TaskSpec =>
-  TaskInput.parse({ name: 't', groupId: 'g1', handler: 'shell', trigger: { type: 'api' }, ...over });
+  TaskInput.parse({ name: 't', groupId: 'g1', handler: 'shell', params: { command: 'true' }, trigger: { type: 'api' }, ...over });
 const world = { taskId: null, groupIds: new Set(['g1']), taskIds: new Set(['a', 'b']), links: { b: ['a'] } };
 
 describe('checkTaskSpec', () => {
@@ -20,11 +20,29 @@ describe('checkTaskSpec', () => {
     ['specific without worker', { routing: { strategy: 'specific' } }, 'routing.workerId'],
     ['hash without key', { routing: { strategy: 'consistent_hash' } }, 'routing.hashKey'],
     ['unknown parent', { trigger: { type: 'parent', parents: ['zzz'], on: 'success' } }, 'trigger.parents'],
+    ['unknown handler', { handler: 'nosuch' }, 'handler'],
+    ['shell without a command', { params: {} }, 'params.command'],
+    ['shell with an empty command', { params: { command: '' } }, 'params.command'],
+    ['http without a url', { handler: 'http', params: {} }, 'params.url'],
+    ['http with a ftp url', { handler: 'http', params: { url: 'ftp://x' } }, 'params.url'],
+    ['http with an unknown param', { handler: 'http', params: { url: 'http://x', retries: 3 } }, 'params'],
+    ['js with a relative module', { handler: 'js', params: { module: './job.mjs' } }, 'params.module'],
   ])('refuses %s, naming %s', (_what, over, field) => {
     const error = checkTaskSpec(spec(over), world);
     expect(error?.code).toBe('invalid_input');
     expect(error?.field).toBe(field);
     expect(error?.message.startsWith(`${field}:`)).toBe(true);
+  });
+
+  it.each([
+    ['http', { url: 'https://example.com/hook', method: 'POST' }],
+    ['js', { module: '/srv/jobs/report.mjs' }],
+    ['js', { module: 'C:\\jobs\\report.mjs' }],
+    ['noop', {}],
+    ['sharding-demo', { anything: 1 }],
+    ['shell', { command: 'echo $BATON_PARAM_DAY', day: 'mon' }],
+  ])('accepts %s with %o', (handler, params) => {
+    expect(checkTaskSpec(spec({ handler, params }), world)).toBeNull();
   });
 
   it('refuses a parent link that closes a cycle, showing it', () => {

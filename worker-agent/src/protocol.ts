@@ -130,3 +130,5 @@ export interface MasterToAgentEvents {
 export function traceparent(traceId: string, spanId: string): string {
   return `00-${traceId}-${spanId}-01`;
 }
+
+export { HANDLER_NAMES, HANDLER_PARAMS, type HandlerName } from './handler-params.js';

@@ -11,7 +11,7 @@ import * as tokens from '../db/tokens';
 import * as workers from '../db/workers';
 import { inTransaction, unreachableError } from '../db/store';
 import type { MasterContext } from '../context';
-import { checkTaskSpec, firstFire, type TaskWorld } from '../scheduler/task-rules';
+import { checkParams, checkTaskSpec, firstFire, type TaskWorld } from '../scheduler/task-rules';
 
 type Handler<M extends MethodName> = (
   input: z.infer<Methods[M]['input']>, ctx: MasterContext,
@@ -115,6 +115,8 @@ const handlers: { [M in MethodName]: Handler<M> } = {
   },
   'tasks.trigger': async ({ id, params }, ctx) => {
     const task = await ctx.dispatcher.task(id);
+    const bad = params ? checkParams(task.handler, { ...task.params, ...params }) : null;
+    if (bad) throw bad;
     return ctx.dispatcher.fire(task, Date.now(), 'api', { params });
   },
 

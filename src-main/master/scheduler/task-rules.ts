@@ -1,5 +1,6 @@
 // Whether a task definition may be stored: its trigger, its time window and its place among parent links.
-import { BatonError } from '../api/contract/errors';
+import { HANDLER_NAMES, HANDLER_PARAMS, type HandlerName } from 'baton-agent/protocol';
+import { BatonError, invalidInput } from '../api/contract/errors';
 import type { TaskSpec } from '../api/contract/domain';
 import { findCycle } from './dag';
 import { checkTrigger, inWindow, nextFireAt } from './triggers';
@@ -15,6 +16,8 @@ export interface TaskWorld {
 /** The first reason the spec cannot be stored, or null. Pure: the caller loads `world`. */
 export function checkTaskSpec(spec: TaskSpec, world: TaskWorld): BatonError | null {
   if (!world.groupIds.has(spec.groupId)) return new BatonError('invalid_input', `groupId: no group with id ${spec.groupId}.`, 'groupId');
+  const params = checkParams(spec.handler, spec.params);
+  if (params) return params;
   const trigger = checkTrigger(spec.trigger);
   if (!trigger.ok) return new BatonError('invalid_input', `${trigger.field}: ${trigger.message}`, trigger.field);
   if (spec.startAt && spec.endAt && Date.parse(spec.startAt) >= Date.parse(spec.endAt)) {
@@ -28,6 +31,15 @@ export function checkTaskSpec(spec: TaskSpec, world: TaskWorld): BatonError | nu
   }
   if (spec.trigger.type === 'parent') return checkParents(spec.trigger.parents, world);
   return null;
+}
+
+/** The handler must be one agents offer, and its params must be what that handler takes (the agent's own schema). */
+export function checkParams(handler: string, params: Record<string, unknown>): BatonError | null {
+  if (!(HANDLER_NAMES as string[]).includes(handler)) {
+    return new BatonError('invalid_input', `handler: "${handler}" is not a handler agents offer (${HANDLER_NAMES.join(', ')}).`, 'handler');
+  }
+  const parsed = HANDLER_PARAMS[handler as HandlerName].safeParse(params);
+  return parsed.success ? null : invalidInput(parsed.error, 'params');
 }
 
 function checkParents(parents: string[], world: TaskWorld): BatonError | null {

@@ -130,12 +130,13 @@ describe('shell executor', () => {
 
 describe('shell params beyond the known ones', () => {
   it('become BATON_PARAM_<KEY> variables, strings as they are and the rest as JSON', async () => {
-    const { paramEnv, ShellParams } = await import('../../../worker-agent/src/executors/shell');
+    const { paramEnv } = await import('../../../worker-agent/src/executors/shell');
+    const { ShellParams } = await import('../../../worker-agent/src/handler-params');
     const params = ShellParams.parse({ command: 'true', customer: 'acme', 'batch-size': 5, opts: { a: 1 } });
     expect(paramEnv(params)).toEqual({ BATON_PARAM_CUSTOMER: 'acme', BATON_PARAM_BATCH_SIZE: '5', BATON_PARAM_OPTS: '{"a":1}' });
   });
   it('still name a missing command', async () => {
-    const { ShellParams } = await import('../../../worker-agent/src/executors/shell');
+    const { ShellParams } = await import('../../../worker-agent/src/handler-params');
     const result = ShellParams.safeParse({ comand: 'typo' });
     expect(result.success).toBe(false);
     expect(result.error!.issues[0]!.path).toEqual(['command']);

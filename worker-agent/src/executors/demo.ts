@@ -1,8 +1,6 @@
 // Built-in handlers with no work of their own: `noop` for benchmarks, `sharding-demo` to show broadcast.
-import { z } from 'zod';
+import { AnyParams } from '../handler-params.js';
 import { succeeded, type Executor } from './types.js';
-
-const AnyParams = z.record(z.string(), z.unknown());
 
 export const noop: Executor<Record<string, unknown>> = {
   params: AnyParams,

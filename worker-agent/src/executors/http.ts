@@ -1,21 +1,9 @@
 // `http` handler: one request with the run's trace context; the status decides success.
-import { z } from 'zod';
+import { HttpParams } from '../handler-params.js';
 import { OUTPUT_LIMIT } from './output.js';
 import { runTraceparent } from './run-env.js';
 import { failed, succeeded, type Execution, type Executor, type Outcome } from './types.js';
 
-const status = z.number().int().min(100).max(599);
-
-export const HttpParams = z.strictObject({
-  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
-  method: z.string().regex(/^[A-Z]+$/, 'must be an upper-case HTTP method').default('GET'),
-  headers: z.record(z.string(), z.string()).optional(),
-  /** A string is sent as is; anything else as JSON. */
-  body: z.unknown().optional(),
-  /** Accepted status(es); default any 2xx. */
-  expectStatus: z.union([status, z.array(status).min(1)]).optional(),
-});
-export type HttpParams = z.infer<typeof HttpParams>;
 
 export const http: Executor<HttpParams> = {
   params: HttpParams,

@@ -1,19 +1,11 @@
 // `js` handler: imports an ES module and calls one of its exports with the run's context.
 import { stat } from 'node:fs/promises';
-import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { z } from 'zod';
+import { JsParams } from '../handler-params.js';
 import type { RunAssign } from '../protocol.js';
 import { capLine, TailBuffer } from './output.js';
 import { failed, succeeded, type Execution, type Executor, type Outcome } from './types.js';
 
-export const JsParams = z.strictObject({
-  module: z
-    .string()
-    .refine((m) => isAbsolute(m) || m.startsWith('file:'), 'must be an absolute path or a file: URL'),
-  export: z.string().min(1).default('default'),
-});
-export type JsParams = z.infer<typeof JsParams>;
 
 /** What the module's function receives. */
 export interface JsRunContext {

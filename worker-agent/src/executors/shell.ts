@@ -1,21 +1,13 @@
 // `shell` handler: runs a command line in its own process group, so stop and timeout end the whole tree.
 import { spawn } from 'node:child_process';
-import { z } from 'zod';
+import { ShellParams } from '../handler-params.js';
 import { lineSplitter, TailBuffer } from './output.js';
 import { runEnv } from './run-env.js';
 import { failed, succeeded, type Execution, type Executor, type Outcome } from './types.js';
 
-const KNOWN = ['command', 'cwd', 'env', 'shell'];
+const KNOWN = Object.keys(ShellParams.shape);
 
 /** Other params (say, ones an API trigger adds) reach the command as BATON_PARAM_<KEY> variables. */
-export const ShellParams = z.object({
-  command: z.string().min(1),
-  cwd: z.string().min(1).optional(),
-  env: z.record(z.string(), z.string()).optional(),
-  /** Shell binary; default /bin/sh (cmd.exe on Windows). */
-  shell: z.string().min(1).optional(),
-}).catchall(z.unknown());
-export type ShellParams = z.infer<typeof ShellParams>;
 
 export function paramEnv(params: ShellParams): Record<string, string> {
   const extra = Object.entries(params).filter(([key]) => !KNOWN.includes(key));

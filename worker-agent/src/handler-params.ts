@@ -1,0 +1,47 @@
+// The params each built-in handler takes: the agent checks every assignment with them, and the master checks
+// a task's params with the same schemas when the task is stored, so a bad task is refused before it ever runs.
+import { posix, win32 } from 'node:path';
+import { z } from 'zod';
+
+export const ShellParams = z.object({
+  command: z.string().min(1),
+  cwd: z.string().min(1).optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  /** Shell binary; default /bin/sh (cmd.exe on Windows). */
+  shell: z.string().min(1).optional(),
+}).catchall(z.unknown());
+export type ShellParams = z.infer<typeof ShellParams>;
+
+const status = z.number().int().min(100).max(599);
+
+export const HttpParams = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  method: z.string().regex(/^[A-Z]+$/, 'must be an upper-case HTTP method').default('GET'),
+  headers: z.record(z.string(), z.string()).optional(),
+  /** A string is sent as is; anything else as JSON. */
+  body: z.unknown().optional(),
+  /** Accepted status(es); default any 2xx. */
+  expectStatus: z.union([status, z.array(status).min(1)]).optional(),
+});
+export type HttpParams = z.infer<typeof HttpParams>;
+
+export const JsParams = z.strictObject({
+  module: z
+    .string()
+    // Either platform's form: the master checking a task may not run on the agent's platform.
+    .refine((m) => posix.isAbsolute(m) || win32.isAbsolute(m) || m.startsWith('file:'), 'must be an absolute path or a file: URL'),
+  export: z.string().min(1).default('default'),
+});
+export type JsParams = z.infer<typeof JsParams>;
+
+export const AnyParams = z.record(z.string(), z.unknown());
+
+export const HANDLER_PARAMS = {
+  shell: ShellParams,
+  http: HttpParams,
+  js: JsParams,
+  noop: AnyParams,
+  'sharding-demo': AnyParams,
+} as const;
+export type HandlerName = keyof typeof HANDLER_PARAMS;
+export const HANDLER_NAMES = Object.keys(HANDLER_PARAMS) as HandlerName[];
