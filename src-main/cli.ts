@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { clientOver } from './master/api/contract/client';
 import { BatonError } from './master/api/contract/errors';
 import { apiKeyFile, defaultDataDir, resolveConfig } from './master/config';
-import { startMaster } from './master/index';
+import { startMaster, VERSION } from './master/index';
 
 const FLAG_TO_ENV: Record<string, string> = {
   databaseUrl: 'BATON_DATABASE_URL', port: 'BATON_PORT', bind: 'BATON_BIND', dataDir: 'BATON_DATA_DIR',
@@ -57,12 +57,17 @@ function apiKeyFor(o: Remote): string | undefined {
 
 function apiAt(o: Remote) {
   const key = apiKeyFor(o);
+  const base = o.url.replace(/\/$/, '');
   return clientOver(async (method, input) => {
-    const res = await fetch(`${o.url.replace(/\/$/, '')}/api/${method}`, {
+    const res = await fetch(`${base}/api/${method}`, {
       method: 'POST', body: JSON.stringify(input),
       headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    }).catch((error: Error & { cause?: { code?: string; message?: string } }) => {
+      throw new Error(`cannot reach the master at ${base} (${error.cause?.code ?? error.cause?.message ?? error.message}); is it running, and is --url right?`);
     });
-    return res.json() as never;
+    return res.json().catch(() => {
+      throw new Error(`${base} answered ${res.status} without a Baton reply; is --url the master's address?`);
+    }) as never;
   });
 }
 
@@ -78,6 +83,7 @@ async function tokenCommand(action: () => Promise<unknown>): Promise<void> {
 // Positional: `token … --data-dir D` is the token command's own flag, not the master's.
 const program = new Command('baton-master').enablePositionalOptions()
   .description('Baton master: schedules tasks and dispatches runs to worker agents')
+  .version(VERSION)
   .option('--database-url <url>', 'external PostgreSQL (default: embedded PostgreSQL in the data folder)')
   .option('--port <port>', 'port for agents, the API and the browser console (default 7070)')
   .option('--bind <address>', 'address to listen on (default 127.0.0.1)')

@@ -64,7 +64,8 @@ describe.each(Object.entries(transports))('API contract over %s', (transport, ma
 
   it('refuses a duplicate group name as a conflict', async () => {
     await api.call('groups.create', { name: `dup-${transport}` });
-    expect((await failure(api.call('groups.create', { name: `dup-${transport}` }))).code).toBe('conflict');
+    const dup = await failure(api.call('groups.create', { name: `dup-${transport}` }));
+    expect([dup.code, dup.field, dup.message]).toEqual(['conflict', 'name', `A group named "dup-${transport}" already exists; choose another name.`]);
   });
 
   it('imports tasks all or nothing', async () => {

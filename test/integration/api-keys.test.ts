@@ -52,9 +52,9 @@ describe('API keys', () => {
     const { token: agentToken } = await prepare(guarded, 'scoped');
     const asKey = await post(guarded, 'groups.list', {}, agentToken);
     expect(asKey.status).toBe(401);
-    expect(asKey.body.error?.message).toMatch(/not an API key/);
+    expect(asKey.body.error?.message).toMatch(/That is an agent token, not an API key/);
     const refused = await rawAgent(guarded.agentUrl, firstKey, { name: 'impostor', group: 'scoped' }).then(() => null, (e: Error) => e);
-    expect(refused?.message).toMatch(/unknown or revoked/);
+    expect(refused?.message).toMatch(/That is an API key, not an agent token/);
     expect(await guarded.api.call('workers.list', {})).toHaveLength(0);
   });
 

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientOver, type ApiClient } from '../../src-main/master/api/contract/client';
+import { freePort } from '../../src-main/master/db/embedded';
 import { freshDatabase, startAgent, tempDir, waitFor, type TestAgent } from './harness';
 
 const MASTER_BIN = path.resolve('bin/baton-master.js');
@@ -69,7 +70,12 @@ describe('headless master and agent', () => {
     const failed = await run(process.execPath, [MASTER_BIN, 'token', 'list', '--url', url, '--api-key', 'bt_tok_nope.nope'], { timeout: 20_000 })
       .then(() => null, (e: { code: number; stderr: string }) => e);
     expect(failed?.code).toBe(2);
-    expect(failed?.stderr).toMatch(/API key is unknown, revoked/);
+    expect(failed?.stderr).toMatch(/API key is unknown or revoked/);
+    const nowhere = `http://127.0.0.1:${await freePort()}`;
+    const unreachable = await run(process.execPath, [MASTER_BIN, 'token', 'list', '--url', nowhere], { timeout: 20_000 })
+      .then(() => null, (e: { code: number; stderr: string }) => e);
+    expect(unreachable?.code).toBe(2);
+    expect(unreachable?.stderr).toContain(`cannot reach the master at ${nowhere} (ECONNREFUSED)`);
   });
 
   it('refuses a bad flag with a message naming it, and starts nothing', async () => {

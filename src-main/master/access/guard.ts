@@ -15,7 +15,9 @@ export function apiGuard(db: Queryable, mode: ApiAuth): Authorize {
     if (!keyRequired(mode, req.socket.remoteAddress)) return null;
     const key = bearerKey(req.headers.authorization);
     if (!key) return { code: 'unauthorized', message: `This master needs an API key from ${req.socket.remoteAddress ?? 'this client'}. ${HOW}` };
-    if (!(await verifyToken(db, key, 'api'))) return { code: 'unauthorized', message: `The API key is unknown, revoked, or not an API key (agent tokens do not open the API). ${HOW}` };
-    return null;
+    const check = await verifyToken(db, key, 'api');
+    if (check.ok) return null;
+    const what = check.otherScope === 'agent' ? 'That is an agent token, not an API key.' : 'The API key is unknown or revoked.';
+    return { code: 'unauthorized', message: `${what} ${HOW}` };
   };
 }

@@ -40,10 +40,11 @@ export function openGateway(
       return next(refuse('bad_hello', message));
     }
     const hello = parsed.data;
-    verifyToken(db, hello.token, 'agent').then(async (tokenId) => {
-      if (!tokenId) {
-        log.warn({ agent: hello.name, address: socket.handshake.address }, 'agent refused: unknown or revoked token');
-        return next(refuse('bad_token', 'The agent token is unknown or revoked. Create a token in the console (Tokens) and pass it with --token.'));
+    verifyToken(db, hello.token, 'agent').then(async (check) => {
+      if (!check.ok) {
+        log.warn({ agent: hello.name, address: socket.handshake.address, otherScope: check.otherScope }, 'agent refused: not a live agent token');
+        const what = check.otherScope === 'api' ? 'That is an API key, not an agent token.' : 'The agent token is unknown or revoked.';
+        return next(refuse('bad_token', `${what} Create an agent token in the console (Tokens) or with \`baton-master token create <label>\`, and pass it with --token.`));
       }
       const group = await ensureGroup(db, hello.group);
       const { worker, admin } = await workerConnected(db, { ...hello, groupId: group.id });

@@ -51,13 +51,13 @@ export async function inTransaction<T>(db: Db, work: (client: pg.PoolClient) => 
   }
 }
 
-interface PgError { code?: string; constraint?: string; detail?: string }
+interface PgError { code?: string }
 
-/** Maps constraint violations to errors an operator can act on; anything else stays a bug. */
-export function domainError(error: unknown, what: string): unknown {
+/** Maps constraint violations to errors an operator can act on, naming the field at fault; anything else stays a bug. */
+export function domainError(error: unknown, what: string, field = 'name'): unknown {
   const e = error as PgError;
-  if (e?.code === '23505') return new BatonError('conflict', `${what} already exists (${e.detail ?? e.constraint ?? 'duplicate'}).`);
-  if (e?.code === '23503') return new BatonError('conflict', `${what} refers to something that does not exist or is still referenced (${e.detail ?? e.constraint}).`);
+  if (e?.code === '23505') return new BatonError('conflict', `${what} already exists; choose another name.`, field);
+  if (e?.code === '23503') return new BatonError('conflict', `${what} refers to something that does not exist or is still in use.`, field);
   return error;
 }
 

@@ -43,18 +43,19 @@ export async function revokeToken(db: Queryable, id: string): Promise<Token> {
   return toToken(rows[0]);
 }
 
-/** The token's id when the presented secret matches a live token of that scope, else null. */
-export async function verifyToken(db: Queryable, presented: string, scope: TokenScope): Promise<string | null> {
+/** Accepted, or refused with the scope of the live token presented when it belongs to the other door. */
+export type TokenCheck = { ok: true; id: string } | { ok: false; otherScope: TokenScope | null };
+
+export async function verifyToken(db: Queryable, presented: string, scope: TokenScope): Promise<TokenCheck> {
   const match = /^bt_(tok_[0-9a-z]+)\.([A-Za-z0-9_-]+)$/.exec(presented);
-  if (!match) return null;
+  if (!match) return { ok: false, otherScope: null };
   const [, id, secret] = match;
-  const { rows } = await db.query<TokenRow>('select * from tokens where id = $1 and scope = $2 and revoked_at is null', [id, scope]);
+  const { rows } = await db.query<TokenRow>('select * from tokens where id = $1 and revoked_at is null', [id]);
   const row = rows[0];
-  if (!row) return null;
-  const ok = crypto.timingSafeEqual(Buffer.from(row.hash, 'hex'), Buffer.from(hash(secret!), 'hex'));
-  if (!ok) return null;
+  if (!row || !crypto.timingSafeEqual(Buffer.from(row.hash, 'hex'), Buffer.from(hash(secret!), 'hex'))) return { ok: false, otherScope: null };
+  if (row.scope !== scope) return { ok: false, otherScope: row.scope };
   await db.query('update tokens set last_used_at = now() where id = $1', [id]);
-  return id!;
+  return { ok: true, id: id! };
 }
 
 /**
@@ -64,7 +65,7 @@ export async function verifyToken(db: Queryable, presented: string, scope: Token
  */
 export async function keepTokenInFile(db: Queryable, opts: { file: string; label: string; scope: TokenScope }): Promise<string> {
   const kept = await fs.readFile(opts.file, 'utf8').then((s) => s.trim(), () => null);
-  if (kept && await verifyToken(db, kept, opts.scope)) return kept;
+  if (kept && (await verifyToken(db, kept, opts.scope)).ok) return kept;
   const { secret } = await createToken(db, opts.label, opts.scope);
   await fs.writeFile(opts.file, secret, { mode: 0o600 });
   return secret;
