@@ -14,8 +14,10 @@ interface Running {
   call(method: string, input: unknown): Promise<unknown>;
 }
 
-// Tests point userData at a temporary folder; it must be set before anything reads it (the lock, the config).
-if (process.env.BATON_USER_DATA) app.setPath('userData', path.resolve(process.env.BATON_USER_DATA));
+// Chromium's own files (and the one-instance lock) go beside the chosen data folder, so apps on different data
+// folders stay apart; tests point userData at a temporary folder. Set before anything reads it.
+const userData = process.env.BATON_USER_DATA || (process.env.BATON_DATA_DIR?.trim() ? path.join(process.env.BATON_DATA_DIR, 'electron') : null);
+if (userData) app.setPath('userData', path.resolve(userData));
 
 let window: BrowserWindow | null = null;
 
