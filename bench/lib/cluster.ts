@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { clusterDir, startEmbeddedDatabase } from '../../src-main/master/db/embedded';
+import { removeCluster, startEmbeddedDatabase } from '../../src-main/master/db/embedded';
 
 export interface Cluster {
   url: string;
@@ -44,7 +44,7 @@ export async function startCluster(): Promise<Cluster> {
     async stop() {
       await db.stop().catch(() => undefined);
       // As root the cluster lives outside dataDir (under /var/lib/baton); remove both.
-      await fs.rm(clusterDir(dataDir), { recursive: true, force: true });
+      removeCluster(dataDir);
       await fs.rm(dataDir, { recursive: true, force: true });
       await fs.rmdir('/var/lib/baton').catch(() => undefined);
     },

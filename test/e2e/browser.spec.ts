@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, expect, test, type Browser } from '@playwright/test';
-import { clusterDir } from '../../src-main/master/db/embedded';
+import { removeCluster } from '../../src-main/master/db/embedded';
 import { freePort, repoRoot } from './baton-app';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -49,7 +49,7 @@ test('the console works in a browser against the headless master', async () => {
     await browser?.close();
     master.kill('SIGTERM');
     const code = await exited;
-    rmSync(clusterDir(dataDir), { recursive: true, force: true });
+    removeCluster(dataDir);
     rmSync(dataDir, { recursive: true, force: true });
     expect(code, `baton-master printed:\n${output}`).toBe(0);
   }

@@ -1,7 +1,7 @@
 // The walking skeleton through the desktop console: a group, a shell task on cron, its runs on the local agent,
 // import/export, tokens, a clean quit, the data found again on the next start, and a refused bad configuration.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { clusterDir } from '../../src-main/master/db/embedded';
+import { removeCluster } from '../../src-main/master/db/embedded';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
@@ -155,7 +155,7 @@ test.describe.serial('desktop console', () => {
 
 /** The data folder and, as root, the cluster kept outside it (see clusterDir). */
 function removeData(userData: string): void {
-  rmSync(clusterDir(path.join(userData, 'data')), { recursive: true, force: true });
+  removeCluster(path.join(userData, 'data'));
   rmSync(userData, { recursive: true, force: true });
 }
 

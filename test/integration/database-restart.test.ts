@@ -3,21 +3,23 @@
 // stored afterwards, and no fire is doubled.
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatonError } from '../../src-main/master/api/contract/errors';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../src-main/master/db/embedded';
+import { removeCluster, startEmbeddedDatabase, type EmbeddedDatabase } from '../../src-main/master/db/embedded';
 import { prepare, startAgent, startTestMaster, tempDir, waitFor, type TestAgent, type TestMaster } from './harness';
 
 describe('database restart', () => {
   let database: EmbeddedDatabase | undefined;
   let master: TestMaster | undefined;
   let agent: TestAgent | undefined;
+  let dir = '';
   afterAll(async () => {
     await agent?.stop();
     await master?.stop();
     await database?.stop();
+    if (dir) removeCluster(dir);
   });
 
   it('the master survives PostgreSQL stopping and resumes when it is back', async () => {
-    const dir = await tempDir('baton-db-restart-');
+    dir = await tempDir('baton-db-restart-');
     database = await startEmbeddedDatabase(dir, () => undefined);
     const port = Number(new URL(database.url).port);
     master = await startTestMaster(database.url);

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedDatabase } from '../../src-main/master/db/embedded';
+import { removeCluster, startEmbeddedDatabase } from '../../src-main/master/db/embedded';
 
 declare module 'vitest' {
   export interface ProvidedContext { databaseUrl: string; tempRoot: string }
@@ -22,8 +22,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('databaseUrl', db.url);
   return async () => {
     await db.stop();
+    removeCluster(dir);
     await fs.rm(dir, { recursive: true, force: true });
     await fs.rm(tempRoot, { recursive: true, force: true });
-    if (db.dir.startsWith('/var/lib/baton/')) await fs.rm(db.dir, { recursive: true, force: true });
   };
 }

@@ -1,5 +1,6 @@
 // The embedded PostgreSQL: real server binaries from npm, kept in the data folder across restarts.
 import crypto from 'node:crypto';
+import { rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -22,6 +23,14 @@ export function clusterDir(dataDir: string): string {
   if (process.getuid?.() !== 0) return path.join(dataDir, 'postgres');
   const key = crypto.createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 12);
   return path.join('/var/lib/baton', `postgres-${key}`);
+}
+
+/** Deletes a data folder's cluster where it lives outside it, with its owner record (for tests and tools). */
+export function removeCluster(dataDir: string): void {
+  const dir = clusterDir(dataDir);
+  if (dir === path.join(dataDir, 'postgres')) return;
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(`${dir}.owner`, { force: true });
 }
 
 export async function freePort(host = '127.0.0.1'): Promise<number> {
