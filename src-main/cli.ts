@@ -11,7 +11,7 @@ import { startMaster, VERSION } from './master/index';
 const FLAG_TO_ENV: Record<string, string> = {
   databaseUrl: 'BATON_DATABASE_URL', port: 'BATON_PORT', bind: 'BATON_BIND', dataDir: 'BATON_DATA_DIR',
   heartbeatMs: 'BATON_HEARTBEAT_MS', missedHeartbeats: 'BATON_MISSED_HEARTBEATS', logLevel: 'BATON_LOG_LEVEL',
-  apiAuth: 'BATON_API_AUTH',
+  apiAuth: 'BATON_API_AUTH', advertiseUrl: 'BATON_ADVERTISE_URL', leaderLeaseMs: 'BATON_LEADER_LEASE_MS',
 };
 
 function fail(message: string): never {
@@ -30,7 +30,7 @@ async function serve(flags: Record<string, string | undefined>): Promise<void> {
   }
   const consoleDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../renderer');
   const master = await startMaster(config, { consoleDir: existsSync(consoleDir) ? consoleDir : undefined });
-  process.stdout.write(`baton-master listening on ${master.agentUrl} (agents: ${master.agentUrl}/agent, API: ${master.agentUrl}/api)\n`
+  process.stdout.write(`baton-master listening on ${master.agentUrl} (agents: ${master.agentUrl}/agent, API: ${master.agentUrl}/api), ${master.leading ? 'leading' : 'following'}\n`
     + `API key for ${config.apiAuth === 'all' ? 'every HTTP client' : 'clients on other machines'}: in ${apiKeyFile(config)}\n`);
   let stopping = false;
   const stop = () => {
@@ -90,6 +90,8 @@ const program = new Command('baton-master').enablePositionalOptions()
   .option('--data-dir <dir>', 'data folder (default ~/.baton)')
   .option('--heartbeat-ms <ms>', 'agent heartbeat interval (default 1000)')
   .option('--missed-heartbeats <n>', 'missed heartbeats before a worker is dead (default 3)')
+  .option('--advertise-url <url>', 'how agents and other masters reach this one (default http://<bind or host name>:<port>)')
+  .option('--leader-lease-ms <ms>', 'how long a silent leader keeps leadership before another master takes over (default 5000)')
   .option('--api-auth <mode>', 'which HTTP clients need an API key: remote (default) or all')
   .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
   .action((flags: Record<string, string | undefined>) => serve(flags));

@@ -19,6 +19,9 @@ const EnvSchema = z.object({
   BATON_DATA_DIR: z.string().trim().min(1, 'must not be empty').optional(),
   BATON_HEARTBEAT_MS: positiveMs(100).default(1_000),
   BATON_MISSED_HEARTBEATS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').default(3),
+  BATON_ADVERTISE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://master-1.example:7070' })
+    .transform((v) => v.replace(/\/+$/, '')).optional(),
+  BATON_LEADER_LEASE_MS: positiveMs(1_000).default(5_000),
   BATON_API_AUTH: z.enum(API_AUTH_MODES, { error: 'must be "remote" (API keys for clients on other machines) or "all" (for every HTTP client)' }).default('remote'),
   BATON_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BATON_RUN_RETENTION_DAYS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').default(30),
@@ -30,6 +33,10 @@ export interface MasterConfig {
   dataDir: string;
   port: number;
   bind: string;
+  /** How other masters and agents reach this one; null = derived from bind and port. */
+  advertiseUrl: string | null;
+  /** How long a leader's lease lasts unrenewed: a dead leader is replaced within about this long. */
+  leaderLeaseMs: number;
   /** Which HTTP clients must show an API key; the desktop console's IPC never does. */
   apiAuth: ApiAuth;
   heartbeatMs: number;
@@ -40,6 +47,13 @@ export interface MasterConfig {
 
 export function defaultDataDir(): string {
   return path.join(os.homedir(), '.baton');
+}
+
+/** The address this master gives out; a wildcard bind is not an address, so the host name stands in for it. */
+export function advertisedUrl(config: Pick<MasterConfig, 'advertiseUrl' | 'bind'>, port: number): string {
+  if (config.advertiseUrl) return config.advertiseUrl;
+  const host = config.bind === '0.0.0.0' || config.bind === '::' ? os.hostname() : config.bind;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /** Where the master keeps the secret of its first API key (mode 600), for the operator and the CLI on this machine. */
@@ -65,6 +79,8 @@ export function resolveConfig(
     dataDir: path.resolve(e.BATON_DATA_DIR ?? defaults.dataDir ?? defaultDataDir()),
     port: e.BATON_PORT,
     bind: e.BATON_BIND,
+    advertiseUrl: e.BATON_ADVERTISE_URL ?? null,
+    leaderLeaseMs: e.BATON_LEADER_LEASE_MS,
     apiAuth: e.BATON_API_AUTH,
     heartbeatMs: e.BATON_HEARTBEAT_MS,
     missedBeats: e.BATON_MISSED_HEARTBEATS,

@@ -1,20 +1,22 @@
 // Master configuration: defaults, and a clear error naming the variable for every bad value.
 import { describe, expect, it } from 'vitest';
 import { BatonError } from '../../src-main/master/api/contract/errors';
-import { resolveConfig } from '../../src-main/master/config';
+import { advertisedUrl, resolveConfig } from '../../src-main/master/config';
 
 describe('resolveConfig', () => {
   it('fills every field from defaults', () => {
     const c = resolveConfig({}, { dataDir: '/tmp/x' });
-    expect(c).toMatchObject({ databaseUrl: null, dataDir: '/tmp/x', port: 7070, bind: '127.0.0.1', heartbeatMs: 1000, missedBeats: 3, apiAuth: 'remote' });
+    expect(c).toMatchObject({ databaseUrl: null, dataDir: '/tmp/x', port: 7070, bind: '127.0.0.1', heartbeatMs: 1000, missedBeats: 3, apiAuth: 'remote', advertiseUrl: null, leaderLeaseMs: 5000 });
   });
 
   it('reads every variable', () => {
     const c = resolveConfig({
       BATON_DATABASE_URL: 'postgres://u:p@db:5432/baton', BATON_PORT: '8080', BATON_BIND: '0.0.0.0',
       BATON_DATA_DIR: '/srv/baton', BATON_HEARTBEAT_MS: '500', BATON_MISSED_HEARTBEATS: '5', BATON_API_AUTH: 'all',
+      BATON_ADVERTISE_URL: 'http://m1.example:8080/', BATON_LEADER_LEASE_MS: '3000',
     });
-    expect(c).toMatchObject({ databaseUrl: 'postgres://u:p@db:5432/baton', port: 8080, bind: '0.0.0.0', dataDir: '/srv/baton', heartbeatMs: 500, missedBeats: 5, apiAuth: 'all' });
+    expect(c).toMatchObject({ databaseUrl: 'postgres://u:p@db:5432/baton', port: 8080, bind: '0.0.0.0', dataDir: '/srv/baton', heartbeatMs: 500, missedBeats: 5, apiAuth: 'all',
+      advertiseUrl: 'http://m1.example:8080', leaderLeaseMs: 3000 });
   });
 
   it.each([
@@ -25,6 +27,8 @@ describe('resolveConfig', () => {
     ['BATON_HEARTBEAT_MS', '10', /BATON_HEARTBEAT_MS="10": must be at least 100/],
     ['BATON_MISSED_HEARTBEATS', '0', /BATON_MISSED_HEARTBEATS="0": must be at least 1/],
     ['BATON_LOG_LEVEL', 'loud', /BATON_LOG_LEVEL="loud"/],
+    ['BATON_ADVERTISE_URL', 'master-1:7070', /BATON_ADVERTISE_URL="master-1:7070": must be an http\(s\) URL/],
+    ['BATON_LEADER_LEASE_MS', '200', /BATON_LEADER_LEASE_MS="200": must be at least 1000/],
     ['BATON_API_AUTH', 'none', /BATON_API_AUTH="none": must be "remote" .* or "all"/],
   ])('%s=%s is refused with a message naming it', (name, value, message) => {
     let error: unknown;
@@ -32,5 +36,19 @@ describe('resolveConfig', () => {
     expect(error).toBeInstanceOf(BatonError);
     expect((error as BatonError).field).toBe(name);
     expect((error as BatonError).message).toMatch(message);
+  });
+});
+
+describe('advertisedUrl', () => {
+  it.each([
+    [{ advertiseUrl: 'https://m1.example:7443', bind: '0.0.0.0' }, 7070, 'https://m1.example:7443'],
+    [{ advertiseUrl: null, bind: '127.0.0.1' }, 7070, 'http://127.0.0.1:7070'],
+    [{ advertiseUrl: null, bind: '::1' }, 8080, 'http://[::1]:8080'],
+  ])('%o on port %i → %s', (config, port, url) => {
+    expect(advertisedUrl(config, port)).toBe(url);
+  });
+
+  it('stands the host name in for a wildcard bind', () => {
+    expect(advertisedUrl({ advertiseUrl: null, bind: '0.0.0.0' }, 7070)).toMatch(/^http:\/\/[^0][^:]*:7070$/);
   });
 });

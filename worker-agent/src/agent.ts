@@ -1,5 +1,6 @@
-// The agent: one Socket.IO connection to the master, kept up forever (unless refused for good), over
-// which it takes runs, streams their logs, heartbeats, and delivers results from the outbox.
+// The agent: one Socket.IO connection to the leading master, kept up forever (unless refused for good), over
+// which it takes runs, streams their logs, heartbeats, and delivers results from the outbox. When the master
+// goes away or says it only follows, the agent moves on through its list of masters to the leader.
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import type { AgentConfig } from './config.js';
@@ -19,6 +20,7 @@ import {
   type RefusalCode,
   type RunLog,
 } from './protocol.js';
+import { nextMaster, retryDelay } from './masters.js';
 import { Runs, within } from './runs.js';
 
 /** Refusals that retrying cannot fix: the operator has to change the token or the flags. */
@@ -27,8 +29,6 @@ const RESULT_ACK_MS = 10_000;
 const OUTBOX_RETRY_MS = 5_000;
 /** How long a stopping agent tries to deliver pending results; what is left stays on disk. */
 const FINAL_FLUSH_MS = 5_000;
-const RECONNECT_MIN_MS = 1_000;
-const RECONNECT_MAX_MS = 30_000;
 
 export type AgentExit = { kind: 'stopped' } | { kind: 'refused'; refusal: Refusal };
 
@@ -84,11 +84,13 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     running: inFlight(),
   });
 
-  const socket: Socket<MasterToAgentEvents, AgentToMasterEvents> = io(`${config.masterUrl}${AGENT_NAMESPACE}`, {
-    auth: (cb) => cb(hello()), // a function, so every reconnect reports the runs of that moment
-    reconnectionDelay: RECONNECT_MIN_MS,
-    reconnectionDelayMax: RECONNECT_MAX_MS,
+  // Reconnecting is ours, not the client library's: the next attempt may go to another master.
+  const open = (url: string): Socket<MasterToAgentEvents, AgentToMasterEvents> => io(`${url}${AGENT_NAMESPACE}`, {
+    auth: (cb) => cb(hello()), // a function, so every attempt reports the runs of that moment
+    reconnection: false,
   });
+  let master = config.masterUrls[0]!;
+  let socket = open(master);
 
   // Heartbeats
   const sample = hostSampler();
@@ -103,11 +105,22 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     heartbeat = null;
   };
 
-  // Reconnects the client library does not do itself: after a refusal or a server-side disconnect.
-  let refusals = 0;
-  const reconnectLater = () => {
-    const ms = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** refusals++) * (0.5 + Math.random() / 2);
-    later(ms, () => stopping || socket.connect());
+  let failures = 0;
+  let pendingRetry: NodeJS.Timeout | null = null;
+  /** One attempt at a time: a refusal and a disconnect for the same socket plan a single retry. */
+  const reconnect = (leaderHint?: string) => {
+    if (stopping || pendingRetry) return;
+    const next = nextMaster(config.masterUrls, master, leaderHint);
+    const ms = next === leaderHint ? 0 : retryDelay(++failures, Math.random());
+    pendingRetry = setTimeout(() => {
+      pendingRetry = null;
+      if (stopping) return;
+      socket.removeAllListeners();
+      socket.disconnect();
+      master = next;
+      socket = open(master);
+      wire(socket);
+    }, ms);
   };
 
   // Outbox delivery: every pending result is sent at once and each is acknowledged on its own (results are
@@ -144,49 +157,53 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     return Promise.all(sending.values()).then(() => undefined);
   }
 
-  socket.on('connect', () => {
-    refusals = 0;
-    log.info({ master: config.masterUrl }, 'connected to master');
-    if (droppedLines) log.warn({ droppedLines }, 'run log lines were dropped while disconnected');
-    droppedLines = 0;
-    startHeartbeat(config.heartbeatMs);
-    void flushOutbox();
-  });
-  socket.on('welcome', (raw) => {
-    const welcome = AgentWelcome.safeParse(raw);
-    if (!welcome.success) return log.warn({ issues: welcome.error.issues }, 'ignoring malformed welcome');
-    log.info({ workerId: welcome.data.workerId, heartbeatMs: welcome.data.heartbeatMs }, 'welcomed by master');
-    beat();
-    startHeartbeat(welcome.data.heartbeatMs);
-  });
-  socket.on('disconnect', (reason) => {
-    stopHeartbeat();
-    if (stopping) return;
-    log.warn({ reason }, 'disconnected from master');
-    if (reason === 'io server disconnect') reconnectLater();
-  });
-  socket.on('connect_error', (err) => {
-    // `active` means a transport failure the client retries itself; otherwise the master refused us.
-    if (socket.active) return void log.warn({ master: config.masterUrl, err: err.message }, 'cannot reach master; retrying');
-    const refusal = Refusal.safeParse((err as Error & { data?: unknown }).data);
-    if (refusal.success && FATAL_REFUSALS.has(refusal.data.code)) {
-      log.error({ code: refusal.data.code, reason: refusal.data.message }, 'master refused this agent; not retrying');
-      void shutdown({ kind: 'refused', refusal: refusal.data });
-      return;
-    }
-    const code = refusal.success ? refusal.data.code : 'unknown';
-    log.warn({ code, reason: refusal.success ? refusal.data.message : err.message }, 'master refused the connection; retrying');
-    reconnectLater();
-  });
-  socket.on('run:assign', (raw, ack) => {
-    const answer = runs.assign(raw);
-    if (!answer.accepted) log.warn({ runId: (raw as { runId?: unknown })?.runId, reason: answer.reason, message: answer.message }, 'run rejected');
-    if (typeof ack === 'function') ack(answer);
-  });
-  socket.on('run:stop', (raw, ack) => {
-    const stopped = runs.stop(raw);
-    if (typeof ack === 'function') ack(stopped);
-  });
+  function wire(s: Socket<MasterToAgentEvents, AgentToMasterEvents>): void {
+    s.on('connect', () => {
+      failures = 0;
+      log.info({ master }, 'connected to master');
+      if (droppedLines) log.warn({ droppedLines }, 'run log lines were dropped while disconnected');
+      droppedLines = 0;
+      startHeartbeat(config.heartbeatMs);
+      void flushOutbox();
+    });
+    s.on('welcome', (raw) => {
+      const welcome = AgentWelcome.safeParse(raw);
+      if (!welcome.success) return log.warn({ issues: welcome.error.issues }, 'ignoring malformed welcome');
+      log.info({ workerId: welcome.data.workerId, heartbeatMs: welcome.data.heartbeatMs }, 'welcomed by master');
+      beat();
+      startHeartbeat(welcome.data.heartbeatMs);
+    });
+    s.on('disconnect', (reason) => {
+      stopHeartbeat();
+      if (stopping) return;
+      log.warn({ master, reason }, 'disconnected from master');
+      if (reason !== 'io client disconnect') reconnect();
+    });
+    s.on('connect_error', (err) => {
+      const refusal = Refusal.safeParse((err as Error & { data?: unknown }).data);
+      if (!refusal.success) {
+        log.warn({ master, err: err.message }, 'cannot reach the master; trying again');
+        return reconnect();
+      }
+      if (FATAL_REFUSALS.has(refusal.data.code)) {
+        log.error({ code: refusal.data.code, reason: refusal.data.message }, 'master refused this agent; not retrying');
+        void shutdown({ kind: 'refused', refusal: refusal.data });
+        return;
+      }
+      log.warn({ master, code: refusal.data.code, reason: refusal.data.message }, 'master refused the connection; trying again');
+      reconnect(refusal.data.leaderUrl);
+    });
+    s.on('run:assign', (raw, ack) => {
+      const answer = runs.assign(raw);
+      if (!answer.accepted) log.warn({ runId: (raw as { runId?: unknown })?.runId, reason: answer.reason, message: answer.message }, 'run rejected');
+      if (typeof ack === 'function') ack(answer);
+    });
+    s.on('run:stop', (raw, ack) => {
+      const stopped = runs.stop(raw);
+      if (typeof ack === 'function') ack(stopped);
+    });
+  }
+  wire(socket);
 
   // Shutdown
   let stopping: Promise<void> | null = null;
@@ -200,6 +217,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
       if (outbox.pending().length) log.warn({ results: outbox.pending().length }, 'undelivered results stay in the outbox for the next start');
       stopHeartbeat();
       for (const timer of timers) clearTimeout(timer);
+      if (pendingRetry) clearTimeout(pendingRetry);
       socket.disconnect();
       log.info('stopped');
       close(exit);
@@ -207,6 +225,6 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     return stopping;
   }
 
-  log.info({ master: config.masterUrl, name: config.name, group: config.group, handlers: config.handlers }, 'agent starting');
+  log.info({ masters: config.masterUrls, name: config.name, group: config.group, handlers: config.handlers }, 'agent starting');
   return { stop: () => shutdown({ kind: 'stopped' }), closed };
 }

@@ -10,7 +10,8 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] a
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface AgentConfig {
-  masterUrl: string;
+  /** Every master the agent may join; it follows whichever leads. */
+  masterUrls: string[];
   token: string;
   group: string;
   name: string;
@@ -52,9 +53,16 @@ export const wholeNumber = (min: number, max: number) => {
 };
 
 export const field = {
-  master: z
-    .url({ protocol: /^https?$/, error: orRequired('must be an http(s) URL like http://master:8080') })
-    .transform((url) => url.replace(/\/+$/, '')),
+  /** One master URL, or several (comma-separated) of masters sharing a database; normalised to that form. */
+  master: z.string({ error: orRequired('must be an http(s) URL like http://master:8080') }).transform((text, ctx) => {
+    const urls = text.split(',').map((u) => u.trim()).filter(Boolean);
+    const bad = urls.find((u) => !z.url({ protocol: /^https?$/ }).safeParse(u).success);
+    if (urls.length === 0 || bad !== undefined) {
+      ctx.issues.push({ code: 'custom', input: text, message: `${bad === undefined ? 'must be' : `"${bad}" is not`} an http(s) URL like http://master:8080 (several: comma-separated)` });
+      return z.NEVER;
+    }
+    return urls.map((url) => url.replace(/\/+$/, '')).join(',');
+  }),
   group: z.string({ error: orRequired('must be text') }).min(1, 'is required').max(128, 'must be at most 128 characters'),
   name: z
     .string({ error: orRequired('must be text') })
@@ -165,7 +173,7 @@ export function resolveAgentConfig(flags: RawOptions, env: NodeJS.ProcessEnv = p
   );
   return {
     ...settings,
-    masterUrl: master,
+    masterUrls: master.split(','),
     token: resolveToken(flags, env, tokenFile),
     dataDir: dataDir ?? join(homedir(), '.baton-agent', settings.name),
   };

@@ -29,7 +29,8 @@ export type AgentHello = z.infer<typeof AgentHello>;
 /** The structured reason a refused agent gets in `connect_error.data`. */
 export const RefusalCode = z.enum(['bad_hello', 'bad_token', 'duplicate_name', 'group_mismatch', 'not_leader']);
 export type RefusalCode = z.infer<typeof RefusalCode>;
-export const Refusal = z.object({ code: RefusalCode, message: z.string() });
+/** `leaderUrl`: with `not_leader`, where the leader can be reached, as that master advertises itself. */
+export const Refusal = z.object({ code: RefusalCode, message: z.string(), leaderUrl: z.string().url().optional() });
 export type Refusal = z.infer<typeof Refusal>;
 
 /** What the master tells an agent right after accepting it. */

@@ -21,18 +21,33 @@ export interface AgentEvents {
   heartbeat(session: AgentSession, beat: Heartbeat): void;
 }
 
-function refuse(code: Refusal['code'], message: string): Error & { data: Refusal } {
-  return Object.assign(new Error(message), { data: { code, message } });
+function refuse(code: Refusal['code'], message: string, leaderUrl?: string): Error & { data: Refusal } {
+  return Object.assign(new Error(message), { data: { code, message, ...(leaderUrl ? { leaderUrl } : {}) } });
+}
+
+/** The leader's live view an agent joins; a follower has none and sends agents to the leader. */
+export interface AgentTerm { registry: AgentRegistry; presence: AgentEvents }
+
+export interface Gateway {
+  /** Ends every agent connection (a term ended): the agents reconnect and are sent to the leader. */
+  disconnectAll(): void;
+  dispose(): void;
 }
 
 export function openGateway(
   io: Server,
-  deps: { db: Db; registry: AgentRegistry; events: AgentEvents; log: Logger; heartbeatMs: number },
-): () => void {
+  deps: { db: Db; log: Logger; heartbeatMs: number; term: () => AgentTerm | null; leaderUrl: () => string | null },
+): Gateway {
   const nsp = io.of(AGENT_NAMESPACE) as unknown as import('socket.io').Namespace<AgentToMasterEvents, MasterToAgentEvents>;
-  const { db, registry, events, log } = deps;
+  const { db, log } = deps;
 
   nsp.use((socket, next) => {
+    const term = deps.term();
+    if (!term) {
+      const leaderUrl = deps.leaderUrl();
+      return next(refuse('not_leader', leaderUrl ? `This master follows; the leader is ${leaderUrl}.` : 'This master follows and no leader is elected yet.', leaderUrl ?? undefined));
+    }
+    const { registry } = term;
     const parsed = AgentHello.safeParse(socket.handshake.auth);
     if (!parsed.success) {
       const message = `Agent handshake refused: ${invalidInput(parsed.error, 'auth').message}`;
@@ -52,7 +67,8 @@ export function openGateway(
       if (existing?.socket?.connected) {
         return next(refuse('duplicate_name', `An agent named "${hello.name}" is already connected in group "${hello.group}".`));
       }
-      socket.data = { workerId: worker.id };
+      if (deps.term() !== term) return next(refuse('not_leader', 'This master stopped leading while the agent joined.', deps.leaderUrl() ?? undefined));
+      socket.data = { workerId: worker.id, term };
       registry.upsert({
         workerId: worker.id, name: worker.name, groupId: group.id, handlers: hello.handlers, labels: hello.labels,
         capacity: hello.capacity, admin, socket: socket as AgentSocket, running: new Set(hello.running),
@@ -66,7 +82,10 @@ export function openGateway(
   });
 
   nsp.on('connection', (socket) => {
-    const session = registry.get(socket.data.workerId as string)!;
+    const term = socket.data.term as AgentTerm;
+    if (deps.term() !== term) return void socket.disconnect(true);
+    const events = term.presence;
+    const session = term.registry.get(socket.data.workerId as string)!;
     log.info({ worker: session.name, workerId: session.workerId }, 'agent connected');
     socket.emit('welcome', { workerId: session.workerId, heartbeatMs: deps.heartbeatMs });
     events.online(session);
@@ -101,8 +120,11 @@ export function openGateway(
     });
   });
 
-  return () => {
-    nsp.removeAllListeners();
-    nsp.disconnectSockets(true);
+  return {
+    disconnectAll: () => nsp.disconnectSockets(true),
+    dispose: () => {
+      nsp.removeAllListeners();
+      nsp.disconnectSockets(true);
+    },
   };
 }

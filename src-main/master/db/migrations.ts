@@ -126,6 +126,25 @@ alter table agent_tokens rename to tokens;
 alter table tokens add column scope text not null default 'agent' check (scope in ('agent', 'api'));
 `,
   },
+  {
+    id: 3,
+    name: 'masters and leadership',
+    sql: `
+create table masters (
+  id text primary key,
+  url text not null,
+  started_at timestamptz not null default now(),
+  seen_at timestamptz not null default now()
+);
+
+create table leadership (
+  singleton boolean primary key default true check (singleton),
+  master_id text not null,
+  term bigint not null,
+  expires_at timestamptz not null
+);
+`,
+  },
 ];
 
 // Arbitrary but fixed: the advisory lock key that serialises migrations across masters.

@@ -22,7 +22,7 @@ function errorOf(flags: RawOptions, env: NodeJS.ProcessEnv = {}): string {
 describe('agent config', () => {
   it('resolves every field, with defaults', () => {
     expect(resolveAgentConfig(good, { HOME: '/home/x' })).toEqual({
-      masterUrl: 'http://127.0.0.1:8080',
+      masterUrls: ['http://127.0.0.1:8080'],
       token: TOKEN,
       group: 'local',
       name: 'n1',
@@ -36,10 +36,14 @@ describe('agent config', () => {
     });
   });
 
+  it('takes several masters, comma-separated', () => {
+    expect(resolveAgentConfig({ ...good, master: 'http://a:1/, https://b.example:2 ,' }).masterUrls).toEqual(['http://a:1', 'https://b.example:2']);
+  });
+
   it('takes flags over environment, and the environment when a flag is missing', () => {
     const env = { BATON_MASTER_URL: 'http://env:1', BATON_AGENT_TOKEN: TOKEN, BATON_AGENT_GROUP: 'g', BATON_AGENT_NAME: 'from-env', BATON_AGENT_DATA_DIR: '/var/tmp/d' };
     expect(resolveAgentConfig({ name: 'flag', labels: 'zone=a, gpu=yes', handlers: 'shell,http,shell', capacity: '16' }, env)).toMatchObject({
-      masterUrl: 'http://env:1',
+      masterUrls: ['http://env:1'],
       group: 'g',
       name: 'flag',
       dataDir: '/var/tmp/d',
@@ -53,7 +57,9 @@ describe('agent config', () => {
     [{ capacity: '0' }, '--capacity: must be a whole number from 1 to 10000'],
     [{ capacity: 'four' }, '--capacity: must be a whole number from 1 to 10000'],
     [{ capacity: '2.5' }, '--capacity: must be a whole number from 1 to 10000'],
-    [{ master: 'ftp://x' }, '--master: must be an http(s) URL like http://master:8080'],
+    [{ master: 'ftp://x' }, '--master: "ftp://x" is not an http(s) URL like http://master:8080 (several: comma-separated)'],
+    [{ master: 'http://a:1, nope' }, '--master: "nope" is not an http(s) URL'],
+    [{ master: ' , ' }, '--master: must be an http(s) URL'],
     [{ master: undefined }, '--master: is required'],
     [{ name: 'has space' }, '--name: must be 1-128 letters'],
     [{ group: '' }, '--group: is required'],

@@ -15,6 +15,8 @@ function method<I extends z.ZodType, O extends z.ZodType>(input: I, output: O) {
 export const methods = {
   'master.info': method(z.object({}), z.object({
     version: z.string(), masterId: z.string(), leader: z.boolean(), agentUrl: z.string(),
+    /** This master's advertised address, and the leader's (null while none is elected). */
+    url: z.string(), leaderUrl: z.string().nullable(),
     database: z.enum(['embedded', 'external']), startedAt: z.string(),
   })),
 

@@ -1,0 +1,91 @@
+// Several masters on one PostgreSQL, as processes: one leads, the other follows and serves the API (handing
+// actions to the leader); SIGKILL the leader and the follower takes over, the agent follows it, the run in
+// flight is stored, the schedule goes on, and no fire is doubled.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { clientOver, type ApiClient } from '../../src-main/master/api/contract/client';
+import { freePort } from '../../src-main/master/db/embedded';
+import { freshDatabase, startAgent, tempDir, waitFor, type TestAgent } from './harness';
+
+const MASTER_BIN = path.resolve('bin/baton-master.js');
+const LEASE_MS = 2_000;
+
+interface MasterProcess { child: ChildProcess; url: string; api: ApiClient; output(): string; exited: Promise<number | null> }
+
+async function startMasterProcess(databaseUrl: string, port: number): Promise<MasterProcess> {
+  const child = spawn(process.execPath, [
+    MASTER_BIN, '--database-url', databaseUrl, '--port', String(port), '--data-dir', await tempDir('baton-ha-'),
+    '--leader-lease-ms', String(LEASE_MS), '--log-level', 'info',
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
+  child.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`master on ${port} listening`, async () => out.includes('listening on'), 30_000);
+  const api = clientOver(async (method, input) => (await fetch(`${url}/api/${method}`, { method: 'POST', body: JSON.stringify(input) })).json() as never);
+  return { child, url, api, output: () => out, exited };
+}
+
+describe('several masters on one database', () => {
+  const masters: MasterProcess[] = [];
+  let agent: TestAgent | undefined;
+  afterAll(async () => {
+    await agent?.stop();
+    for (const m of masters) if (m.child.exitCode === null && m.child.signalCode === null) m.child.kill('SIGTERM');
+    await Promise.all(masters.map((m) => m.exited));
+  });
+
+  it('one leads, the follower serves the API, and takes over when the leader is killed', async () => {
+    const databaseUrl = await freshDatabase();
+    const a = await startMasterProcess(databaseUrl, await freePort());
+    masters.push(a);
+    expect(a.output()).toContain('leading');
+    const b = await startMasterProcess(databaseUrl, await freePort());
+    masters.push(b);
+    expect(b.output()).toContain('following');
+    expect(await b.api.call('master.info', {})).toMatchObject({ leader: false, leaderUrl: a.url, url: b.url });
+
+    // Everything through the follower: reads answered by it, actions handed to the leader.
+    const group = await b.api.call('groups.create', { name: 'ha' });
+    const { secret } = await b.api.call('tokens.create', { label: 'ha agent' });
+    agent = await startAgent({ agentUrl: `${b.url},${a.url}` }, secret, { name: 'follower-of-leaders', group: 'ha' });
+    await waitFor('the agent online at the leader', async () => (await b.api.call('workers.list', {}))[0]?.status === 'online');
+    expect(agent.output()).toMatch(/"code":"not_leader"/);
+    const tick = await b.api.call('tasks.create', {
+      name: 'tick', groupId: group.id, handler: 'shell', params: { command: 'echo tick' }, trigger: { type: 'fixed_rate', intervalMs: 500 },
+    });
+    const slow = await b.api.call('tasks.create', {
+      name: 'across', groupId: group.id, handler: 'shell', params: { command: 'sleep 2; echo across' }, trigger: { type: 'api' },
+    });
+    const [across] = await b.api.call('tasks.trigger', { id: slow.id });
+    await waitFor('the slow run running', async () => (await b.api.call('runs.get', { id: across!.id })).state === 'running');
+
+    a.child.kill('SIGKILL');
+    const killedAt = Date.now();
+    await waitFor('the follower leading', async () => (await b.api.call('master.info', {})).leader, 15_000);
+    const takeoverMs = Date.now() - killedAt;
+    expect(takeoverMs).toBeLessThan(LEASE_MS * 4);
+
+    const ended = await waitFor('the run in flight stored', async () => {
+      const run = await b.api.call('runs.get', { id: across!.id });
+      return run.finishedAt ? run : null;
+    }, 20_000);
+    expect([ended.state, ended.output.trim(), ended.workerName]).toEqual(['succeeded', 'across', 'follower-of-leaders']);
+    const after = await waitFor('ticks planned after the takeover', async () => {
+      const runs = (await b.api.call('runs.list', { taskId: tick.id, limit: 1_000 }))
+        .filter((r) => r.state === 'succeeded' && Date.parse(r.plannedAt) > killedAt + takeoverMs);
+      return runs.length >= 3 ? runs : null;
+    }, 20_000);
+    expect(after.every((r) => r.output.trim() === 'tick')).toBe(true);
+    const fires = (await b.api.call('runs.list', { taskId: tick.id, limit: 1_000 })).map((r) => r.plannedAt);
+    expect(new Set(fires).size).toBe(fires.length);
+
+    // The killed master comes back as a follower of the new leader.
+    const again = await startMasterProcess(databaseUrl, Number(new URL(a.url).port));
+    masters.push(again);
+    expect(again.output()).toContain('following');
+    expect(await again.api.call('master.info', {})).toMatchObject({ leader: false, leaderUrl: b.url });
+  });
+});
