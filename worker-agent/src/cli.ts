@@ -14,7 +14,7 @@ const EXIT = { ok: 0, error: 1, usage: 2, refused: 3 } as const;
 
 function agentOptions(cmd: Command): Command {
   return cmd
-    .option('--master <url>', 'master URL, e.g. http://master:8080 (env BATON_MASTER_URL)')
+    .option('--master <url>', 'master URL, e.g. http://master:8080, or several comma-separated (env BATON_MASTER_URL)')
     .option('--token <token>', 'agent token (env BATON_AGENT_TOKEN); visible in `ps`, prefer --token-file')
     .option('--token-file <path>', 'file holding the agent token (env BATON_AGENT_TOKEN_FILE)')
     .option('--group <group>', 'worker group (env BATON_AGENT_GROUP)')
