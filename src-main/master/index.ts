@@ -18,7 +18,7 @@ import { migrate } from './db/migrations';
 import { RunWriter } from './db/run-writer';
 import { closePool, openPool, type Db } from './db/store';
 import { keepTokenInFile } from './db/tokens';
-import { forwardToLeader } from './ha/forward';
+import { forwardToLeader, notLeaderEither } from './ha/forward';
 import { Leadership } from './ha/leadership';
 import { answeredLocally } from './ha/rules';
 import { startLeading, type Leading } from './leading';
@@ -94,9 +94,11 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
       }),
       taskChanged: (task) => leader().taskChanged(task),
     };
-    const api = (method: string, input: unknown): Promise<Reply> => leading || answeredLocally(method)
-      ? handle(ctx, method, input)
-      : forwardToLeader(leadership?.leaderUrl ?? null, apiKey, method, input);
+    const api = async (method: string, input: unknown, from = { forwarded: false }): Promise<Reply> => {
+      if (leading || answeredLocally(method)) return handle(ctx, method, input);
+      if (from.forwarded) return notLeaderEither(method);
+      return forwardToLeader(leadership?.leaderUrl ?? null, apiKey, method, input);
+    };
     const authorize = apiGuard(db, config.apiAuth);
 
     const server = http.createServer((req, res) => {
@@ -120,7 +122,7 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
     stops.push(() => housekeeping.stop());
 
     leadership = new Leadership({
-      db, masterId, url: ownUrl, leaseMs: config.leaderLeaseMs, log,
+      db, masterId, url: ownUrl, leaseMs: config.leaderLeaseMs, sole: embedded !== null, log,
       elected: async () => { leading = await startLeading({ db, lazy, writer, log, config }); },
       deposed: async () => {
         const ended = leading;

@@ -47,6 +47,11 @@ describe('several masters on one database', () => {
     expect(b.output()).toContain('following');
     expect(await b.api.call('master.info', {})).toMatchObject({ leader: false, leaderUrl: a.url, url: b.url });
 
+    // A call another master handed on is never handed on again (two masters with stale views cannot loop).
+    const handedOn = await fetch(`${b.url}/api/groups.create`, { method: 'POST', body: '{"name":"loop"}', headers: { 'x-baton-forwarded': '1' } });
+    expect(handedOn.status).toBe(503);
+    expect(((await handedOn.json()) as { error: { message: string } }).error.message).toMatch(/Leadership is changing hands/);
+
     // Everything through the follower: reads answered by it, actions handed to the leader.
     const group = await b.api.call('groups.create', { name: 'ha' });
     const { secret } = await b.api.call('tokens.create', { label: 'ha agent' });

@@ -9,6 +9,8 @@ const STATUS: Record<ErrorCode, number> = {
   no_worker: 409, not_leader: 503, unavailable: 503, internal: 500,
 };
 const MAX_BODY = 2 * 1024 * 1024;
+/** Set by a follower handing a call to the leader: a call is handed on once at most, never around a loop. */
+export const FORWARDED_HEADER = 'x-baton-forwarded';
 
 function send(res: http.ServerResponse, status: number, reply: Reply): void {
   const body = JSON.stringify(reply);
@@ -36,7 +38,8 @@ function failure(code: ErrorCode, message: string): Reply {
 
 /** Returns true when it answered the request (it was for /api). */
 export function serveApi(
-  req: http.IncomingMessage, res: http.ServerResponse, handle: (method: string, input: unknown) => Promise<Reply>,
+  req: http.IncomingMessage, res: http.ServerResponse,
+  handle: (method: string, input: unknown, from: { forwarded: boolean }) => Promise<Reply>,
   authorize: Authorize,
 ): boolean {
   const url = new URL(req.url ?? '/', 'http://local');
@@ -55,7 +58,7 @@ export function serveApi(
     } catch {
       return send(res, 400, failure('invalid_input', 'The request body is not valid JSON.'));
     }
-    const reply = await handle(method, input);
+    const reply = await handle(method, input, { forwarded: req.headers[FORWARDED_HEADER] === '1' });
     send(res, reply.ok ? 200 : STATUS[(reply.error as { code: ErrorCode }).code] ?? 500, reply);
   }, () => send(res, 413, failure('invalid_input', `The request body is larger than ${MAX_BODY} bytes.`)));
   return true;

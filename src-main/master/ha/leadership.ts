@@ -11,6 +11,8 @@ export interface LeadershipDeps {
   masterId: string;
   url: string;
   leaseMs: number;
+  /** The only master this database can have (embedded): it takes over a crashed predecessor's lease at once. */
+  sole: boolean;
   log: Logger;
   /** Called when this master becomes leader; it starts leading before the next tick. */
   elected(term: number): Promise<void>;
@@ -73,7 +75,7 @@ export class Leadership {
     const sentAt = Date.now();
     try {
       await announceMaster(this.deps.db, this.deps.masterId, this.deps.url);
-      this.#lease = await claimLease(this.deps.db, this.deps.masterId, this.deps.leaseMs);
+      this.#lease = await claimLease(this.deps.db, this.deps.masterId, this.deps.leaseMs, this.deps.sole);
       const mine = this.#lease.leaderId === this.deps.masterId;
       if (mine) this.#renewSentAt = sentAt;
       if (mine !== this.#leading) await this.#step(mine);

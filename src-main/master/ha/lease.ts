@@ -8,16 +8,19 @@ export interface Lease {
   term: number;
 }
 
-/** Takes the lease when it is free or expired, renews it when already held; returns who holds it after. */
-export async function claimLease(db: Queryable, masterId: string, leaseMs: number): Promise<Lease> {
+/**
+ * Takes the lease when it is free or expired, renews it when already held; returns who holds it after.
+ * `sole`: no other master can share this database (the embedded one), so a lease left by a crash is taken at once.
+ */
+export async function claimLease(db: Queryable, masterId: string, leaseMs: number, sole = false): Promise<Lease> {
   await db.query(
     `insert into leadership (master_id, term, expires_at) values ($1, 1, now() + $2 * interval '1 millisecond')
      on conflict (singleton) do update set
        term = case when leadership.master_id = excluded.master_id then leadership.term else leadership.term + 1 end,
        master_id = excluded.master_id,
        expires_at = excluded.expires_at
-     where leadership.master_id = excluded.master_id or leadership.expires_at < now()`,
-    [masterId, leaseMs],
+     where leadership.master_id = excluded.master_id or leadership.expires_at < now() or $3`,
+    [masterId, leaseMs, sole],
   );
   return currentLease(db);
 }
