@@ -10,10 +10,9 @@ const alias = {
   'baton-agent/protocol': here('./worker-agent/src/protocol.ts'),
 };
 
-// The runtime is pinned to Electron 33.2.1 (Node 20.18, Chromium 130): see shared/reference/README.md.
+// The runtime is pinned to Electron 33.2.1 (Node 20.18, Chromium 130).
 const NODE_TARGET = 'node20.18';
 const CHROME_TARGET = 'chrome130';
-
 
 export default defineConfig({
   main: {
@@ -21,6 +20,9 @@ export default defineConfig({
     build: {
       target: NODE_TARGET,
       outDir: here('./out/main'),
+      // Bundled rather than loaded from node_modules (with its Postgres backend, which imports it): agenda imports its package.json as a JSON module, which
+      // Electron's Node 20.18 flags with an ExperimentalWarning on every start; bundled, the JSON is inlined.
+      externalizeDeps: { exclude: ['agenda', '@agendajs/postgres-backend'] },
       // The headless master (`baton-master`) is built beside the shell, so both share one bundle of the master.
       rolldownOptions: {
         input: { index: here('./src-main/index.ts'), 'master-host': here('./src-main/master-host.ts'), cli: here('./src-main/cli.ts') },
