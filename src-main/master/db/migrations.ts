@@ -145,6 +145,13 @@ create table leadership (
 );
 `,
   },
+  {
+    id: 4,
+    name: 'task alerts',
+    sql: `
+alter table tasks add column alerts jsonb not null default '{"on": [], "email": [], "webhook": null}';
+`,
+  },
 ];
 
 // Arbitrary but fixed: the advisory lock key that serialises migrations across masters.

@@ -7,7 +7,7 @@ import { domainError, iso, type Queryable } from './store';
 interface TaskRow {
   id: string; name: string; group_id: string; description: string; handler: string;
   params: Record<string, unknown>; trigger: Task['trigger']; misfire: Task['misfire']; routing: Task['routing'];
-  blocking: Task['blocking']; timeout_ms: number; retry: Task['retry']; queue_timeout_ms: number;
+  blocking: Task['blocking']; timeout_ms: number; retry: Task['retry']; alerts: Task['alerts']; queue_timeout_ms: number;
   start_at: Date | null; end_at: Date | null; enabled: boolean; next_fire_at: Date | null;
   created_at: Date; updated_at: Date;
 }
@@ -16,20 +16,22 @@ function toTask(r: TaskRow): Task {
   return {
     id: r.id, name: r.name, groupId: r.group_id, description: r.description, handler: r.handler, params: r.params,
     trigger: r.trigger, misfire: r.misfire, routing: r.routing, blocking: r.blocking, timeoutMs: r.timeout_ms,
-    retry: r.retry, queueTimeoutMs: r.queue_timeout_ms, startAt: iso(r.start_at), endAt: iso(r.end_at),
+    retry: r.retry, alerts: r.alerts, queueTimeoutMs: r.queue_timeout_ms, startAt: iso(r.start_at), endAt: iso(r.end_at),
     enabled: r.enabled, nextFireAt: iso(r.next_fire_at),
     createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(),
   };
 }
 
 const COLUMNS = `name, group_id, description, handler, params, trigger, misfire, routing, blocking,
-  timeout_ms, retry, queue_timeout_ms, start_at, end_at, enabled, next_fire_at, updated_by`;
+  timeout_ms, retry, alerts, queue_timeout_ms, start_at, end_at, enabled, next_fire_at, updated_by`;
+/** Placeholders for COLUMNS after the id ($1): `$2, $3, ...`, one per column. */
+const PLACEHOLDERS = COLUMNS.split(',').map((_, i) => `$${i + 2}`).join(', ');
 
 function values(spec: TaskSpec, nextFireAt: Date | null, by: string): unknown[] {
   return [
     spec.name, spec.groupId, spec.description, spec.handler, JSON.stringify(spec.params), JSON.stringify(spec.trigger),
     JSON.stringify(spec.misfire), JSON.stringify(spec.routing), JSON.stringify(spec.blocking), spec.timeoutMs,
-    JSON.stringify(spec.retry), spec.queueTimeoutMs, spec.startAt, spec.endAt, spec.enabled, nextFireAt, by,
+    JSON.stringify(spec.retry), JSON.stringify(spec.alerts), spec.queueTimeoutMs, spec.startAt, spec.endAt, spec.enabled, nextFireAt, by,
   ];
 }
 
@@ -54,7 +56,7 @@ export async function existingTaskIds(db: Queryable, ids: string[]): Promise<str
 export async function insertTask(db: Queryable, spec: TaskSpec, nextFireAt: Date | null, by = 'api'): Promise<Task> {
   try {
     const { rows } = await db.query<TaskRow>(
-      `insert into tasks (id, ${COLUMNS}) values ($1, ${Array.from({ length: 17 }, (_, i) => `$${i + 2}`).join(', ')}) returning *`,
+      `insert into tasks (id, ${COLUMNS}) values ($1, ${PLACEHOLDERS}) returning *`,
       [newId('tsk'), ...values(spec, nextFireAt, by)],
     );
     return toTask(rows[0]!);

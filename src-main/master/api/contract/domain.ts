@@ -86,6 +86,22 @@ export const Retry = z.object({
 });
 export type Retry = z.infer<typeof Retry>;
 
+/** How a run's final attempt (no retry follows) may end and send an alert; a run failing with `no_worker` ends `failed`. */
+export const AlertState = z.enum(['failed', 'timed_out', 'lost', 'succeeded']);
+export type AlertState = z.infer<typeof AlertState>;
+
+/** Up to 20 recipients: an alert is for the people on call, not a mailing list. */
+export const MAX_ALERT_EMAILS = 20;
+
+export const AlertRules = z.object({
+  on: z.array(AlertState).default([]),
+  email: z.array(z.email({ error: 'must be an email address such as ops@example.com' }))
+    .max(MAX_ALERT_EMAILS, `must be at most ${MAX_ALERT_EMAILS} addresses`).default([]),
+  webhook: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://hooks.example.com/baton' })
+    .max(2_000, 'must be at most 2000 characters').nullable().default(null),
+});
+export type AlertRules = z.infer<typeof AlertRules>;
+
 const taskFields = {
   name,
   groupId: id,
@@ -99,6 +115,7 @@ const taskFields = {
   /** 0 = no limit. */
   timeoutMs: ms,
   retry: Retry,
+  alerts: AlertRules,
   /** How long a run may wait in `queued` for an eligible worker before failing with `no_worker`. */
   queueTimeoutMs: ms,
   startAt: isoDate.nullable(),
@@ -115,6 +132,7 @@ export const TaskInput = z.object({
   blocking: Blocking.default(Blocking.parse({})),
   timeoutMs: ms.default(0),
   retry: Retry.default(Retry.parse({})),
+  alerts: AlertRules.default(AlertRules.parse({})),
   queueTimeoutMs: ms.default(30_000),
   startAt: isoDate.nullable().default(null),
   endAt: isoDate.nullable().default(null),
