@@ -12,6 +12,7 @@ const FLAG_TO_ENV: Record<string, string> = {
   databaseUrl: 'BATON_DATABASE_URL', port: 'BATON_PORT', bind: 'BATON_BIND', dataDir: 'BATON_DATA_DIR',
   heartbeatMs: 'BATON_HEARTBEAT_MS', missedHeartbeats: 'BATON_MISSED_HEARTBEATS', logLevel: 'BATON_LOG_LEVEL',
   apiAuth: 'BATON_API_AUTH', advertiseUrl: 'BATON_ADVERTISE_URL', leaderLeaseMs: 'BATON_LEADER_LEASE_MS',
+  smtpUrl: 'BATON_SMTP_URL', alertFrom: 'BATON_ALERT_FROM',
 };
 
 function fail(message: string): never {
@@ -93,6 +94,8 @@ const program = new Command('baton-master').enablePositionalOptions()
   .option('--advertise-url <url>', 'how agents and other masters reach this one (default http://<bind or host name>:<port>)')
   .option('--leader-lease-ms <ms>', 'how long a silent leader keeps leadership before another master takes over (default 5000)')
   .option('--api-auth <mode>', 'which HTTP clients need an API key: remote (default) or all')
+  .option('--smtp-url <url>', 'mail server for alert emails: smtp:// or smtps://, user:pass optional (default: none, email alerts fail)')
+  .option('--alert-from <address>', 'sender of alert emails (default baton@<host name>)')
   .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
   .action((flags: Record<string, string | undefined>) => serve(flags));
 

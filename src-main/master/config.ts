@@ -25,6 +25,8 @@ const EnvSchema = z.object({
   BATON_API_AUTH: z.enum(API_AUTH_MODES, { error: 'must be "remote" (API keys for clients on other machines) or "all" (for every HTTP client)' }).default('remote'),
   BATON_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BATON_RUN_RETENTION_DAYS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').default(30),
+  BATON_SMTP_URL: z.url({ protocol: /^smtps?$/, hostname: /./, error: 'must be an smtp:// or smtps:// URL such as smtp://user:pass@mail.example.com:587' }).optional(),
+  BATON_ALERT_FROM: z.email({ error: 'must be an email address such as baton@example.com' }).optional(),
 });
 
 export interface MasterConfig {
@@ -43,6 +45,10 @@ export interface MasterConfig {
   missedBeats: number;
   logLevel: z.infer<typeof EnvSchema>['BATON_LOG_LEVEL'];
   runRetentionDays: number;
+  /** The mail server for alert emails (user:pass in the URL); null: email alerts fail, saying so. */
+  smtpUrl: string | null;
+  /** The sender of alert emails. */
+  alertFrom: string;
 }
 
 export function defaultDataDir(): string {
@@ -86,5 +92,7 @@ export function resolveConfig(
     missedBeats: e.BATON_MISSED_HEARTBEATS,
     logLevel: e.BATON_LOG_LEVEL,
     runRetentionDays: e.BATON_RUN_RETENTION_DAYS,
+    smtpUrl: e.BATON_SMTP_URL ?? null,
+    alertFrom: e.BATON_ALERT_FROM ?? `baton@${os.hostname()}`,
   };
 }

@@ -1,4 +1,5 @@
 // Master configuration: defaults, and a clear error naming the variable for every bad value.
+import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { BatonError } from '../../src-main/master/api/contract/errors';
 import { advertisedUrl, resolveConfig } from '../../src-main/master/config';
@@ -30,12 +31,26 @@ describe('resolveConfig', () => {
     ['BATON_ADVERTISE_URL', 'master-1:7070', /BATON_ADVERTISE_URL="master-1:7070": must be an http\(s\) URL/],
     ['BATON_LEADER_LEASE_MS', '200', /BATON_LEADER_LEASE_MS="200": must be at least 1000/],
     ['BATON_API_AUTH', 'none', /BATON_API_AUTH="none": must be "remote" .* or "all"/],
+    ['BATON_SMTP_URL', 'mail.example.com:25', /BATON_SMTP_URL="mail.example.com:25": must be an smtp:\/\/ or smtps:\/\/ URL/],
+    ['BATON_SMTP_URL', 'https://mail.example.com', /BATON_SMTP_URL="https:\/\/mail.example.com": must be an smtp:\/\/ or smtps:\/\/ URL/],
+    ['BATON_SMTP_URL', 'smtp://', /BATON_SMTP_URL="smtp:\/\/": must be an smtp/],
+    ['BATON_ALERT_FROM', 'baton', /BATON_ALERT_FROM="baton": must be an email address/],
   ])('%s=%s is refused with a message naming it', (name, value, message) => {
     let error: unknown;
     try { resolveConfig({ [name]: value }); } catch (e) { error = e; }
     expect(error).toBeInstanceOf(BatonError);
     expect((error as BatonError).field).toBe(name);
     expect((error as BatonError).message).toMatch(message);
+  });
+});
+
+describe('alert settings', () => {
+  it('has no SMTP server and a sender at this host by default', () => {
+    expect(resolveConfig({})).toMatchObject({ smtpUrl: null, alertFrom: `baton@${os.hostname()}` });
+  });
+
+  it.each(['smtp://127.0.0.1:2525', 'smtps://alerts%40example.com:p%40ss@mail.example.com:465'])('takes %s', (url) => {
+    expect(resolveConfig({ BATON_SMTP_URL: url, BATON_ALERT_FROM: 'baton@example.com' })).toMatchObject({ smtpUrl: url, alertFrom: 'baton@example.com' });
   });
 });
 
