@@ -4,6 +4,8 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import { Server } from 'socket.io';
 import { apiGuard } from './access/guard';
+import type { AlertRetry } from './alerts/delivery';
+import type { Alert } from './alerts/rules';
 import type { Reply } from './api/contract/client';
 import { BatonError } from './api/contract/errors';
 import { handle } from './api/handlers';
@@ -42,6 +44,8 @@ export interface MasterOptions {
   logger?: Logger;
   /** Folder of the built console, served at / for browsers. */
   consoleDir?: string;
+  /** How failed alert deliveries retry (default: after 30 s, doubling, 8 times). */
+  alertRetry?: Partial<AlertRetry>;
 }
 
 async function openDatabase(config: MasterConfig, log: Logger): Promise<{ url: string; embedded: EmbeddedDatabase | null }> {
@@ -118,12 +122,19 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
     agentUrl = `http://${config.bind.includes(':') ? `[${config.bind}]` : config.bind}:${port}`;
     ownUrl = advertisedUrl(config, port);
 
-    const housekeeping = await startHousekeeping(db, { retentionDays: config.runRetentionDays, log: (msg, data) => log.info(data ?? {}, msg) });
+    const housekeeping = await startHousekeeping(db, {
+      retentionDays: config.runRetentionDays, log: (msg, data) => log.info(data ?? {}, msg),
+      alerts: { smtpUrl: config.smtpUrl, from: config.alertFrom, retry: options.alertRetry, log },
+    });
     stops.push(() => housekeeping.stop());
 
     leadership = new Leadership({
       db, masterId, url: ownUrl, leaseMs: config.leaderLeaseMs, sole: embedded !== null, log,
-      elected: async () => { leading = await startLeading({ db, lazy, writer, log, config }); },
+      elected: async () => {
+        leading = await startLeading({ db, lazy, writer, log, config });
+        // Subscribed before any I/O callback can run, so no run of this term ends unheard.
+        leading.endings.events.on('alert', (alert: Alert) => void housekeeping.alerts.enqueue(alert));
+      },
       deposed: async () => {
         const ended = leading;
         leading = null;

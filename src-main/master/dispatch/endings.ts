@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { RunResult } from 'baton-agent/protocol';
 import type { Task } from '../api/contract/domain';
 import type { AgentRegistry } from '../agents/registry';
+import { decideAlert } from '../alerts/rules';
 import type { RunWriter } from '../db/run-writer';
 import { getRun, markQueued, type NewRun, type Outcome, type StoredRun } from '../db/runs';
 import { newId, newTraceId } from '../db/ids';
@@ -26,7 +27,10 @@ export type StopReason = 'cancelled' | 'covered';
 const NOT_RETRIED = new Set(['no_worker', 'bad_params', 'unknown_handler']);
 
 export class RunEndings {
-  /** Emits 'ended' (StoredRun) for every run that reaches a terminal state on this master. */
+  /**
+   * Emits 'ended' (StoredRun) for every run that reaches a terminal state on this master, and 'alert' (Alert)
+   * when the run's task asks for an alert on how it ended (the master queues it for delivery).
+   */
   readonly events = new EventEmitter();
   private readonly stopping = new Map<string, StopReason>();
 
@@ -75,6 +79,8 @@ export class RunEndings {
     const task = await dispatcher.task(run.taskId).catch(() => null);
     if (!task) return;
     const decision = NOT_RETRIED.has(run.reason ?? '') ? null : decideRetry(task.retry, run.attempt, run.state);
+    const alert = decideAlert(task.alerts, run, decision?.retry === true);
+    if (alert) this.events.emit('alert', alert);
     if (decision?.retry) await this.scheduleRetry(run, decision.delayMs, decision.nextAttempt);
     else if (run.state !== 'skipped') await this.finalEnd(task, run);
     void dispatcher.pump(task.id);
