@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { clientOver } from './master/api/contract/client';
+import { httpTransport } from './master/api/http-client';
 import { BatonError } from './master/api/contract/errors';
 import { apiKeyFile, defaultDataDir, resolveConfig } from './master/config';
 import { startMaster, VERSION } from './master/index';
@@ -57,19 +58,7 @@ function apiKeyFor(o: Remote): string | undefined {
 }
 
 function apiAt(o: Remote) {
-  const key = apiKeyFor(o);
-  const base = o.url.replace(/\/$/, '');
-  return clientOver(async (method, input) => {
-    const res = await fetch(`${base}/api/${method}`, {
-      method: 'POST', body: JSON.stringify(input),
-      headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
-    }).catch((error: Error & { cause?: { code?: string; message?: string } }) => {
-      throw new Error(`cannot reach the master at ${base} (${error.cause?.code ?? error.cause?.message ?? error.message}); is it running, and is --url right?`);
-    });
-    return res.json().catch(() => {
-      throw new Error(`${base} answered ${res.status} without a Baton reply; is --url the master's address?`);
-    }) as never;
-  });
+  return clientOver(httpTransport(o.url, { apiKey: apiKeyFor(o), hint: 'is it running, and is --url right?' }));
 }
 
 async function tokenCommand(action: () => Promise<unknown>): Promise<void> {

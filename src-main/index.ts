@@ -1,17 +1,20 @@
-// Electron shell: wires the master, the local worker agent and the console window together; no scheduler logic here.
+// Electron shell: wires the master, the local worker agent and the console window together (or the window to a
+// remote master, with BATON_REMOTE_URL); no scheduler logic here.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, utilityProcess, type UtilityProcess } from 'electron';
 import { resolveConfig, type MasterConfig } from './master/config';
 import type { HostEvent, HostRequest } from './master-host';
+import { attachRemote, remoteMasterFrom } from './remote-master';
 
 /** How long the master gets to stop (agent, then database) before the shell ends it. */
 const STOP_DEADLINE_MS = 30_000;
 
 interface Running {
-  host: UtilityProcess;
   agentUrl: string;
   call(method: string, input: unknown): Promise<unknown>;
+  /** Stops what this app started and resolves with the exit code to leave with. */
+  stop(): Promise<number>;
 }
 
 // Chromium's own files (and the one-instance lock) go beside the chosen data folder, so apps on different data
@@ -70,12 +73,13 @@ function start(config: MasterConfig): Promise<Running> {
         pending.delete(event.id);
       } else if (event.type === 'ready') {
         resolve({
-          host, agentUrl: event.agentUrl,
+          agentUrl: event.agentUrl,
           call: (method, input) => new Promise((done) => {
             const id = nextId++;
             pending.set(id, done);
             send({ type: 'call', id, method, input });
           }),
+          stop: () => stopHost(host),
         });
       } else if (event.type === 'failed') {
         reject(new Error(event.message));
@@ -114,24 +118,32 @@ function openWindow(): BrowserWindow {
 }
 
 /** Asks the master process to stop (agent, then master and database) and waits for it to exit. */
-async function stop(running: Promise<Running>): Promise<number> {
-  let parts: Running;
-  try {
-    parts = await running;
-  } catch {
-    return 1;
-  }
+function stopHost(host: UtilityProcess): Promise<number> {
   return new Promise<number>((resolve) => {
     const deadline = setTimeout(() => {
       console.error('baton: the master did not stop in time; ending it');
-      parts.host.kill();
+      host.kill();
     }, STOP_DEADLINE_MS);
-    parts.host.once('exit', (code) => {
+    host.once('exit', (code) => {
       clearTimeout(deadline);
       resolve(code === 0 ? 0 : 1);
     });
-    parts.host.postMessage({ type: 'stop' } satisfies HostRequest);
+    host.postMessage({ type: 'stop' } satisfies HostRequest);
   });
+}
+
+async function stop(running: Promise<Running>): Promise<number> {
+  try {
+    return await (await running).stop();
+  } catch {
+    return 1;
+  }
+}
+
+/** Attached to a master elsewhere: nothing of ours to stop on quit. */
+async function attach(target: { url: string; apiKey?: string }): Promise<Running> {
+  const remote = await attachRemote(target);
+  return { agentUrl: remote.url, call: remote.call, stop: async () => 0 };
 }
 
 function main(): void {
@@ -142,9 +154,16 @@ function main(): void {
   }
   const config = readConfig();
   if (!config) return;
-  console.log(`baton: data folder ${config.dataDir}`);
+  let remote: ReturnType<typeof remoteMasterFrom>;
+  try {
+    remote = remoteMasterFrom(process.env);
+  } catch (error) {
+    failStartup('bad configuration', error);
+    return;
+  }
+  console.log(remote ? `baton: attached to the master at ${remote.url}` : `baton: data folder ${config.dataDir}`);
   // The master does not need Electron's window, so it starts while Chromium is still coming up.
-  const running = app.whenReady().then(() => start(config)); // utility processes can only start once ready
+  const running = app.whenReady().then(() => (remote ? attach(remote) : start(config))); // utility processes can only start once ready
   running.catch(() => undefined);
 
   let stopping: Promise<void> | null = null;
@@ -167,7 +186,7 @@ function main(): void {
     try {
       parts = await running;
     } catch (error) {
-      failStartup('the master could not start', error);
+      failStartup(remote ? 'the master could not be reached' : 'the master could not start', error);
       return;
     }
     console.log(`baton: master ready; agents connect to ${parts.agentUrl}`);

@@ -1,11 +1,13 @@
 // Starts the built desktop app as an operator would, on a data folder of the test's choosing.
-import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { _electron, type ElectronApplication, type Page } from '@playwright/test';
+import { _electron, expect, type ElectronApplication, type Page } from '@playwright/test';
+import { removeCluster } from '../../src-main/master/db/embedded';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 /** The `electron` package exports the path of the runtime scripts/setup.mjs installed. */
@@ -48,13 +50,13 @@ export interface RunningApp {
   quit(): Promise<number | null>;
 }
 
-export async function launchApp(userData: string, port: number): Promise<RunningApp> {
+export async function launchApp(userData: string, port: number, extraEnv: Record<string, string> = {}): Promise<RunningApp> {
   mkdirSync(userData, { recursive: true });
   const app = await _electron.launch({
     executablePath: electronBinary,
     args: ['.', '--no-sandbox'],
     cwd: repoRoot,
-    env: appEnv(userData, port),
+    env: appEnv(userData, port, extraEnv),
   });
   let output = '';
   const child = app.process();
@@ -113,4 +115,42 @@ export function portIsFree(port: number): Promise<boolean> {
     server.once('error', () => resolve(false));
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+export interface HeadlessMaster {
+  url: string;
+  dataDir: string;
+  /** The master's first API key, from its data folder. */
+  apiKey(): string;
+  output(): string;
+  alive(): boolean;
+  /** SIGTERM, then its data folder and cluster go; resolves with its exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** `baton-master` as a process on a free loopback port, with its own temporary data folder. */
+export async function startHeadlessMaster(args: string[] = []): Promise<HeadlessMaster> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'baton-headless-'));
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, [
+    path.join(repoRoot, 'bin/baton-master.js'), '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn', ...args,
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => { output += c.toString(); });
+  child.stderr!.on('data', (c: Buffer) => { output += c.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await expect.poll(() => output, { timeout: 60_000 }).toContain('listening on');
+  return {
+    url: `http://127.0.0.1:${port}`, dataDir,
+    apiKey: () => readFileSync(path.join(dataDir, 'api-key'), 'utf8').trim(),
+    output: () => output,
+    alive: () => child.exitCode === null && child.signalCode === null,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const code = await exited;
+      removeCluster(dataDir);
+      rmSync(dataDir, { recursive: true, force: true });
+      return code;
+    },
+  };
 }

@@ -1,12 +1,9 @@
 // The same console in a plain browser (Debian Chromium), served by the headless master over HTTP: the renderer
 // does not know whether it runs in Electron or a browser. This master asks every HTTP client for an API key.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, expect, test, type Browser } from '@playwright/test';
-import { removeCluster } from '../../src-main/master/db/embedded';
-import { freePort, repoRoot } from './baton-app';
+import { repoRoot, startHeadlessMaster } from './baton-app';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
@@ -14,27 +11,20 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-ne
 const shots = path.join(repoRoot, 'test-results', 'screenshots-browser');
 
 test('the console works in a browser against the headless master', async () => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'baton-browser-'));
   mkdirSync(shots, { recursive: true });
-  const port = await freePort();
-  const master: ChildProcess = spawn(process.execPath, [path.join(repoRoot, 'bin/baton-master.js'), '--port', String(port), '--data-dir', dataDir, '--api-auth', 'all', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  master.stdout!.on('data', (c: Buffer) => { output += c.toString(); });
-  master.stderr!.on('data', (c: Buffer) => { output += c.toString(); });
-  const exited = new Promise<number | null>((resolve) => master.once('exit', (code) => resolve(code)));
+  const master = await startHeadlessMaster(['--api-auth', 'all']);
   let browser: Browser | null = null;
   try {
-    await expect.poll(() => output, { timeout: 60_000 }).toContain('listening on');
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     const page = await browser.newPage({ viewport: { width: 1320, height: 860 } });
-    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.goto(`${master.url}/`);
     await expect(page.getByTestId('api-key-prompt')).toBeVisible();
     await expect(page.getByTestId('api-key-refusal')).toContainText('needs an API key');
     await page.getByTestId('api-key-input').fill('not a key');
     await page.getByTestId('api-key-use').click();
     await expect(page.getByTestId('api-key-input-error')).toBeVisible();
     await page.screenshot({ path: path.join(shots, '00-browser-api-key.png') });
-    await page.getByTestId('api-key-input').fill(readFileSync(path.join(dataDir, 'api-key'), 'utf8'));
+    await page.getByTestId('api-key-input').fill(master.apiKey());
     await page.getByTestId('api-key-use').click();
     await expect(page.getByTestId('api-key-prompt')).toBeHidden();
     await expect(page.getByTestId('master-status')).toContainText('leader');
@@ -47,10 +37,7 @@ test('the console works in a browser against the headless master', async () => {
     await page.screenshot({ path: path.join(shots, '02-browser-groups.png') });
   } finally {
     await browser?.close();
-    master.kill('SIGTERM');
-    const code = await exited;
-    removeCluster(dataDir);
-    rmSync(dataDir, { recursive: true, force: true });
-    expect(code, `baton-master printed:\n${output}`).toBe(0);
+    const code = await master.stop();
+    expect(code, `baton-master printed:\n${master.output()}`).toBe(0);
   }
 });

@@ -1,12 +1,11 @@
 // The console's one API client. In Electron it goes over the preload bridge; in a browser, over the
 // master's HTTP endpoint. Both carry the same Reply, so nothing above this file knows which is used.
-import { clientOver, type ApiClient, type Reply, type WireError } from '@contract';
+import { clientOver, unavailableReply, type ApiClient, type Reply, type WireError } from '@contract';
 import { apiKey } from './api-key.svelte';
 
 function unreachable(method: string, error: unknown): Reply {
   const detail = error instanceof Error ? error.message : String(error);
-  const wire: WireError = { code: 'unavailable', message: `The master could not be reached for ${method}: ${detail}` };
-  return { ok: false, error: wire };
+  return unavailableReply(`The master could not be reached for ${method}: ${detail}`);
 }
 
 async function overIpc(method: string, input: unknown): Promise<Reply> {

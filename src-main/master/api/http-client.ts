@@ -1,0 +1,35 @@
+// The API over HTTP from outside a master: the CLI's token commands, a follower handing a call to the leader,
+// the desktop console attached to a remote master. Failures to reach it come back as `unavailable` replies.
+import { unavailableReply, type Reply } from './contract/client';
+
+export interface HttpTransportOptions {
+  apiKey?: string;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+  /** Appended to the message when the master cannot be reached: what the caller should try. */
+  hint?: string;
+}
+
+export function httpTransport(url: string, opts: HttpTransportOptions = {}): (method: string, input: unknown) => Promise<Reply> {
+  const base = url.replace(/\/+$/, '');
+  const hint = opts.hint ? `; ${opts.hint}` : '';
+  return async (method, input) => {
+    let res: Response;
+    try {
+      res = await fetch(`${base}/api/${encodeURIComponent(method)}`, {
+        method: 'POST',
+        body: JSON.stringify(input ?? {}),
+        headers: { 'content-type': 'application/json', ...(opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}), ...opts.headers },
+        signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
+      });
+    } catch (error) {
+      const e = error as Error & { cause?: { code?: string; message?: string } };
+      return unavailableReply(`cannot reach the master at ${base} (${e.cause?.code ?? e.cause?.message ?? e.message})${hint}`);
+    }
+    try {
+      return (await res.json()) as Reply;
+    } catch {
+      return unavailableReply(`${base} answered ${res.status} without a Baton reply; is it a Baton master's address?`);
+    }
+  };
+}
