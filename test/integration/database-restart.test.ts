@@ -1,6 +1,8 @@
 // The database going away is an outage, not a crash: the master keeps running, says so in its API errors,
 // and goes on scheduling and storing results once PostgreSQL is back: a result reported during the outage is
-// stored afterwards, and no fire is doubled.
+// stored afterwards, and no fire is doubled. The outage outlasts the leader lease, so the master also steps
+// down and is elected again.
+import { readFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatonError } from '../../src-main/master/api/contract/errors';
 import { removeCluster, startEmbeddedDatabase, type EmbeddedDatabase } from '../../src-main/master/db/embedded';
@@ -22,7 +24,8 @@ describe('database restart', () => {
     dir = await tempDir('baton-db-restart-');
     database = await startEmbeddedDatabase(dir, () => undefined);
     const port = Number(new URL(database.url).port);
-    master = await startTestMaster(database.url);
+    // A lease shorter than the outage: the master steps down while the database is gone and is elected again after.
+    master = await startTestMaster(database.url, { BATON_LEADER_LEASE_MS: '1000' });
     const { groupId, token } = await prepare(master);
     agent = await startAgent(master, token, { name: 'steady' });
     const task = await master.api.call('tasks.create', {
@@ -60,5 +63,8 @@ describe('database restart', () => {
     const fires = all.filter((r) => r.trigger === 'schedule' || r.trigger === 'misfire').map((r) => r.plannedAt);
     expect(new Set(fires).size).toBe(fires.length);
     expect((await master.api.call('workers.list', {}))[0]?.status).toBe('online');
+    const log = await readFile(master.logFile, 'utf8');
+    expect(log).toContain('leader lease not renewed in time; stepping down');
+    expect(log.match(/"msg":"elected leader"/g)).toHaveLength(2);
   });
 });
