@@ -21,7 +21,9 @@ export function remoteMasterFrom(env: Record<string, string | undefined>): { url
   const parsed = RemoteEnv.safeParse(present);
   if (!parsed.success) {
     const field = String(parsed.error.issues[0]!.path[0]);
-    throw new BatonError('invalid_input', `${field}=${JSON.stringify(env[field])}: ${parsed.error.issues[0]!.message}`, field);
+    // A key, even a malformed one, is a secret: it is named, not printed.
+    const shown = field === 'BATON_API_KEY' ? field : `${field}=${JSON.stringify(env[field])}`;
+    throw new BatonError('invalid_input', `${shown}: ${parsed.error.issues[0]!.message}`, field);
   }
   const url = parsed.data.BATON_REMOTE_URL;
   return url ? { url: url.replace(/\/+$/, ''), apiKey: parsed.data.BATON_API_KEY } : null;

@@ -67,6 +67,11 @@ export function apiKeyFile(config: { dataDir: string }): string {
   return path.join(config.dataDir, 'api-key');
 }
 
+/** A refused value is printed back to the operator: a password in it (database or SMTP URL) is not. */
+export function withoutPassword(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):\S*@(?=[^@]*$)/i, '$1:***@');
+}
+
 /** Throws a BatonError naming the variable at fault; nothing is started before this succeeds. */
 export function resolveConfig(
   env: Record<string, string | undefined>,
@@ -77,7 +82,7 @@ export function resolveConfig(
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = String(issue.path[0]);
-    throw new BatonError('invalid_input', `${field}=${JSON.stringify(env[field] ?? '')}: ${issue.message}`, field);
+    throw new BatonError('invalid_input', `${field}=${JSON.stringify(withoutPassword(env[field] ?? ''))}: ${issue.message}`, field);
   }
   const e = parsed.data;
   return {

@@ -2,7 +2,7 @@
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { BatonError } from '../../src-main/master/api/contract/errors';
-import { advertisedUrl, resolveConfig } from '../../src-main/master/config';
+import { advertisedUrl, resolveConfig, withoutPassword } from '../../src-main/master/config';
 
 describe('resolveConfig', () => {
   it('fills every field from defaults', () => {
@@ -51,6 +51,22 @@ describe('alert settings', () => {
 
   it.each(['smtp://127.0.0.1:2525', 'smtps://alerts%40example.com:p%40ss@mail.example.com:465'])('takes %s', (url) => {
     expect(resolveConfig({ BATON_SMTP_URL: url, BATON_ALERT_FROM: 'baton@example.com' })).toMatchObject({ smtpUrl: url, alertFrom: 'baton@example.com' });
+  });
+});
+
+describe('withoutPassword', () => {
+  it.each([
+    ['smtp://alerts:s3cr3t@mail.example:587', 'smtp://alerts:***@mail.example:587'],
+    ['postgres://baton:p@ss:w0rd@db:5432/baton', 'postgres://baton:***@db:5432/baton'],
+    ['mysql://u:p@x', 'mysql://u:***@x'],
+    ['smtp://mail.example:587', 'smtp://mail.example:587'],
+    ['abc', 'abc'],
+  ])('%s → %s', (value, shown) => {
+    expect(withoutPassword(value)).toBe(shown);
+  });
+
+  it('keeps the password out of the error for a refused URL', () => {
+    expect(() => resolveConfig({ BATON_DATABASE_URL: 'mysql://baton:hunter2@db/x' })).toThrow('BATON_DATABASE_URL="mysql://baton:***@db/x"');
   });
 });
 
