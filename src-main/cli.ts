@@ -52,13 +52,23 @@ function flagOf(envName: string): string {
 interface Remote { url: string; apiKey?: string; dataDir?: string }
 
 /** The key from the flag, else BATON_API_KEY, else the master's own key file when it runs on this machine. */
-function apiKeyFor(o: Remote): string | undefined {
+function apiKeyFor(o: Remote): { key?: string; from: string } {
   const file = apiKeyFile({ dataDir: o.dataDir ?? defaultDataDir() });
-  return o.apiKey ?? process.env.BATON_API_KEY ?? (existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined);
+  if (o.apiKey) return { key: o.apiKey, from: '--api-key' };
+  if (process.env.BATON_API_KEY) return { key: process.env.BATON_API_KEY, from: 'BATON_API_KEY' };
+  if (existsSync(file)) return { key: readFileSync(file, 'utf8').trim(), from: file };
+  return { from: `no key: none in --api-key, BATON_API_KEY or ${file}` };
 }
 
 function apiAt(o: Remote) {
-  return clientOver(httpTransport(o.url, { apiKey: apiKeyFor(o), hint: 'is it running, and is --url right?' }));
+  const { key, from } = apiKeyFor(o);
+  const send = httpTransport(o.url, { apiKey: key, hint: 'is it running, and is --url right?' });
+  return clientOver(async (method, input) => {
+    const reply = await send(method, input);
+    if (reply.ok || (reply.error as { code?: string }).code !== 'unauthorized') return reply;
+    const error = reply.error as { code: string; message: string };
+    return { ok: false, error: { ...error, message: `${error.message} (the key sent: ${from})` } };
+  });
 }
 
 async function tokenCommand(action: () => Promise<unknown>): Promise<void> {
@@ -93,11 +103,16 @@ const remote = (command: Command) => command
   .addOption(new Option('--url <url>', 'the master').default('http://127.0.0.1:7070'))
   .option('--api-key <key>', 'API key (default: BATON_API_KEY, else the api-key file in the data folder)')
   .option('--data-dir <dir>', 'the master\'s data folder, to read its api-key file (default ~/.baton)');
-remote(token.command('create').argument('<label>').description('create a token and print its secret (shown once)'))
+remote(token.command('create').argument('<label>').description('create a token and print its secret (shown once); its id is the tok_… part'))
   .addOption(new Option('--scope <scope>', 'agent: joins worker agents; api: an API key for HTTP clients').choices(['agent', 'api']).default('agent'))
   .action((label: string, o: Remote & { scope: 'agent' | 'api' }) => tokenCommand(async () => (await apiAt(o).call('tokens.create', { label, scope: o.scope })).secret));
-remote(token.command('list')).action((o: Remote) => tokenCommand(() => apiAt(o).call('tokens.list', {})));
-remote(token.command('revoke').argument('<id>')).action((id: string, o: Remote) => tokenCommand(() => apiAt(o).call('tokens.revoke', { id })));
+remote(token.command('list').description('list tokens and API keys (secrets are never shown again)')).action((o: Remote) => tokenCommand(() => apiAt(o).call('tokens.list', {})));
+remote(token.command('revoke').argument('<id>').description('revoke a token or API key by its id (tok_…, see `token list`)'))
+  .action((id: string, o: Remote) => tokenCommand(async () => {
+    // The secret starts with the id, but it is a secret: it is never echoed back in the error.
+    if (id.startsWith('bt_')) throw new Error(`pass the token's id, not its secret: the id is the tok_… part after "bt_" and before the dot (see \`token list\`)`);
+    return apiAt(o).call('tokens.revoke', { id });
+  }));
 
 program.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 await program.parseAsync(process.argv);

@@ -67,6 +67,11 @@ export function apiKeyFile(config: { dataDir: string }): string {
   return path.join(config.dataDir, 'api-key');
 }
 
+/** Each master keeps its own key: the label says whose it is, so `token list` tells them apart. */
+export function masterKeyLabel(config: { dataDir: string }): string {
+  return `API key of the master on ${os.hostname()} (${config.dataDir})`.slice(0, 200);
+}
+
 /** A refused value is printed back to the operator: a password in it (database or SMTP URL) is not. */
 export function withoutPassword(value: string): string {
   return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):\S*@(?=[^@]*$)/i, '$1:***@');

@@ -11,7 +11,7 @@ import { BatonError } from './api/contract/errors';
 import { handle } from './api/handlers';
 import { serveApi } from './api/http';
 import { openGateway } from './agents/gateway';
-import { advertisedUrl, apiKeyFile, type MasterConfig } from './config';
+import { advertisedUrl, apiKeyFile, masterKeyLabel, type MasterConfig } from './config';
 import { serveConsole } from './console-files';
 import type { MasterContext } from './context';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './db/embedded';
@@ -77,7 +77,7 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
   try {
     await migrate(db);
     await fs.mkdir(config.dataDir, { recursive: true });
-    const apiKey = await keepTokenInFile(db, { file: apiKeyFile(config), label: 'first API key (data folder)', scope: 'api' });
+    const apiKey = await keepTokenInFile(db, { file: apiKeyFile(config), label: masterKeyLabel(config), scope: 'api' });
 
     let leading: Leading | null = null;
     let leadership: Leadership | null = null;

@@ -163,7 +163,7 @@ describe('alerts', () => {
   it('sends nothing for a run whose end the rules do not name', async () => {
     const before = { mails: smtp.mails.length, calls: hooks.calls.length };
     const task = await shellTask('quiet', 'echo fine', {
-      alerts: { on: [], email: ['ops@example.com'], webhook: `${hooks.url}/quiet` },
+      alerts: { on: ['timed_out', 'lost'], email: ['ops@example.com'], webhook: `${hooks.url}/quiet` },
     });
     const named = await shellTask('only-failures', 'echo fine', {
       alerts: { on: ['failed'], email: ['ops@example.com'], webhook: `${hooks.url}/quiet` },
@@ -210,6 +210,8 @@ describe('alerts', () => {
     await refused(create({ on: ['failed'], email: ['ops@example.com', 'not an address'] }), 'alerts.email.1');
     await refused(create({ on: ['failed'], webhook: 'ftp://files.example.com/hook' }), 'alerts.webhook');
     await refused(create({ on: ['exploded'] }), 'alerts.on.0');
+    await refused(create({ on: ['failed'] }), 'alerts.on');
+    await refused(create({ webhook: 'https://hooks.example.com/x' }), 'alerts.on');
     await refused(create({ on: ['failed'], email: Array.from({ length: 21 }, (_, i) => `u${i}@example.com`) }), 'alerts.email');
     await refused(() => master.api.call('tasks.update', { id: task.id, patch: { alerts: { on: ['failed'], email: ['nope'] } } } as never), 'patch.alerts.email.0');
     expect(await master.api.call('tasks.list', {})).toEqual(before);

@@ -1,6 +1,7 @@
 // The HTTP API's door over real HTTP: loopback clients are trusted by default; with BATON_API_AUTH=all every
 // client shows an API key, and a key of the wrong scope, a revoked key or none is refused and changes nothing.
 import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, prepare, rawAgent, startTestMaster, type TestMaster } from './harness';
@@ -26,10 +27,14 @@ describe('API keys', () => {
     await guarded?.stop();
   });
 
-  it('by default a client on this machine needs no key', async () => {
+  it('by default a client on this machine needs no key, but a key it sends must be good', async () => {
     const reply = await post(open, 'groups.list', {});
     expect(reply.status).toBe(200);
     expect(reply.body.ok).toBe(true);
+    const { token, secret } = await open.api.call('tokens.create', { label: 'soon revoked', scope: 'api' });
+    expect((await post(open, 'groups.list', {}, secret)).status).toBe(200);
+    await open.api.call('tokens.revoke', { id: token.id });
+    expect((await post(open, 'groups.list', {}, secret)).status).toBe(401);
   });
 
   it('with BATON_API_AUTH=all a call without a key is refused and changes nothing', async () => {
@@ -44,7 +49,7 @@ describe('API keys', () => {
     const reply = await post(guarded, 'groups.create', { name: 'with-key' }, firstKey);
     expect(reply.status).toBe(200);
     const key = (await guarded.api.call('tokens.list', {})).find((t) => t.scope === 'api');
-    expect(key?.label).toBe('first API key (data folder)');
+    expect(key?.label).toBe(`API key of the master on ${hostname()} (${guarded.config.dataDir})`);
     expect(key?.lastUsedAt).not.toBeNull();
   });
 

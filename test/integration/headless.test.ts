@@ -70,7 +70,12 @@ describe('headless master and agent', () => {
     const failed = await run(process.execPath, [MASTER_BIN, 'token', 'list', '--url', url, '--api-key', 'bt_tok_nope.nope'], { timeout: 20_000 })
       .then(() => null, (e: { code: number; stderr: string }) => e);
     expect(failed?.code).toBe(2);
-    expect(failed?.stderr).toMatch(/API key is unknown or revoked/);
+    expect(failed?.stderr).toMatch(/API key is unknown or revoked.*\(the key sent: --api-key\)/);
+    const bySecret = await run(process.execPath, [MASTER_BIN, 'token', 'revoke', 'bt_tok_abc.s3cr3t', '--url', url, '--data-dir', dataDir], { timeout: 20_000 })
+      .then(() => null, (e: { code: number; stderr: string }) => e);
+    expect(bySecret?.code).toBe(2);
+    expect(bySecret?.stderr).toMatch(/pass the token's id, not its secret/);
+    expect(bySecret?.stderr).not.toContain('s3cr3t');
     const nowhere = `http://127.0.0.1:${await freePort()}`;
     const unreachable = await run(process.execPath, [MASTER_BIN, 'token', 'list', '--url', nowhere], { timeout: 20_000 })
       .then(() => null, (e: { code: number; stderr: string }) => e);

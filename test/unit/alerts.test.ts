@@ -129,3 +129,19 @@ describe('resolveAlertDelivery', () => {
       .toMatchObject({ retry: { delayMs: 100, maxRetries: 8 }, timeoutMs: 500 });
   });
 });
+
+describe('AlertRules', () => {
+  it.each([
+    [{}, null],
+    [{ on: ['failed'], webhook: 'https://hooks.example.com/x' }, null],
+    [{ on: ['failed', 'lost'], email: ['ops@example.com'] }, null],
+    [{ on: ['failed'] }, 'these states alert nobody'],
+    [{ webhook: 'https://hooks.example.com/x' }, 'choose at least one state'],
+    [{ email: ['ops@example.com'] }, 'choose at least one state'],
+  ])('%o → %s', (input, problem) => {
+    const parsed = AlertRules.safeParse(input);
+    if (problem === null) return expect(parsed.success).toBe(true);
+    expect(parsed.success).toBe(false);
+    expect(parsed.error!.issues[0]).toMatchObject({ path: ['on'], message: expect.stringContaining(problem) });
+  });
+});

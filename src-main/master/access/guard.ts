@@ -12,7 +12,8 @@ const HOW = 'Send an API key as `Authorization: Bearer <key>`: the first one is 
 
 export function apiGuard(db: Queryable, mode: ApiAuth): Authorize {
   return async (req) => {
-    if (!keyRequired(mode, req.socket.remoteAddress)) return null;
+    // A client that needs no key but sends one still has it checked: a revoked key must not seem to work.
+    if (!keyRequired(mode, req.socket.remoteAddress) && req.headers.authorization === undefined) return null;
     const key = bearerKey(req.headers.authorization);
     if (!key) return { code: 'unauthorized', message: `This master needs an API key from ${req.socket.remoteAddress ?? 'this client'}. ${HOW}` };
     const check = await verifyToken(db, key, 'api');

@@ -99,6 +99,11 @@ export const AlertRules = z.object({
     .max(MAX_ALERT_EMAILS, `must be at most ${MAX_ALERT_EMAILS} addresses`).default([]),
   webhook: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://hooks.example.com/baton' })
     .max(2_000, 'must be at most 2000 characters').nullable().default(null),
+}).superRefine((rules, ctx) => {
+  // Rules that can never alert anyone are a mistake to point out, not to store.
+  const channels = rules.email.length > 0 || rules.webhook !== null;
+  if (rules.on.length > 0 && !channels) ctx.addIssue({ code: 'custom', path: ['on'], message: 'these states alert nobody: add an email address or a webhook' });
+  if (rules.on.length === 0 && channels) ctx.addIssue({ code: 'custom', path: ['on'], message: 'choose at least one state, or the addresses and webhook never hear anything' });
 });
 export type AlertRules = z.infer<typeof AlertRules>;
 
