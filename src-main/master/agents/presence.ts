@@ -68,11 +68,16 @@ export class Presence implements AgentEvents {
   async checkLiveness(now: number): Promise<void> {
     for (const session of this.deps.registry.all()) {
       if (!isDead(session.lastBeatAt, now, this.deps.liveness)) continue;
-      this.deps.log.warn({ worker: session.name, lastBeatAt: session.lastBeatAt }, 'worker missed its heartbeats; declared offline');
+      const inFlight = this.deps.dispatcher.runs.ofWorker(session.workerId);
+      // An agent that left (stopped) with nothing running is no incident; one that went silent, or left runs, is.
+      if (session.socket === null && inFlight.length === 0) {
+        this.deps.log.info({ worker: session.name }, 'worker left and did not come back; offline');
+      } else {
+        this.deps.log.warn({ worker: session.name, lastBeatAt: session.lastBeatAt, runs: inFlight.length }, 'worker missed its heartbeats; declared offline');
+      }
       session.socket?.disconnect(true);
       this.deps.registry.remove(session.workerId);
       await workerOffline(this.deps.db, session.workerId);
-      const inFlight = this.deps.dispatcher.runs.ofWorker(session.workerId);
       await this.deps.endings.lose(inFlight, `Worker ${session.name} stopped heartbeating.`);
     }
   }
