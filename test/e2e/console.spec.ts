@@ -35,6 +35,8 @@ test.describe.serial('desktop console', () => {
     try {
       await expect(page.getByTestId('page-dashboard')).toBeVisible();
       await expect(page.getByTestId('stat-workers-online')).toContainText('1');
+      await expect(page.getByTestId('master-row')).toHaveCount(1);
+      await expect(page.getByTestId('masters-panel')).toContainText('leader');
       await expect(page.getByTestId('master-status')).toContainText('leader');
       await shot(page, '01-dashboard');
 

@@ -46,6 +46,7 @@ describe('several masters on one database', () => {
     masters.push(b);
     expect(b.output()).toContain('following');
     expect(await b.api.call('master.info', {})).toMatchObject({ leader: false, leaderUrl: a.url, url: b.url });
+    expect((await b.api.call('masters.list', {})).map((m) => [m.url, m.leader])).toEqual([[a.url, true], [b.url, false]]);
 
     // A call another master handed on is never handed on again (two masters with stale views cannot loop).
     const handedOn = await fetch(`${b.url}/api/groups.create`, { method: 'POST', body: '{"name":"loop"}', headers: { 'x-baton-forwarded': '1' } });

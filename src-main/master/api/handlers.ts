@@ -10,6 +10,7 @@ import * as tasks from '../db/tasks';
 import * as tokens from '../db/tokens';
 import * as workers from '../db/workers';
 import { inTransaction, unreachableError } from '../db/store';
+import { listMasters } from '../ha/lease';
 import type { MasterContext } from '../context';
 import { checkParams, checkTaskSpec, firstFire, type TaskWorld } from '../scheduler/task-rules';
 
@@ -128,6 +129,8 @@ const handlers: { [M in MethodName]: Handler<M> } = {
   'tokens.list': (_input, ctx) => tokens.listTokens(ctx.db),
   'tokens.create': ({ label, scope }, ctx) => tokens.createToken(ctx.db, label, scope),
   'tokens.revoke': ({ id }, ctx) => tokens.revokeToken(ctx.db, id),
+
+  'masters.list': (_input, ctx) => listMasters(ctx.db),
 };
 
 /** Parses the input with the method's schema, runs it, and returns a Reply; never throws. */

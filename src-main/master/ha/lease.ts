@@ -1,5 +1,6 @@
 // The leader lease in the shared database: claimed and renewed by compare-and-set on the database's clock,
 // so masters' clocks never have to agree.
+import type { ClusterMaster } from '../api/contract/domain';
 import type { Queryable } from '../db/store';
 
 export interface Lease {
@@ -53,4 +54,14 @@ export async function forgetMaster(db: Queryable, masterId: string): Promise<voi
 /** Masters that stopped announcing themselves a while ago (crashed): their rows go. */
 export async function pruneMasters(db: Queryable, olderThanMs: number): Promise<void> {
   await db.query(`delete from masters where seen_at < now() - $1 * interval '1 millisecond'`, [olderThanMs]);
+}
+
+/** The masters sharing this database, the leader first. */
+export async function listMasters(db: Queryable): Promise<ClusterMaster[]> {
+  const { rows } = await db.query<{ id: string; url: string; started_at: Date; seen_at: Date; leader: boolean }>(
+    `select m.id, m.url, m.started_at, m.seen_at,
+            exists (select 1 from leadership l where l.master_id = m.id and l.expires_at > now()) as leader
+     from masters m order by leader desc, m.started_at`,
+  );
+  return rows.map((r) => ({ id: r.id, url: r.url, leader: r.leader, startedAt: r.started_at.toISOString(), seenAt: r.seen_at.toISOString() }));
 }

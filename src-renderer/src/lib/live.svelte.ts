@@ -1,9 +1,9 @@
 // The one owner of live data: polls the master every second for what the visible screens watch.
-import type { BatonError, Group, MethodOutput, Run, RunLogLine, RunState, Task, Token, Worker } from '@contract';
+import type { BatonError, ClusterMaster, Group, MethodOutput, Run, RunLogLine, RunState, Task, Token, Worker } from '@contract';
 import { api } from './api';
 import { asBatonError } from './failure';
 
-export type Topic = 'info' | 'groups' | 'workers' | 'tasks' | 'runs' | 'recentRuns' | 'tokens';
+export type Topic = 'info' | 'masters' | 'groups' | 'workers' | 'tasks' | 'runs' | 'recentRuns' | 'tokens';
 export type MasterInfo = MethodOutput<'master.info'>;
 
 export interface RunFilter {
@@ -19,6 +19,7 @@ export const RECENT_RUNS_LIMIT = 1_000;
 
 export class Live {
   info = $state.raw<MasterInfo | null>(null);
+  masters = $state.raw<ClusterMaster[]>([]);
   groups = $state.raw<Group[]>([]);
   workers = $state.raw<Worker[]>([]);
   tasks = $state.raw<Task[]>([]);
@@ -106,6 +107,7 @@ export class Live {
   async #fetch(topic: Topic): Promise<void> {
     switch (topic) {
       case 'info': this.info = await api.call('master.info', {}); break;
+      case 'masters': this.masters = await api.call('masters.list', {}); break;
       case 'groups': this.groups = await api.call('groups.list', {}); break;
       case 'workers': this.workers = await api.call('workers.list', {}); break;
       case 'tasks': this.tasks = await api.call('tasks.list', {}); break;

@@ -225,3 +225,7 @@ export const Token = z.object({
   id, label: z.string(), scope: TokenScope, createdAt: isoDate, revokedAt: isoDate.nullable(), lastUsedAt: isoDate.nullable(),
 });
 export type Token = z.infer<typeof Token>;
+
+/** One master of the cluster sharing this database, as it last announced itself (every fifth of its lease). */
+export const ClusterMaster = z.object({ id: z.string(), url: z.string(), leader: z.boolean(), startedAt: isoDate, seenAt: isoDate });
+export type ClusterMaster = z.infer<typeof ClusterMaster>;

@@ -1,7 +1,7 @@
 // Every API method once: its input and output schema. IPC, HTTP and tests all speak this map.
 import { z } from 'zod';
 import {
-  Group, GroupInput, Run, RunLogLine, RunState, Task, TaskInput, TaskPatch, Token, TokenScope, Worker, name,
+  ClusterMaster, Group, GroupInput, Run, RunLogLine, RunState, Task, TaskInput, TaskPatch, Token, TokenScope, Worker, name,
 } from './domain';
 
 const id = z.string().min(1).max(64);
@@ -69,6 +69,8 @@ export const methods = {
   /** The secret is shown once, here, and stored only hashed. */
   'tokens.create': method(z.object({ label: name, scope: TokenScope.default('agent') }), z.object({ token: Token, secret: z.string() })),
   'tokens.revoke': method(byId, Token),
+
+  'masters.list': method(z.object({}), z.array(ClusterMaster)),
 } as const;
 
 export type Methods = typeof methods;
