@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { clientOver } from './master/api/contract/client';
-import { httpTransport } from './master/api/http-client';
+import { httpTransport } from './master/api/contract/http-client';
 import { BatonError } from './master/api/contract/errors';
 import { apiKeyFile, defaultDataDir, resolveConfig } from './master/config';
 import { startMaster, VERSION } from './master/index';

@@ -2,7 +2,7 @@
 // leader) instead of starting its own master, database and agent. Its calls go over HTTP with an API key.
 import { z } from 'zod';
 import { BatonError } from './master/api/contract/errors';
-import { httpTransport } from './master/api/http-client';
+import { httpTransport } from './master/api/contract/http-client';
 import type { Reply } from './master/api/contract/client';
 
 const RemoteEnv = z.object({

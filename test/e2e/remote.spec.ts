@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
 import { clientOver } from '../../src-main/master/api/contract/client';
-import { httpTransport } from '../../src-main/master/api/http-client';
+import { httpTransport } from '../../src-main/master/api/contract/http-client';
 import { appEnv, freePort, launchApp, repoRoot, runAppToExit, startHeadlessMaster } from './baton-app';
 
 const shots = path.join(repoRoot, 'test-results', 'screenshots-remote');

@@ -2,7 +2,7 @@
 // so a console or script may talk to any master of the cluster.
 import { unavailableReply, type Reply } from '../api/contract/client';
 import { FORWARDED_HEADER } from '../api/http';
-import { httpTransport } from '../api/http-client';
+import { httpTransport } from '../api/contract/http-client';
 
 /** A master that does not lead got a call another master handed it: their views of the lease disagree for now. */
 export function notLeaderEither(method: string): Reply {

@@ -1,6 +1,6 @@
 // The console's one API client. In Electron it goes over the preload bridge; in a browser, over the
 // master's HTTP endpoint. Both carry the same Reply, so nothing above this file knows which is used.
-import { clientOver, unavailableReply, type ApiClient, type Reply, type WireError } from '@contract';
+import { clientOver, httpTransport, unavailableReply, type ApiClient, type Reply, type WireError } from '@contract';
 import { apiKey } from './api-key.svelte';
 
 function unreachable(method: string, error: unknown): Reply {
@@ -17,18 +17,9 @@ async function overIpc(method: string, input: unknown): Promise<Reply> {
 }
 
 async function overHttp(method: string, input: unknown): Promise<Reply> {
-  try {
-    const response = await fetch(`/api/${encodeURIComponent(method)}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(apiKey.value ? { authorization: `Bearer ${apiKey.value}` } : {}) },
-      body: JSON.stringify(input ?? {}),
-    });
-    const reply = (await response.json()) as Reply;
-    if (!reply.ok && (reply.error as WireError).code === 'unauthorized') apiKey.refusal = (reply.error as WireError).message;
-    return reply;
-  } catch (error) {
-    return unreachable(method, error);
-  }
+  const reply = await httpTransport(location.origin, { apiKey: apiKey.value ?? undefined })(method, input);
+  if (!reply.ok && (reply.error as WireError).code === 'unauthorized') apiKey.refusal = (reply.error as WireError).message;
+  return reply;
 }
 
 export const api: ApiClient = clientOver(window.baton ? overIpc : overHttp);

@@ -3,3 +3,4 @@ export * from './domain';
 export * from './methods';
 export * from './errors';
 export * from './client';
+export * from './http-client';

@@ -1,6 +1,7 @@
 // The API over HTTP from outside a master: the CLI's token commands, a follower handing a call to the leader,
-// the desktop console attached to a remote master. Failures to reach it come back as `unavailable` replies.
-import { unavailableReply, type Reply } from './contract/client';
+// the desktop console attached to a remote master, the console in a browser. Plain fetch, so it runs in Node
+// and in the browser alike; failures to reach the master come back as `unavailable` replies.
+import { unavailableReply, type Reply } from './client';
 
 export interface HttpTransportOptions {
   apiKey?: string;
