@@ -16,7 +16,8 @@ import { Planner } from './scheduler/planner';
 
 const SWEEP_MS = 250;
 const METRICS_FLUSH_MS = 2_000;
-const LATENCY_REFRESH_MS = 10_000;
+/** How often the leader reloads recent run latency for `fastest` routing. */
+export const LATENCY_REFRESH_MS = 10_000;
 
 export interface Leading {
   registry: AgentRegistry;

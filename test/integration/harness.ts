@@ -7,6 +7,7 @@ import pg from 'pg';
 import { io, type Socket } from 'socket.io-client';
 import { inject } from 'vitest';
 import { clientOver, type ApiClient } from '../../src-main/master/api/contract/client';
+import { httpTransport } from '../../src-main/master/api/contract/http-client';
 import { resolveConfig } from '../../src-main/master/config';
 import { startMaster, type Master } from '../../src-main/master/index';
 import { createLogger } from '../../src-main/master/log';
@@ -15,6 +16,7 @@ import {
 } from '../../worker-agent/src/protocol';
 
 const AGENT_CLI = path.resolve('worker-agent/bin/baton-agent.js');
+export const MASTER_BIN = path.resolve('bin/baton-master.js');
 
 export async function freshDatabase(): Promise<string> {
   const base = inject('databaseUrl');
@@ -108,4 +110,28 @@ export function rawAgent(
     socket.once('welcome', () => resolve(socket));
     socket.once('connect_error', reject);
   });
+}
+
+export interface MasterProcess {
+  child: ChildProcess;
+  url: string;
+  dataDir: string;
+  /** The API over HTTP, with the master's own key from its data folder. */
+  api: ApiClient;
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+/** `baton-master` as a process (the built CLI, as users run it) with its own data folder; `args` come last, so they win. */
+export async function startMasterProcess(databaseUrl: string, args: string[] = []): Promise<MasterProcess> {
+  const dataDir = await tempDir('baton-master-process-');
+  const child = spawn(process.execPath, [MASTER_BIN, '--database-url', databaseUrl, '--port', '0', '--data-dir', dataDir, ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
+  child.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = await waitFor('master listening', async () => /listening on (http:\/\/[\d.:]+)/.exec(out)?.[1], 30_000);
+  const apiKey = (await fs.readFile(path.join(dataDir, 'api-key'), 'utf8')).trim();
+  return { child, url, dataDir, api: clientOver(httpTransport(url, { apiKey })), output: () => out, exited };
 }

@@ -1,48 +1,30 @@
 // The slice without Electron: `baton-master` and `baton-agent` as command-line processes, driven over HTTP.
 // This master asks every HTTP client for an API key (`--api-auth all`); the CLI finds it in the data folder.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientOver, type ApiClient } from '../../src-main/master/api/contract/client';
+import type { ApiClient } from '../../src-main/master/api/contract/client';
 import { freePort } from '../../src-main/master/db/embedded';
-import { freshDatabase, startAgent, tempDir, waitFor, type TestAgent } from './harness';
+import { freshDatabase, MASTER_BIN, startAgent, startMasterProcess, waitFor, type MasterProcess, type TestAgent } from './harness';
 
-const MASTER_BIN = path.resolve('bin/baton-master.js');
 const run = promisify(execFile);
 
-function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-}
-
 describe('headless master and agent', () => {
-  let master: ChildProcess;
+  let master: MasterProcess;
   let agent: TestAgent;
   let url: string;
   let api: ApiClient;
   let dataDir: string;
 
   beforeAll(async () => {
-    dataDir = await tempDir();
-    master = spawn(process.execPath, [
-      MASTER_BIN, '--database-url', await freshDatabase(), '--port', '0', '--data-dir', dataDir, '--api-auth', 'all', '--log-level', 'warn',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    master.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
-    url = await waitFor('master listening', async () => /listening on (http:\/\/[\d.:]+)/.exec(out)?.[1]);
-    const key = readFileSync(path.join(dataDir, 'api-key'), 'utf8');
-    api = clientOver(async (method, input) => (await fetch(`${url}/api/${method}`, {
-      method: 'POST', body: JSON.stringify(input), headers: { authorization: `Bearer ${key}` },
-    })).json() as never);
+    master = await startMasterProcess(await freshDatabase(), ['--api-auth', 'all', '--log-level', 'warn']);
+    ({ url, api, dataDir } = master);
   });
   afterAll(async () => {
     await agent?.stop();
-    if (master && master.exitCode === null) {
-      const done = exited(master);
-      master.kill('SIGTERM');
-      expect(await done).toBe(0);
+    if (master && master.child.exitCode === null) {
+      master.child.kill('SIGTERM');
+      expect(await master.exited).toBe(0);
     }
   });
 

@@ -1,11 +1,11 @@
 // `fastest` routing on measured latency: two protocol-level agents answer their runs after different delays;
 // once the master has refreshed its latency view (every 10 s) the task's runs go to the quicker one.
 import { afterAll, describe, expect, it } from 'vitest';
+import { LATENCY_REFRESH_MS } from '../../src-main/master/leading';
 import type { RunResult } from '../../worker-agent/src/protocol';
 import { freshDatabase, prepare, rawAgent, startTestMaster, waitFor, type RawAgent, type TestMaster } from './harness';
 
 const ANSWER_AFTER_MS = { quick: 20, slow: 600 } as const;
-const LATENCY_REFRESH_MS = 10_000;
 
 describe('fastest routing', () => {
   let master: TestMaster | undefined;

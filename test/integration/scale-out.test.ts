@@ -1,32 +1,11 @@
 // Several masters on one PostgreSQL, as processes: one leads, the other follows and serves the API (handing
 // actions to the leader); SIGKILL the leader and the follower takes over, the agent follows it, the run in
 // flight is stored, the schedule goes on, and no fire is doubled.
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { clientOver, type ApiClient } from '../../src-main/master/api/contract/client';
-import { freePort } from '../../src-main/master/db/embedded';
-import { freshDatabase, startAgent, tempDir, waitFor, type TestAgent } from './harness';
+import { freshDatabase, startAgent, startMasterProcess, waitFor, type MasterProcess, type TestAgent } from './harness';
 
-const MASTER_BIN = path.resolve('bin/baton-master.js');
 const LEASE_MS = 2_000;
-
-interface MasterProcess { child: ChildProcess; url: string; api: ApiClient; output(): string; exited: Promise<number | null> }
-
-async function startMasterProcess(databaseUrl: string, port: number): Promise<MasterProcess> {
-  const child = spawn(process.execPath, [
-    MASTER_BIN, '--database-url', databaseUrl, '--port', String(port), '--data-dir', await tempDir('baton-ha-'),
-    '--leader-lease-ms', String(LEASE_MS), '--log-level', 'info',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
-  child.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(`master on ${port} listening`, async () => out.includes('listening on'), 30_000);
-  const api = clientOver(async (method, input) => (await fetch(`${url}/api/${method}`, { method: 'POST', body: JSON.stringify(input) })).json() as never);
-  return { child, url, api, output: () => out, exited };
-}
+const ARGS = ['--leader-lease-ms', String(LEASE_MS), '--log-level', 'info'];
 
 describe('several masters on one database', () => {
   const masters: MasterProcess[] = [];
@@ -39,10 +18,10 @@ describe('several masters on one database', () => {
 
   it('one leads, the follower serves the API, and takes over when the leader is killed', async () => {
     const databaseUrl = await freshDatabase();
-    const a = await startMasterProcess(databaseUrl, await freePort());
+    const a = await startMasterProcess(databaseUrl, ARGS);
     masters.push(a);
     expect(a.output()).toContain('leading');
-    const b = await startMasterProcess(databaseUrl, await freePort());
+    const b = await startMasterProcess(databaseUrl, ARGS);
     masters.push(b);
     expect(b.output()).toContain('following');
     expect(await b.api.call('master.info', {})).toMatchObject({ leader: false, leaderUrl: a.url, url: b.url });
@@ -89,7 +68,7 @@ describe('several masters on one database', () => {
     expect(new Set(fires).size).toBe(fires.length);
 
     // The killed master comes back as a follower of the new leader.
-    const again = await startMasterProcess(databaseUrl, Number(new URL(a.url).port));
+    const again = await startMasterProcess(databaseUrl, [...ARGS, '--port', new URL(a.url).port]);
     masters.push(again);
     expect(again.output()).toContain('following');
     expect(await again.api.call('master.info', {})).toMatchObject({ leader: false, leaderUrl: b.url });
