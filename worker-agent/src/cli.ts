@@ -7,6 +7,7 @@ import { ConfigError, DEFAULTS, field, parseOptions, resolveAgentConfig, type Ra
 import { HANDLERS } from './executors/index.js';
 import { AGENT_VERSION } from './host.js';
 import { createLogger } from './logger.js';
+import { guardRuns } from './processes/watchdog.js';
 import { applyPlan, describePlan, installPlan, serviceFile, uninstallPlan } from './service/install.js';
 import { PLATFORMS, resolveServiceOptions } from './service/options.js';
 
@@ -31,6 +32,8 @@ function agentOptions(cmd: Command): Command {
 async function runAgent(flags: RawOptions): Promise<number> {
   const config = resolveAgentConfig(flags);
   const log = createLogger(config.logLevel, config.name);
+  // Before taking runs: kill what an earlier instance on this data folder left, start the reaper (issue 6).
+  const watchdog = guardRuns(config.dataDir, log);
   const agent = await startAgent(config, log);
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -44,6 +47,7 @@ async function runAgent(flags: RawOptions): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   const exit = await agent.closed;
+  await watchdog.stop();
   if (exit.kind === 'stopped') return EXIT.ok;
   process.stderr.write(`baton-agent: the master refused this agent (${exit.refusal.code}): ${exit.refusal.message}\n`);
   return EXIT.refused;

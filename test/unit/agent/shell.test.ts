@@ -1,19 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HANDLERS, prepare } from '../../../worker-agent/src/executors/index';
 import { assignment, Recorder, start, tempDir, TRACE_ID } from './helpers';
-
-/** Alive = exists and is not a zombie (an orphaned zombie may wait a moment for its reaper). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
+import { agentInstance } from '../../../worker-agent/src/processes/instance';
+import { alive, escapeSuite } from './run-escapes';
 
 const leftovers: number[] = [];
 afterEach(() => {
@@ -125,6 +117,24 @@ describe('shell executor', () => {
       message: expect.stringMatching(/^params\.command: /),
     });
     expect(prepare(assignment('shell', { command: 'true' }), ['http'])).toMatchObject({ ok: false, reason: 'unknown_handler' });
+  });
+});
+
+// With the cgroup where this machine lets the agent make one (shell-markers.test.ts runs the same without).
+describe.skipIf(process.platform !== 'linux')('run processes that leave the process group', () => {
+  escapeSuite();
+
+  // Only a cgroup holds a process that left the session, was orphaned and dropped its environment.
+  it.skipIf(agentInstance().cgroup === null)('with a cgroup, stop ends a process that also cleared its environment', async () => {
+    const io = new Recorder();
+    const run = start(assignment('shell', { command: `(setsid env -i sleep 300 & echo "pid $!"); echo ready; sleep 300` }), io);
+    await io.until((lines) => lines.includes('ready'));
+    const pid = Number(io.text().find((l) => l.startsWith('pid '))?.slice(4));
+    leftovers.push(pid);
+    expect(alive(pid)).toBe(true);
+    run.stop('cancelled');
+    expect(await run.done).toMatchObject({ state: 'cancelled' });
+    expect(alive(pid)).toBe(false);
   });
 });
 

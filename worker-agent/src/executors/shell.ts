@@ -1,6 +1,13 @@
-// `shell` handler: runs a command line in its own process group, so stop and timeout end the whole tree.
-import { spawn } from 'node:child_process';
+// `shell` handler: runs a command line in its own process group (and cgroup, where the agent may make one), so
+// stop and timeout end the whole tree; processes that left the group (`setsid`, double forks) are found by the
+// markers they inherit (processes/run-tree.ts).
+import { spawn, type ChildProcessByStdio, type SpawnOptions } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { ShellParams } from '../handler-params.js';
+import { agentInstance } from '../processes/instance.js';
+import { instanceMembers } from '../processes/members.js';
+import { openRunTree, type RunTree } from '../processes/run-tree.js';
+import { sweepSync } from '../processes/sweep.js';
 import { lineSplitter, TailBuffer } from './output.js';
 import { runEnv } from './run-env.js';
 import { failed, succeeded, type Execution, type Executor, type Outcome } from './types.js';
@@ -17,7 +24,7 @@ export function paramEnv(params: ShellParams): Record<string, string> {
   ]));
 }
 
-/** Time a tree gets between SIGTERM and SIGKILL. */
+/** Time a tree gets between SIGTERM and SIGKILL on stop and timeout. */
 const KILL_GRACE_MS = 2_000;
 /** Time stdout/stderr get to drain after the shell exited, before leftovers are killed. */
 const DRAIN_MS = 1_000;
@@ -26,17 +33,19 @@ const isWindows = process.platform === 'win32';
 export const shell: Executor<ShellParams> = {
   params: ShellParams,
   start(assign, params, io): Execution {
-    const child = spawn(params.command, {
-      shell: params.shell ?? true,
+    const tree = openRunTree(assign.runId, assign.attempt);
+    const child = launch(params, tree, {
       cwd: params.cwd,
-      env: { ...process.env, ...paramEnv(params), ...params.env, ...runEnv(assign) },
-      // Own process group on POSIX (setsid), so `kill(-pid)` reaches every descendant.
+      env: { ...process.env, ...paramEnv(params), ...params.env, ...runEnv(assign), ...tree.env },
+      // Own process group on POSIX (setsid), so `kill(-pid)` reaches every descendant that stays in it.
       detached: !isWindows,
-      stdio: ['ignore', 'pipe', 'pipe'],
       windowsHide: true,
     });
     const pid = child.pid;
-    if (pid !== undefined) trackGroup(pid);
+    if (pid !== undefined) {
+      tree.adopt(pid);
+      trackGroup(pid);
+    }
     const tail = new TailBuffer();
     const timers = new Set<NodeJS.Timeout>();
     const later = (ms: number, fn: () => void) => timers.add(setTimeout(fn, ms));
@@ -44,6 +53,7 @@ export const shell: Executor<ShellParams> = {
     const kill = (signal: NodeJS.Signals) => {
       // Windows has no groups: once the shell exited, its pid may already belong to someone else.
       if (pid !== undefined && !(isWindows && exited)) killGroup(pid, signal);
+      void tree.signal(signal);
     };
 
     for (const stream of ['stdout', 'stderr'] as const) {
@@ -58,10 +68,13 @@ export const shell: Executor<ShellParams> = {
 
     const done = new Promise<Outcome>((resolve) => {
       let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+      // The run is over only when nothing it started is left, so a retry never overlaps it.
       const finish = (outcome: Outcome) => {
         for (const timer of timers) clearTimeout(timer);
-        if (pid !== undefined) untrackGroup(pid);
-        resolve(outcome);
+        void tree.end().then(() => {
+          if (pid !== undefined) untrackGroup(pid);
+          resolve(outcome);
+        });
       };
       child.on('error', (err) => {
         // A missing cwd surfaces as "spawn /bin/sh ENOENT", so name the cwd in the message.
@@ -99,6 +112,17 @@ export const shell: Executor<ShellParams> = {
   },
 };
 
+/**
+ * With a cgroup, a tiny sh puts itself into it and then execs the command's shell, so nothing the command
+ * starts can fork before it is contained (Node cannot spawn straight into a cgroup).
+ */
+function launch(params: ShellParams, tree: RunTree, options: Omit<SpawnOptions, 'stdio'>): ChildProcessByStdio<null, Readable, Readable> {
+  const stdio: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe'];
+  if (!tree.cgroupProcs || isWindows) return spawn(params.command, { ...options, stdio, shell: params.shell ?? true });
+  const join = '{ echo $$ >"$0"; } 2>/dev/null; exec "$@"';
+  return spawn('/bin/sh', ['-c', join, tree.cgroupProcs, params.shell ?? '/bin/sh', '-c', params.command], { ...options, stdio });
+}
+
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   if (isWindows) {
     // taskkill /T walks the tree instead.
@@ -113,13 +137,16 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 }
 
 /**
- * Process groups of runs in flight. Being detached, they would outlive an agent that exits abruptly
- * (a second signal, a crash), so an exit hook ends them while any exist. Nothing can run when the
- * agent is SIGKILLed; under systemd, KillMode=mixed then cleans up the cgroup.
+ * Process groups of runs in flight. Being detached, they would outlive an agent that exits abruptly (a second
+ * signal, a crash), so an exit hook ends them, and whatever else the runs started, while any exist. Nothing can
+ * run when the agent is SIGKILLed: its reaper (processes/reaper.ts) does this then.
  */
 const liveGroups = new Set<number>();
 function killLiveGroups(): void {
-  if (!isWindows) for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
+  if (isWindows) return;
+  for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
+  const instance = agentInstance();
+  sweepSync((table) => instanceMembers(table, instance.id, process.pid), instance.cgroup);
 }
 function trackGroup(pid: number): void {
   if (liveGroups.size === 0) process.on('exit', killLiveGroups);

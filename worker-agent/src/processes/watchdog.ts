@@ -1,0 +1,97 @@
+// Start-up work of an agent on its data folder, before it takes runs: kill what an earlier instance left behind,
+// then start the reaper that kills this instance's run processes if the agent dies without cleaning up.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import type { Logger } from '../logger.js';
+import { ConfigError } from '../config.js';
+import { cgroupName, claimHome, type CgroupMode } from './instance.js';
+import { leftoverMembers } from './members.js';
+import { sweepSync } from './sweep.js';
+
+/** What the running instance records in its data folder, for the next one to clean up after it. */
+const InstanceRecord = z.object({
+  instance: z.string().min(1),
+  agentPid: z.number().int(),
+  reaperPid: z.number().int().nullable(),
+  cgroup: z.string().min(1).nullable(),
+}).refine((r) => r.cgroup === null || basename(r.cgroup) === cgroupName(r.instance), {
+  // A record pointing anywhere else (edited by hand, say) must never make the agent kill a foreign cgroup.
+  message: 'cgroup must be the instance\'s own',
+  path: ['cgroup'],
+});
+type InstanceRecord = z.infer<typeof InstanceRecord>;
+
+export const RECORD_FILE = 'processes.json';
+/** How long a clean stop waits for the reaper to see the pipe close and exit. */
+const REAPER_EXIT_MS = 5_000;
+
+export interface Watchdog {
+  readonly reaperPid: number | null;
+  /** Ends the reaper (it sweeps once on the way out, finding nothing after a clean stop). */
+  stop(): Promise<void>;
+}
+
+export const CGROUP_ENV = 'BATON_AGENT_CGROUP';
+const CGROUP_MODES: readonly CgroupMode[] = ['auto', 'off'];
+
+export function cgroupMode(env: NodeJS.ProcessEnv): CgroupMode {
+  const value = env[CGROUP_ENV] ?? 'auto';
+  const mode = CGROUP_MODES.find((m) => m === value);
+  if (!mode) throw new ConfigError(CGROUP_ENV, `must be ${CGROUP_MODES.join(' or ')}, not "${value}"`);
+  return mode;
+}
+
+/** Call before the agent takes runs; `env` is read for BATON_AGENT_CGROUP. */
+export function guardRuns(dataDir: string, log: Logger, env: NodeJS.ProcessEnv = process.env): Watchdog {
+  const cgroups = cgroupMode(env);
+  mkdirSync(dataDir, { recursive: true });
+  const recordFile = join(dataDir, RECORD_FILE);
+  const previous = readRecord(recordFile, log);
+  const instance = claimHome(dataDir, cgroups);
+  const killed = sweepSync((table) => leftoverMembers(table, dataDir, instance.id, process.pid), previous?.cgroup ?? null);
+  if (killed.length) log.warn({ pids: killed, previousInstance: previous?.instance }, 'killed run processes an earlier agent on this data folder left behind');
+
+  const script = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './reaper.ts' : './reaper.js', import.meta.url));
+  const reaper = spawn(process.execPath, [...process.execArgv, script, instance.id, instance.cgroup ?? ''], {
+    // Its own session: a Ctrl-C to the agent's terminal group must not take the reaper down with it.
+    detached: true,
+    stdio: ['pipe', 'ignore', 'inherit'],
+  });
+  reaper.on('error', (err) => log.error({ err: err.message }, 'could not start the run reaper; runs may outlive a killed agent'));
+  reaper.unref();
+  const reaperPid = reaper.pid ?? null;
+  const record: InstanceRecord = { instance: instance.id, agentPid: process.pid, reaperPid, cgroup: instance.cgroup };
+  writeFileSync(recordFile, `${JSON.stringify(record)}\n`);
+  log.info({ instance: instance.id, reaperPid, cgroup: instance.cgroup }, instance.cgroup ? 'run processes contained in a cgroup' : 'run processes tracked by their environment marker (no cgroup v2 this agent may use)');
+
+  return {
+    reaperPid,
+    async stop() {
+      if (reaperPid === null || reaper.exitCode !== null || reaper.signalCode !== null) return;
+      const exited = once(reaper, 'exit');
+      reaper.stdin?.end();
+      const timer = setTimeout(() => reaper.kill('SIGKILL'), REAPER_EXIT_MS);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+function readRecord(file: string, log: Logger): InstanceRecord | null {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+  try {
+    return InstanceRecord.parse(JSON.parse(text));
+  } catch (err) {
+    log.warn({ file, err: String(err) }, 'unreadable record of the previous agent instance; its leftovers are found by marker only');
+    return null;
+  }
+}
