@@ -7,6 +7,8 @@ import { readProcessTableSync, signalAll } from './proc-table.js';
 /** A process forking in a loop needs a few rounds to run out of children; 50 × 20 ms bounds the wait. */
 const ROUNDS = 50;
 const PAUSE_MS = 20;
+/** A killed process leaves its cgroup only once fully exited, which took over a second on a loaded host. */
+const REMOVE_ROUNDS = 250;
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
 const sleepSync = (ms: number) => Atomics.wait(pause, 0, 0, ms);
@@ -24,6 +26,6 @@ export function sweepSync(select: (table: ProcessEntry[]) => number[], cgroup: s
     for (const pid of pids) killed.add(pid);
     sleepSync(PAUSE_MS);
   }
-  for (let round = 0; cgroup && round < ROUNDS && !removeCgroup(cgroup); round++) sleepSync(PAUSE_MS);
+  for (let round = 0; cgroup && round < REMOVE_ROUNDS && !removeCgroup(cgroup); round++) sleepSync(PAUSE_MS);
   return [...killed].sort((a, b) => a - b);
 }
