@@ -47,7 +47,7 @@ async function runAgent(flags: RawOptions): Promise<number> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   const exit = await agent.closed;
-  await watchdog.stop();
+  watchdog.stop();
   if (exit.kind === 'stopped') return EXIT.ok;
   process.stderr.write(`baton-agent: the master refused this agent (${exit.refusal.code}): ${exit.refusal.message}\n`);
   return EXIT.refused;

@@ -38,6 +38,7 @@ describe('service definitions', () => {
     expect(unit).toContain('"--labels" "zone=a,odd=50%%$$HOME \\"quoted\\""');
     expect(unit).toMatch(/^User=daemon$/m);
     expect(unit).toMatch(/^KillMode=mixed$/m);
+    expect(unit).toMatch(/^Delegate=yes$/m);
   });
 
   it('launchd plist is a valid plist with the agent command line', () => {

@@ -1,11 +1,11 @@
 // Start-up work of an agent on its data folder, before it takes runs: kill what an earlier instance left behind,
 // then start the reaper that kills this instance's run processes if the agent dies without cleaning up.
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { describeIssues } from '../issues.js';
 import type { Logger } from '../logger.js';
 import { ConfigError } from '../config.js';
 import { cgroupName, claimHome, type CgroupMode } from './instance.js';
@@ -26,13 +26,11 @@ const InstanceRecord = z.object({
 type InstanceRecord = z.infer<typeof InstanceRecord>;
 
 export const RECORD_FILE = 'processes.json';
-/** How long a clean stop waits for the reaper to see the pipe close and exit. */
-const REAPER_EXIT_MS = 5_000;
 
 export interface Watchdog {
   readonly reaperPid: number | null;
-  /** Ends the reaper (it sweeps once on the way out, finding nothing after a clean stop). */
-  stop(): Promise<void>;
+  /** Closes the reaper's pipe, as the agent's exit would: it sweeps once and exits. */
+  stop(): void;
 }
 
 export const CGROUP_ENV = 'BATON_AGENT_CGROUP';
@@ -59,7 +57,8 @@ export function guardRuns(dataDir: string, log: Logger, env: NodeJS.ProcessEnv =
   const reaper = spawn(process.execPath, [...process.execArgv, script, instance.id, instance.cgroup ?? ''], {
     // Its own session: a Ctrl-C to the agent's terminal group must not take the reaper down with it.
     detached: true,
-    stdio: ['pipe', 'ignore', 'inherit'],
+    // Nothing of the agent's output: a pipe the reaper held would outlive the agent.
+    stdio: ['pipe', 'ignore', 'ignore'],
   });
   reaper.on('error', (err) => log.error({ err: err.message }, 'could not start the run reaper; runs may outlive a killed agent'));
   reaper.unref();
@@ -70,15 +69,24 @@ export function guardRuns(dataDir: string, log: Logger, env: NodeJS.ProcessEnv =
 
   return {
     reaperPid,
-    async stop() {
-      if (reaperPid === null || reaper.exitCode !== null || reaper.signalCode !== null) return;
-      const exited = once(reaper, 'exit');
+    stop() {
+      // Not awaited: the reaper sweeps once (finding nothing after a clean stop) and exits by itself; waiting
+      // would hold the agent's exit for as long as the reaper takes to start on a busy host.
       reaper.stdin?.end();
-      const timer = setTimeout(() => reaper.kill('SIGKILL'), REAPER_EXIT_MS);
-      await exited;
-      clearTimeout(timer);
     },
   };
+}
+
+/** The previous instance's record, or why it cannot be used (its leftovers are then found by marker only). */
+export function parseRecord(text: string): { ok: true; record: InstanceRecord } | { ok: false; message: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, message: `not JSON: ${(err as Error).message}` };
+  }
+  const parsed = InstanceRecord.safeParse(json);
+  return parsed.success ? { ok: true, record: parsed.data } : { ok: false, message: describeIssues(parsed.error, 'record') };
 }
 
 function readRecord(file: string, log: Logger): InstanceRecord | null {
@@ -88,10 +96,7 @@ function readRecord(file: string, log: Logger): InstanceRecord | null {
   } catch {
     return null;
   }
-  try {
-    return InstanceRecord.parse(JSON.parse(text));
-  } catch (err) {
-    log.warn({ file, err: String(err) }, 'unreadable record of the previous agent instance; its leftovers are found by marker only');
-    return null;
-  }
+  const parsed = parseRecord(text);
+  if (!parsed.ok) log.warn({ file, reason: parsed.message }, 'unusable record of the previous agent instance; its leftovers are found by marker only');
+  return parsed.ok ? parsed.record : null;
 }
