@@ -89,22 +89,25 @@ describe('shell executor', () => {
     expect(await run.done).toMatchObject({ state: 'cancelled', error: 'stopped by the master' });
   });
 
-  it('ends the process groups of running runs when the agent process exits abruptly', async () => {
-    const script = join(await tempDir(), 'exit-early.ts');
-    const executors = new URL('../../../worker-agent/src/executors/index.ts', import.meta.url).pathname;
-    writeFileSync(
-      script,
-      `import { HANDLERS, prepare } from ${JSON.stringify(executors)};
-       const assign = ${JSON.stringify(assignment('shell', { command: 'sleep 30 & echo "pid $!"; wait' }))};
-       const run = prepare(assign, HANDLERS);
-       if (run.ok) run.start({ log: (_stream, line) => { console.log(line); process.exit(1); } });`,
-    );
-    const child = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8' });
-    const pid = Number(/pid (\d+)/.exec(child.stdout)?.[1]);
-    leftovers.push(pid);
-    expect(pid).toBeGreaterThan(0);
-    expect(alive(pid)).toBe(false);
-  });
+  // The second command's sleep leaves the process group (setsid): only the exit hook's sweep reaches it.
+  for (const command of ['sleep 30 & echo "pid $!"; wait', 'setsid sleep 30 & echo "pid $!"; wait']) {
+    it(`ends what running runs started when the agent process exits abruptly (${command})`, async () => {
+      const script = join(await tempDir(), 'exit-early.ts');
+      const executors = new URL('../../../worker-agent/src/executors/index.ts', import.meta.url).pathname;
+      writeFileSync(
+        script,
+        `import { HANDLERS, prepare } from ${JSON.stringify(executors)};
+         const assign = ${JSON.stringify(assignment('shell', { command }))};
+         const run = prepare(assign, HANDLERS);
+         if (run.ok) run.start({ log: (_stream, line) => { console.log(line); process.exit(1); } });`,
+      );
+      const child = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8' });
+      const pid = Number(/pid (\d+)/.exec(child.stdout)?.[1]);
+      leftovers.push(pid);
+      expect(pid).toBeGreaterThan(0);
+      expect(alive(pid)).toBe(false);
+    });
+  }
 
   it('rejects bad params naming the param, and unknown handlers', () => {
     expect(prepare(assignment('shell', { command: 42 }), HANDLERS)).toMatchObject({
