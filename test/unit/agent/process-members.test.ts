@@ -2,7 +2,7 @@
 // to a run, an agent instance, or an earlier instance's leftovers; and the /proc and cgroup parsing edges.
 import { describe, expect, it } from 'vitest';
 import { instanceMembers, leftoverMembers, runMembers, type Markers, type ProcessEntry } from '../../../worker-agent/src/processes/members';
-import { parseEntry } from '../../../worker-agent/src/processes/proc-table';
+import { parseMarkers, parseStat } from '../../../worker-agent/src/processes/proc-table';
 import { ownCgroupDir } from '../../../worker-agent/src/processes/cgroup';
 
 const AGENT = 100;
@@ -70,17 +70,22 @@ describe('leftoverMembers', () => {
   });
 });
 
-describe('parseEntry', () => {
-  const env = ['PATH=/bin', 'BATON_RUN_ID=r1', 'BATON_ATTEMPT=2', 'BATON_AGENT_INSTANCE=i1', 'BATON_AGENT_HOME=/d=x', ''].join('\0');
-  it('reads ids after the last ")" of the command name, and the markers', () => {
-    expect(parseEntry(7, '7 (a) b (c)) S 3 7 7 0 -1', env)).toEqual({
-      pid: 7, ppid: 3, pgid: 7, markers: { runId: 'r1', attempt: '2', instance: 'i1', home: '/d=x' },
-    });
+describe('parseStat and parseMarkers', () => {
+  // /proc/<pid>/stat: pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+  // cutime cstime priority nice threads itrealvalue starttime …
+  const stat = (comm: string, state: string, started = 4242) => `7 (${comm}) ${state} 3 7 7 0 -1 4194304 1 0 0 0 0 0 0 0 20 0 1 0 ${started} 2170880 1`;
+  it('reads ids and start time after the last ")" of the command name', () => {
+    expect(parseStat(stat('a) b (c)', 'S'))).toEqual({ ppid: 3, pgid: 7, started: 4242 });
   });
-  it('skips zombies and malformed lines; an unreadable environment means no markers', () => {
-    expect(parseEntry(7, '7 (sleep) Z 3 7 7', env)).toBeNull();
-    expect(parseEntry(7, 'garbage', env)).toBeNull();
-    expect(parseEntry(7, '7 (sleep) S 3 7 7', '')).toEqual({ pid: 7, ppid: 3, pgid: 7, markers: {} });
+  it('skips zombies and malformed lines', () => {
+    expect(parseStat(stat('sleep', 'Z'))).toBeNull();
+    expect(parseStat('garbage')).toBeNull();
+    expect(parseStat('7 (sleep) S 3 7 7')).toBeNull();
+  });
+  it('picks the markers from the environment, values with "=" included; none from an empty one', () => {
+    const env = ['PATH=/bin', 'BATON_RUN_ID=r1', 'BATON_ATTEMPT=2', 'BATON_AGENT_INSTANCE=i1', 'BATON_AGENT_HOME=/d=x', 'XBATON_RUN_ID=no', ''].join('\0');
+    expect(parseMarkers(env)).toEqual({ runId: 'r1', attempt: '2', instance: 'i1', home: '/d=x' });
+    expect(parseMarkers('')).toEqual({});
   });
 });
 

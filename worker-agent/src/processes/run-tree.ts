@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { cgroupPids, createChild, hasRun, removeCgroup, signalCgroup } from './cgroup.js';
 import { agentInstance, closeRunCgroupParent, instanceEnv, openRunCgroupParent } from './instance.js';
 import { MARKER, runMembers } from './members.js';
-import { readProcessTable, signalAll } from './proc-table.js';
+import { readProcessTable, signalAll, startTicks } from './proc-table.js';
 
 /** How often and how long `end` sweeps: a process forking in a loop needs a few rounds to run out of children. */
 const SWEEP_PAUSE_MS = 20;
@@ -28,6 +28,7 @@ export function openRunTree(runId: string, attempt: number): RunTree {
   const parent = openRunCgroupParent();
   const cgroup = parent && createChild(parent, `run-${attempt}-${runId.replace(/[^\w-]/g, '_')}`);
   let leader = -1;
+  let since = 0;
   let ending: Promise<void> | null = null;
   // Scanning /proc costs tens of ms on a busy host (measured: 17-150 ms for 130 processes), so it is skipped
   // once the cgroup is known to hold the run.
@@ -36,7 +37,7 @@ export function openRunTree(runId: string, attempt: number): RunTree {
     let count = cgroup ? signalCgroup(cgroup, sig, (pids) => signalAll(pids, sig)) : 0;
     contained ||= cgroup !== null && hasRun(cgroup);
     if (process.platform === 'linux' && !contained) {
-      const members = runMembers(await readProcessTable(), { instance: instance.id, runId, attempt, leader }, process.pid);
+      const members = runMembers(await readProcessTable(since), { instance: instance.id, runId, attempt, leader }, process.pid);
       count += signalAll(members, sig);
     }
     return count;
@@ -46,6 +47,7 @@ export function openRunTree(runId: string, attempt: number): RunTree {
     cgroupProcs: cgroup ? `${cgroup}/cgroup.procs` : null,
     adopt(pid) {
       leader = pid;
+      since = startTicks(pid);
     },
     signal,
     end() {
