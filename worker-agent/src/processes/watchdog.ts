@@ -65,7 +65,9 @@ export function guardRuns(dataDir: string, log: Logger, env: NodeJS.ProcessEnv =
   const reaperPid = reaper.pid ?? null;
   const record: InstanceRecord = { instance: instance.id, agentPid: process.pid, reaperPid, cgroup: instance.cgroup };
   writeFileSync(recordFile, `${JSON.stringify(record)}\n`);
-  log.info({ instance: instance.id, reaperPid, cgroup: instance.cgroup }, instance.cgroup ? 'run processes contained in a cgroup' : 'run processes tracked by their environment marker (no cgroup v2 this agent may use)');
+  const why = cgroups === 'off' ? `${CGROUP_ENV}=off` : 'no cgroup v2 this agent may use';
+  const how = instance.cgroup ? 'run processes contained in a cgroup' : `run processes tracked by their environment markers (${why})`;
+  log.info({ instance: instance.id, reaperPid, cgroup: instance.cgroup }, how);
 
   return {
     reaperPid,
