@@ -1,6 +1,7 @@
 // The task form's editable state (strings, as inputs hold them) and its translation to and from the contract's TaskInput.
 import {
   TaskInput,
+  taskSpecOf,
   type BlockingStrategy,
   type ParentCondition,
   type RoutingStrategy,
@@ -140,7 +141,8 @@ export function draftToSpec(draft: TaskDraft, base: TaskSpec | null): { ok: true
   const params = paramsOf(draft, errors);
   const retries = numberOrDefault(draft.retries);
   const candidate = {
-    ...base,
+    // Only the definition: TaskInput refuses what the master owns (id, timestamps), which an edited task carries.
+    ...(base ? taskSpecOf(base) : {}),
     name: draft.name,
     groupId: draft.groupId,
     description: draft.description,
