@@ -2,7 +2,7 @@
 // console's edit form and its export must send the definition alone (issue 7, finding 8).
 import { describe, expect, it } from 'vitest';
 import { Task, TaskInput, taskSpecOf } from '../../src-main/master/api/contract/domain';
-import { draftFromTask, draftToSpec } from '../../src-renderer/src/lib/task-draft';
+import { draftFromTask, draftToSpec, emptyDraft, errorWithin } from '../../src-renderer/src/lib/task-draft';
 import { checkImport, exportTasks } from '../../src-renderer/src/lib/task-transfer';
 
 const stored = Task.parse({
@@ -32,5 +32,30 @@ describe('the console', () => {
   it('exports tasks as a file its own import accepts', () => {
     const checked = checkImport(exportTasks([stored]), [{ id: 'grp_1', name: 'g', description: '', createdAt: stored.createdAt, updatedAt: stored.updatedAt }]);
     expect(checked).toMatchObject({ ok: true, tasks: [{ name: 'deploy', triggerParams: { region: { type: 'string' } } }] });
+  });
+
+  describe('declaring trigger params in the task form', () => {
+    const draft = { ...emptyDraft('grp_1'), name: 'n', command: 'echo "$BATON_PARAM_REGION"' };
+
+    it('sends what the box declares', () => {
+      const built = draftToSpec({ ...draft, triggerParamsJson: '{ "region": { "type": "string", "maxLength": 32 } }' }, null);
+      expect(built.ok && built.spec.triggerParams).toEqual({ region: { type: 'string', required: false, maxLength: 32 } });
+    });
+
+    it.each([
+      ['not JSON', '{ region', /^not valid JSON/],
+      ['a list', '["region"]', /must be a JSON object/],
+      ['an unknown type', '{ "region": { "type": "text" } }', /^region\.type: /],
+      ['a misspelt option', '{ "region": { "type": "string", "max": 3 } }', /^region: unknown field max \(did you mean maxLength\?\)/],
+    ])('shows %s under the box', (_what, json, message) => {
+      const built = draftToSpec({ ...draft, triggerParamsJson: json }, null);
+      expect(built.ok).toBe(false);
+      expect(!built.ok && errorWithin(built.errors, 'triggerParams')).toMatch(message);
+    });
+
+    it('declares none for handlers that take no extra params', () => {
+      const built = draftToSpec({ ...draft, handler: 'http', paramsJson: '{ "url": "https://example.com" }', triggerParamsJson: '{ "x": { "type": "string" } }' }, null);
+      expect(built.ok && built.spec.triggerParams).toEqual({});
+    });
   });
 });
