@@ -78,6 +78,13 @@ describe('length limits', () => {
     expect(error?.field).toBe(field);
   });
 
+  it('refuses params that cannot be JSON, as IPC could carry them', () => {
+    const cyclic: Record<string, unknown> = { command: 'true' };
+    cyclic.self = cyclic;
+    expect(refusal('tasks.create', { ...task, params: cyclic })?.field).toBe('params');
+    expect(refusal('tasks.trigger', { id: 'x', params: { n: 10n } })?.message).toMatch(/must be JSON/);
+  });
+
   it('refuses trigger params over 64 KiB', () => {
     expect(refusal('tasks.trigger', { id: 'x', params: { blob: 'x'.repeat(LIMITS.paramsBytes) } })?.field).toBe('params');
     expect(refusal('tasks.trigger', { id: 'x', params: { region: 'eu' } })).toBeNull();

@@ -44,8 +44,16 @@ export function boundedRecord<V extends z.ZodType>(value: V, max: number = LIMIT
 
 /** Free-form params (any JSON), at most LIMITS.paramsBytes bytes once serialised. */
 export const Params = z.record(z.string().max(LIMITS.key, `must be at most ${LIMITS.key} characters`), z.unknown())
-  .refine((params) => new TextEncoder().encode(JSON.stringify(params)).length <= LIMITS.paramsBytes,
-    `must be at most ${LIMITS.paramsBytes / 1024} KiB as JSON`);
+  .refine((params) => jsonBytes(params) <= LIMITS.paramsBytes, `must be JSON of at most ${LIMITS.paramsBytes / 1024} KiB`);
+
+/** Bytes of the value as JSON; what cannot be JSON (a BigInt, a cycle, sent over IPC) counts as too big. */
+function jsonBytes(value: unknown): number {
+  try {
+    return new TextEncoder().encode(JSON.stringify(value)).length;
+  } catch {
+    return Infinity;
+  }
+}
 
 export const name = z.string().trim().min(1, 'must not be empty').max(128, 'must be at most 128 characters');
 const id = z.string().min(1).max(64);

@@ -49,7 +49,8 @@ export function invalidInput(error: z.ZodError, prefix = ''): BatonError {
   const ordered = [...error.issues].sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'));
   const issues = ordered.map((issue) => {
     const at = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
-    const path = [prefix, ...at.map(String)].filter(Boolean).join('.');
+    // An empty key is still a key: only the prefix is optional.
+    const path = [...(prefix ? [prefix] : []), ...at.map(String)].join('.');
     return { path, message: issue.message };
   });
   const first = issues[0];
