@@ -70,6 +70,9 @@ describe('length limits', () => {
     ['65 labels', { ...task, routing: { labels: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`l${i}`, 'v'])) } }, 'routing.labels'],
     ['a 300-character label value', { ...task, routing: { labels: { zone: 'z'.repeat(300) } } }, 'routing.labels.zone'],
     ['a 300-character email', { ...task, alerts: { on: ['failed'], email: [`${'a'.repeat(290)}@example.com`] } }, 'alerts.email.0'],
+    ['a one-shot time with 100,000 fraction digits', { ...task, trigger: { type: 'once', at: `2030-01-01T00:00:00.${'1'.repeat(100_000)}Z` } }, 'trigger.at'],
+    ['a start time with 100,000 fraction digits', { ...task, startAt: `2030-01-01T00:00:00.${'1'.repeat(100_000)}Z` }, 'startAt'],
+    ['a million alert states', { ...task, alerts: { on: Array.from({ length: 1_000_000 }, () => 'failed'), webhook: 'https://x.example' } }, 'alerts.on'],
     ['65 declared trigger params', { ...task, triggerParams: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`p${i}`, { type: 'string' }])) }, 'triggerParams'],
     ['a trigger param name that is no identifier', { ...task, triggerParams: { 'my-region': { type: 'string' } } }, 'triggerParams.my-region'],
   ])('refuses %s, naming the field', (_what, input, field) => {

@@ -58,7 +58,8 @@ function jsonBytes(value: unknown): number {
 export const name = z.string().trim().min(1, 'must not be empty').max(128, 'must be at most 128 characters');
 const id = z.string().min(1).max(64);
 const ms = z.number().int().min(0);
-const isoDate = z.iso.datetime({ offset: true });
+// The format alone allows any number of fraction digits: a megabyte "date" would pass it.
+const isoDate = z.iso.datetime({ offset: true }).max(64, 'must be at most 64 characters');
 
 export const RunState = z.enum([
   'scheduled', 'queued', 'assigned', 'running',
@@ -144,7 +145,7 @@ export type AlertState = z.infer<typeof AlertState>;
 export const MAX_ALERT_EMAILS = 20;
 
 export const AlertRules = z.strictObject({
-  on: z.array(AlertState).default([]),
+  on: z.array(AlertState).max(AlertState.options.length, `must name each state at most once`).default([]),
   email: z.array(z.email({ error: 'must be an email address such as ops@example.com' }).max(254, 'must be at most 254 characters'))
     .max(MAX_ALERT_EMAILS, `must be at most ${MAX_ALERT_EMAILS} addresses`).default([]),
   webhook: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://hooks.example.com/baton' })
