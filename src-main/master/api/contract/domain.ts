@@ -22,8 +22,6 @@ function shapeOf(schema: unknown): object {
  * megabytes into the database or the scheduler's memory.
  */
 export const LIMITS = {
-  /** Free text such as descriptions. */
-  text: 2_000,
   /** Keys and short values: label keys, hash keys, param names. */
   key: 128,
   /** Label values, time zones and other short settings. */
@@ -37,7 +35,7 @@ export const LIMITS = {
 } as const;
 
 /** A record with bounded keys and at most `max` entries. */
-export function boundedRecord<V extends z.ZodType>(value: V, max: number = LIMITS.entries) {
+function boundedRecord<V extends z.ZodType>(value: V, max: number = LIMITS.entries) {
   return z.record(z.string().min(1, 'must not be empty').max(LIMITS.key, `must be at most ${LIMITS.key} characters`), value)
     .refine((record) => Object.keys(record).length <= max, `must have at most ${max} entries`);
 }
