@@ -8,6 +8,7 @@ const here = (path: string): string => fileURLToPath(new URL(path, import.meta.u
 const alias = {
   '@contract': here('./src-main/master/api/contract/index.ts'),
   'baton-agent/protocol': here('./worker-agent/src/protocol.ts'),
+  'baton-agent/outbound': here('./worker-agent/src/outbound-request.ts'),
 };
 
 // The runtime is pinned to Electron 33.2.1 (Node 20.18, Chromium 130).

@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 const alias = {
   '@contract': fileURLToPath(new URL('./src-main/master/api/contract/index.ts', import.meta.url)),
   'baton-agent/protocol': fileURLToPath(new URL('./worker-agent/src/protocol.ts', import.meta.url)),
+  'baton-agent/outbound': fileURLToPath(new URL('./worker-agent/src/outbound-request.ts', import.meta.url)),
 };
 
 export default defineConfig({

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { BatonError } from './api/contract/errors';
 import { API_AUTH_MODES, type ApiAuth } from './access/rules';
+import { parseAllowList, type OutboundRules } from 'baton-agent/outbound';
 
 const port = z.coerce.number({ error: 'must be a port number' }).int('must be a whole number').min(0, 'must be from 0 to 65535').max(65535, 'must be from 0 to 65535');
 const positiveMs = (min: number) => z.coerce.number({ error: 'must be a number of milliseconds' }).int('must be a whole number').min(min, `must be at least ${min}`);
@@ -27,6 +28,12 @@ const EnvSchema = z.object({
   BATON_RUN_RETENTION_DAYS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').default(30),
   BATON_SMTP_URL: z.url({ protocol: /^smtps?$/, hostname: /./, error: 'must be an smtp:// or smtps:// URL such as smtp://user:pass@mail.example.com:587' }).optional(),
   BATON_ALERT_FROM: z.email({ error: 'must be an email address such as baton@example.com' }).optional(),
+  BATON_OUTBOUND_ALLOW: z.string().default('').transform((text, ctx) => {
+    const parsed = parseAllowList(text, 'BATON_OUTBOUND_ALLOW');
+    if (parsed.ok) return parsed.rules;
+    ctx.issues.push({ code: 'custom', input: text, message: parsed.message });
+    return z.NEVER;
+  }),
 });
 
 export interface MasterConfig {
@@ -49,6 +56,8 @@ export interface MasterConfig {
   smtpUrl: string | null;
   /** The sender of alert emails. */
   alertFrom: string;
+  /** Where alert webhooks (and, checked when stored, `http` tasks) may go beyond the outbound guard's default. */
+  outbound: OutboundRules;
 }
 
 export function defaultDataDir(): string {
@@ -104,5 +113,6 @@ export function resolveConfig(
     runRetentionDays: e.BATON_RUN_RETENTION_DAYS,
     smtpUrl: e.BATON_SMTP_URL ?? null,
     alertFrom: e.BATON_ALERT_FROM ?? `baton@${os.hostname()}`,
+    outbound: e.BATON_OUTBOUND_ALLOW,
   };
 }

@@ -6,6 +6,7 @@ import type { Db } from './db/store';
 import type { Dispatcher } from './dispatch/dispatcher';
 import type { RunEndings } from './dispatch/endings';
 import type { Logger } from './log';
+import type { OutboundRules } from 'baton-agent/outbound';
 
 export interface MasterContext {
   db: Db;
@@ -16,4 +17,6 @@ export interface MasterContext {
   info(): MethodOutput<'master.info'>;
   /** A task was stored or deleted: caches and timers must follow. */
   taskChanged(task: Task | { id: string; deleted: true }): void;
+  /** Where alert webhooks and `http` tasks may point beyond the outbound guard's default (BATON_OUTBOUND_ALLOW). */
+  outbound: OutboundRules;
 }

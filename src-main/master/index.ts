@@ -97,6 +97,7 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
         database: embedded ? 'embedded' : 'external', startedAt,
       }),
       taskChanged: (task) => leader().taskChanged(task),
+      outbound: config.outbound,
     };
     const api = async (method: string, input: unknown, from = { forwarded: false }): Promise<Reply> => {
       if (leading || answeredLocally(method)) return handle(ctx, method, input);
@@ -124,7 +125,7 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
 
     const housekeeping = await startHousekeeping(db, {
       retentionDays: config.runRetentionDays, log: (msg, data) => log.info(data ?? {}, msg),
-      alerts: { smtpUrl: config.smtpUrl, from: config.alertFrom, retry: options.alertRetry, log },
+      alerts: { smtpUrl: config.smtpUrl, from: config.alertFrom, retry: options.alertRetry, outbound: config.outbound, log },
     });
     stops.push(() => housekeeping.stop());
 

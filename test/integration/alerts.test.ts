@@ -194,6 +194,29 @@ describe('alerts', () => {
     expect((await logLines(master, 'alert not delivered')).filter((l) => l.task === 'flaky-hook')).toHaveLength(1);
   });
 
+  it('does not follow a webhook redirected to the metadata service, and does not retry it (issue 7)', async () => {
+    let hits = 0;
+    const redirector = http.createServer((_req, res) => {
+      hits += 1;
+      res.writeHead(307, { location: 'http://169.254.169.254/latest/meta-data/iam/security-credentials/' }).end();
+    });
+    await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(redirector.address() as AddressInfo).port}/hook`;
+      const task = await shellTask('redirected-hook', 'exit 4', { alerts: { on: ['failed'], webhook: url } });
+      await master.api.call('tasks.trigger', { id: task.id });
+      const refused = await waitFor('refusal logged', async () =>
+        (await logLines(master, 'alert webhook refused by the outbound guard')).find((l) => l.task === 'redirected-hook'));
+      expect(refused.error).toMatch(/169\.254\.169\.254 is a link-local address.*BATON_OUTBOUND_ALLOW/);
+      await settle();
+      expect(hits).toBe(1);
+      expect((await logLines(master, 'alert sent')).filter((l) => l.task === 'redirected-hook')).toEqual([]);
+    } finally {
+      redirector.closeAllConnections();
+      await new Promise((resolve) => redirector.close(resolve));
+    }
+  });
+
   it('refuses bad alert rules naming the field, and stores nothing', async () => {
     const task = await shellTask('guarded', 'true', {});
     expect(task.alerts).toEqual({ on: [], email: [], webhook: null });
@@ -209,6 +232,8 @@ describe('alerts', () => {
     } as TaskInput);
     await refused(create({ on: ['failed'], email: ['ops@example.com', 'not an address'] }), 'alerts.email.1');
     await refused(create({ on: ['failed'], webhook: 'ftp://files.example.com/hook' }), 'alerts.webhook');
+    await refused(create({ on: ['failed'], webhook: 'http://169.254.169.254/latest/meta-data/' }), 'alerts.webhook');
+    await refused(create({ on: ['failed'], webhook: 'http://[::ffff:a9fe:a9fe]/' }), 'alerts.webhook');
     await refused(create({ on: ['exploded'] }), 'alerts.on.0');
     await refused(create({ on: ['failed'] }), 'alerts.on');
     await refused(create({ webhook: 'https://hooks.example.com/x' }), 'alerts.on');

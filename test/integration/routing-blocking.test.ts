@@ -62,6 +62,7 @@ describe('routing and blocking', () => {
   it('consistent_hash keeps one key on one worker', async () => {
     const t = await task({
       params: { command: 'echo "$BATON_PARAM_CUSTOMER"' },
+      triggerParams: { customer: { type: 'string' } },
       routing: { strategy: 'consistent_hash', hashKey: 'customer', labels: {} },
     });
     for (let i = 0; i < 4; i++) await master.api.call('tasks.trigger', { id: t.id, params: { customer: 'acme' } });

@@ -104,16 +104,17 @@ describe('triggers', () => {
     expect((await master.api.call('tasks.get', { id: task.id })).nextFireAt).toBeNull();
   });
 
-  it('never fires an api task by itself; tasks.trigger runs it with the params override', async () => {
+  it('never fires an api task by itself; tasks.trigger runs it with a declared param set', async () => {
     const task = await master.api.call('tasks.create', {
       name: 'api-only', groupId, handler: 'shell', trigger: { type: 'api' },
-      params: { command: 'echo "greeting=$GREETING"', env: { GREETING: 'default' } },
+      params: { command: 'echo "greeting=$BATON_PARAM_GREETING"', greeting: 'default' },
+      triggerParams: { greeting: { type: 'string' } },
     });
     expect(task.nextFireAt).toBeNull();
     await sleep(1_500);
     expect(await runsOf(task.id)).toHaveLength(0);
 
-    const [made] = await master.api.call('tasks.trigger', { id: task.id, params: { env: { GREETING: 'override' } } });
+    const [made] = await master.api.call('tasks.trigger', { id: task.id, params: { greeting: 'override' } });
     expect(made).toMatchObject({ trigger: 'api', taskId: task.id });
     const done = await waitFor('api run ends', async () => {
       const run = await master.api.call('runs.get', { id: made!.id });
@@ -200,7 +201,8 @@ describe('triggers', () => {
     it('fires failure children only after a failing parent, always children after both', async () => {
       const parent = await master.api.call('tasks.create', {
         name: 'parent-b', groupId, handler: 'shell', trigger: { type: 'api' },
-        params: { command: 'echo out; exit "$CODE"', env: { CODE: '0' } },
+        params: { command: 'echo out; exit "$BATON_PARAM_CODE"', code: 0 },
+        triggerParams: { code: { type: 'integer' } },
       });
       const kids = {
         success: await shellTask('kid-success', 'true', { type: 'parent', parents: [parent.id], on: 'success' }),
@@ -222,7 +224,7 @@ describe('triggers', () => {
       await sleep(500);
       expect(await fired(ok!.id)).toEqual({ success: 1, failure: 0, always: 1 });
 
-      const [bad] = await master.api.call('tasks.trigger', { id: parent.id, params: { env: { CODE: '3' } } });
+      const [bad] = await master.api.call('tasks.trigger', { id: parent.id, params: { code: 3 } });
       const badEnd = await endedRun(bad!.id);
       expect(badEnd).toMatchObject({ state: 'failed', exitCode: 3 });
       await waitFor('failure + always children', async () => {

@@ -124,6 +124,7 @@ describe('resolveAlertDelivery', () => {
   it('fills every setting, keeping the ones given', () => {
     expect(resolveAlertDelivery({ smtpUrl: null, from: 'b@x.example' })).toEqual({
       smtpUrl: null, from: 'b@x.example', retry: { delayMs: 30_000, maxRetries: 8 }, timeoutMs: 10_000,
+      outbound: { hosts: [], ranges: [], setting: 'BATON_OUTBOUND_ALLOW' },
     });
     expect(resolveAlertDelivery({ smtpUrl: 'smtp://m:25', from: 'b@x.example', retry: { delayMs: 100 }, timeoutMs: 500 }))
       .toMatchObject({ retry: { delayMs: 100, maxRetries: 8 }, timeoutMs: 500 });

@@ -2,10 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { TaskInput, type TaskSpec } from '../../src-main/master/api/contract/domain';
 import { checkTaskSpec, firstFire } from '../../src-main/master/scheduler/task-rules';
+import { defaultRules, parseAllowList } from 'baton-agent/outbound';
 
 const spec = (over: Record<string, unknown>): TaskSpec =>
   TaskInput.parse({ name: 't', groupId: 'g1', handler: 'shell', params: { command: 'true' }, trigger: { type: 'api' }, ...over });
-const world = { taskId: null, groupIds: new Set(['g1']), taskIds: new Set(['a', 'b']), links: { b: ['a'] } };
+const world = { taskId: null, groupIds: new Set(['g1']), taskIds: new Set(['a', 'b']), links: { b: ['a'] }, outbound: defaultRules('BATON_OUTBOUND_ALLOW') };
 
 describe('checkTaskSpec', () => {
   it('accepts a valid task', () => {
@@ -25,8 +26,15 @@ describe('checkTaskSpec', () => {
     ['shell with an empty command', { params: { command: '' } }, 'params.command'],
     ['http without a url', { handler: 'http', params: {} }, 'params.url'],
     ['http with a ftp url', { handler: 'http', params: { url: 'ftp://x' } }, 'params.url'],
-    ['http with an unknown param', { handler: 'http', params: { url: 'http://x', retries: 3 } }, 'params'],
+    ['http with an unknown param', { handler: 'http', params: { url: 'http://x', retries: 3 } }, 'params.retries'],
     ['js with a relative module', { handler: 'js', params: { module: './job.mjs' } }, 'params.module'],
+    ['a trigger param named like the command', { triggerParams: { command: { type: 'string' } } }, 'triggerParams.command'],
+    ['a trigger param for http, which takes none', { handler: 'http', params: { url: 'http://x' }, triggerParams: { region: { type: 'string' } } }, 'triggerParams.region'],
+    ['two trigger params with one shell variable', { triggerParams: { Region: { type: 'string' }, region: { type: 'string' } } }, 'triggerParams.region'],
+    ['a webhook to the metadata service', { alerts: { on: ['failed'], webhook: 'http://169.254.169.254/latest/meta-data/' } }, 'alerts.webhook'],
+    ['a webhook to a metadata name', { alerts: { on: ['failed'], webhook: 'http://metadata.google.internal/computeMetadata/v1/' } }, 'alerts.webhook'],
+    ['an http task to the metadata service in hex', { handler: 'http', params: { url: 'http://0xa9fea9fe/' } }, 'params.url'],
+    ['an http task to an IPv4-mapped link-local address', { handler: 'http', params: { url: 'http://[::ffff:169.254.1.1]/' } }, 'params.url'],
   ])('refuses %s, naming %s', (_what, over, field) => {
     const error = checkTaskSpec(spec(over), world);
     expect(error?.code).toBe('invalid_input');
@@ -43,6 +51,18 @@ describe('checkTaskSpec', () => {
     ['shell', { command: 'echo $BATON_PARAM_DAY', day: 'mon' }],
   ])('accepts %s with %o', (handler, params) => {
     expect(checkTaskSpec(spec({ handler, params }), world)).toBeNull();
+  });
+
+  it('accepts a metadata webhook that BATON_OUTBOUND_ALLOW allows, and names the setting when it does not', () => {
+    const webhook = { alerts: { on: ['failed'], webhook: 'http://169.254.169.254/hook' } };
+    const allow = parseAllowList('169.254.169.254', 'BATON_OUTBOUND_ALLOW');
+    if (!allow.ok) throw new Error(allow.message);
+    expect(checkTaskSpec(spec(webhook), { ...world, outbound: allow.rules })).toBeNull();
+    expect(checkTaskSpec(spec(webhook), world)?.message).toMatch(/BATON_OUTBOUND_ALLOW=169\.254\.169\.254/);
+  });
+
+  it('accepts declared trigger params that the shell handler passes on', () => {
+    expect(checkTaskSpec(spec({ triggerParams: { region: { type: 'string', maxLength: 8 }, dryRun: { type: 'boolean' } } }), world)).toBeNull();
   });
 
   it('refuses a parent link that closes a cycle, showing it', () => {

@@ -55,6 +55,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
   const runs = new Runs({
     capacity: config.capacity,
     handlers: config.handlers,
+    outbound: config.outbound,
     log,
     sendLog(batch: RunLog) {
       // Logs are best effort (the result carries the output tail); buffering them offline is unbounded.

@@ -26,6 +26,7 @@ function agentOptions(cmd: Command): Command {
     .option('--data-dir <dir>', 'outbox and state (env BATON_AGENT_DATA_DIR; default ~/.baton-agent/<name>)')
     .option('--heartbeat-ms <ms>', `heartbeat until the master sets one (default ${DEFAULTS.heartbeatMs})`)
     .option('--stop-grace-ms <ms>', `how long runs may finish after SIGTERM (default ${DEFAULTS.stopGraceMs})`)
+    .option('--allow-outbound <list>', 'hosts, IPs or CIDRs http tasks may reach despite the metadata guard, e.g. 169.254.169.254 (env BATON_AGENT_ALLOW_OUTBOUND)')
     .option('--log-level <level>', `fatal, error, warn, info, debug or trace (default ${DEFAULTS.logLevel})`);
 }
 

@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { HANDLERS } from './executors/index.js';
+import { parseAllowList, type OutboundRules } from './outbound.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -24,6 +25,8 @@ export interface AgentConfig {
   logLevel: LogLevel;
   /** How long running runs may go on after a stop signal before they are killed. */
   stopGraceMs: number;
+  /** Where `http` tasks may go beyond the default (which refuses link-local and cloud metadata addresses). */
+  outbound: OutboundRules;
 }
 
 export class ConfigError extends Error {
@@ -101,6 +104,13 @@ export const field = {
     .min(16, 'must be 16 to 256 characters')
     .max(256, 'must be 16 to 256 characters'),
   tokenFile: z.string().min(1, 'must be a file path').transform((file) => resolve(file)),
+  /** Hosts, addresses and CIDR ranges `http` tasks may reach although the outbound guard refuses them by default. */
+  allowOutbound: z.string().transform((text, ctx) => {
+    const parsed = parseAllowList(text, '--allow-outbound');
+    if (parsed.ok) return parsed.rules;
+    ctx.issues.push({ code: 'custom', input: text, message: parsed.message });
+    return z.NEVER;
+  }),
 };
 
 /** Where each option can come from, besides its flag. */
@@ -111,6 +121,7 @@ export const ENV: Partial<Record<string, string>> = {
   group: 'BATON_AGENT_GROUP',
   name: 'BATON_AGENT_NAME',
   dataDir: 'BATON_AGENT_DATA_DIR',
+  allowOutbound: 'BATON_AGENT_ALLOW_OUTBOUND',
 };
 
 export const DEFAULTS = {
@@ -120,6 +131,7 @@ export const DEFAULTS = {
   heartbeatMs: '5000',
   logLevel: 'info',
   stopGraceMs: '10000',
+  allowOutbound: '',
 } as const;
 
 export const flagOf = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -157,10 +169,11 @@ export const runFields = {
   heartbeatMs: field.heartbeatMs,
   logLevel: field.logLevel,
   stopGraceMs: field.stopGraceMs,
+  allowOutbound: field.allowOutbound,
 };
 
 export function resolveAgentConfig(flags: RawOptions, env: NodeJS.ProcessEnv = process.env): AgentConfig {
-  const { master, dataDir, tokenFile, ...settings } = parseOptions(
+  const { master, dataDir, tokenFile, allowOutbound, ...settings } = parseOptions(
     {
       master: field.master,
       group: field.group,
@@ -174,6 +187,7 @@ export function resolveAgentConfig(flags: RawOptions, env: NodeJS.ProcessEnv = p
   return {
     ...settings,
     masterUrls: master.split(','),
+    outbound: allowOutbound,
     token: resolveToken(flags, env, tokenFile),
     dataDir: dataDir ?? join(homedir(), '.baton-agent', settings.name),
   };

@@ -2,6 +2,7 @@
 import type { Logger } from './logger.js';
 import { describeIssues } from './issues.js';
 import { prepare } from './executors/index.js';
+import type { OutboundRules } from './outbound.js';
 import type { Execution } from './executors/types.js';
 import { RunLogBatcher } from './run-logs.js';
 import { RunAssign, RunStop, type AssignAck, type RejectReason, type RunLog, type RunResult } from './protocol.js';
@@ -11,6 +12,8 @@ const ERROR_LIMIT = 8_192; // RunResult.error max
 export interface RunsHost {
   capacity: number;
   handlers: readonly string[];
+  /** Where handlers may send requests beyond the outbound guard's default. */
+  outbound?: OutboundRules;
   log: Logger;
   sendLog(batch: RunLog): void;
   /** Must make the result durable before resolving (the outbox). */
@@ -54,7 +57,7 @@ export class Runs {
     const startedAt = Date.now();
     const log = this.host.log.child({ runId: assign.runId, attempt: assign.attempt, traceId: assign.traceId });
     const logs = new RunLogBatcher(assign, (batch) => this.host.sendLog(batch));
-    const execution = prepared.start({ log: (stream, line) => logs.push(stream, line) });
+    const execution = prepared.start({ log: (stream, line) => logs.push(stream, line), outbound: this.host.outbound });
     log.info({ handler: assign.handler, task: assign.taskName, shard: assign.shard }, 'run started');
 
     const finished = execution.done

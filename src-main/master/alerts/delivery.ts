@@ -6,6 +6,7 @@ import { assertNever } from '../assert-never';
 import type { Logger } from '../log';
 import { AlertEvent, type Alert } from './rules';
 import { AlertNotDelivered, postWebhook, SmtpNotConfigured, smtpMailer, type Mailer } from './send';
+import { defaultRules, OutboundRefused, type OutboundRules } from 'baton-agent/outbound';
 
 export const ALERT_JOB = 'baton:alert';
 
@@ -29,6 +30,8 @@ export interface AlertDeliveryOptions {
   retry?: Partial<AlertRetry>;
   /** For one SMTP exchange step or one webhook call. */
   timeoutMs?: number;
+  /** Where webhooks may go beyond the outbound guard's default (BATON_OUTBOUND_ALLOW). */
+  outbound?: OutboundRules;
 }
 
 export interface AlertDeliverySettings {
@@ -36,6 +39,7 @@ export interface AlertDeliverySettings {
   from: string;
   retry: AlertRetry;
   timeoutMs: number;
+  outbound: OutboundRules;
 }
 
 // 30 s, 1 min, 2 min … 64 min: about two hours of trying, enough to ride out a mail server's restart or a deploy.
@@ -46,6 +50,7 @@ export function resolveAlertDelivery(options: AlertDeliveryOptions): AlertDelive
   return {
     smtpUrl: options.smtpUrl, from: options.from,
     retry: { ...DEFAULT_RETRY, ...options.retry }, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    outbound: options.outbound ?? defaultRules('BATON_OUTBOUND_ALLOW'),
   };
 }
 
@@ -61,7 +66,7 @@ export class AlertDelivery {
   private readonly mailer: Mailer | null;
   private readonly queueing = new Set<Promise<void>>();
   private readonly onGiveUp = (error: Error, job: Job) => {
-    if (error instanceof SmtpNotConfigured) return; // already warned, and never retried
+    if (error instanceof SmtpNotConfigured || error instanceof OutboundRefused) return; // already warned, and never retried
     this.log.error({ ...about(job.attrs.data), error: error.message, failures: job.attrs.failCount }, 'alert not delivered; retries used up');
   };
 
@@ -100,6 +105,7 @@ export class AlertDelivery {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (error instanceof SmtpNotConfigured) this.log.warn({ ...about(job), error: message }, 'alert email not sent: SMTP is not configured');
+      else if (error instanceof OutboundRefused) this.log.warn({ ...about(job), error: message }, 'alert webhook refused by the outbound guard');
       else this.log.warn({ ...about(job), error: message }, 'alert not delivered');
       throw error;
     }
@@ -111,7 +117,7 @@ export class AlertDelivery {
         if (!this.mailer) throw new SmtpNotConfigured();
         return this.mailer.send(job.to, job.event);
       case 'webhook':
-        return postWebhook(job.url, job.event, this.settings.timeoutMs);
+        return postWebhook(job.url, job.event, this.settings.timeoutMs, this.settings.outbound);
       default:
         return assertNever(job, 'alert channel');
     }

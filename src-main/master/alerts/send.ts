@@ -1,5 +1,6 @@
 // Sends one alert over one channel: an email through SMTP (nodemailer) or a JSON POST to a webhook (fetch).
 import nodemailer from 'nodemailer';
+import { OutboundRefused, outboundRequest, type OutboundRules } from 'baton-agent/outbound';
 import { alertEmail } from './message';
 import type { AlertEvent } from './rules';
 
@@ -41,17 +42,18 @@ export function smtpMailer(smtpUrl: string, from: string, timeoutMs: number): Ma
 
 /**
  * POSTs the event as JSON; anything but a 2xx answer within `timeoutMs` is a failure to retry. Messages name
- * only the webhook's host: its path often carries a secret (Slack and Teams hooks do).
+ * only the webhook's host: its path often carries a secret (Slack and Teams hooks do). The outbound guard
+ * refuses link-local and metadata addresses, as resolved and after redirects: that refusal is final (OutboundRefused).
  */
-export async function postWebhook(url: string, event: AlertEvent, timeoutMs: number): Promise<void> {
+export async function postWebhook(url: string, event: AlertEvent, timeoutMs: number, rules: OutboundRules): Promise<void> {
   const host = new URL(url).host;
-  const response = await fetch(url, {
+  const response = await outboundRequest(url, {
     method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'Baton' }, body: JSON.stringify(event),
-    signal: AbortSignal.timeout(timeoutMs),
-  }).catch((error: Error & { cause?: { code?: string; message?: string } }) => {
-    throw new AlertNotDelivered(`Webhook at ${host} not reached: ${error.cause?.code ?? error.cause?.message ?? error.message}`);
+    // Nothing in the answer is used, so none of it is read.
+    signal: AbortSignal.timeout(timeoutMs), maxBodyChars: 0, rules,
+  }).catch((error: Error & { code?: string }) => {
+    if (error instanceof OutboundRefused) throw new OutboundRefused(`Webhook at ${host} refused: ${error.message}`);
+    throw new AlertNotDelivered(`Webhook at ${host} not reached: ${error.code ?? error.message}`);
   });
-  // Nothing in the answer is used; cancelling the unread body frees the connection.
-  await response.body?.cancel();
-  if (!response.ok) throw new AlertNotDelivered(`Webhook at ${host} answered ${response.status} ${response.statusText}`.trim());
+  if (response.status < 200 || response.status > 299) throw new AlertNotDelivered(`Webhook at ${host} answered ${response.status} ${response.statusText}`.trim());
 }

@@ -1,7 +1,7 @@
 // The API's behaviour, one handler per contract method. Transports (IPC, HTTP) call `handle` and nothing else.
 import type { z } from 'zod';
 import type { Reply } from './contract/client';
-import { TaskInput, type Task, type TaskSpec } from './contract/domain';
+import { TaskInput, taskSpecOf, type Task, type TaskSpec } from './contract/domain';
 import { BatonError, invalidInput } from './contract/errors';
 import { isMethodName, methods, type MethodName, type Methods } from './contract/methods';
 import * as groups from '../db/groups';
@@ -13,6 +13,7 @@ import { inTransaction, unreachableError } from '../db/store';
 import { listMasters } from '../ha/lease';
 import type { MasterContext } from '../context';
 import { checkParams, checkTaskSpec, firstFire, type TaskWorld } from '../scheduler/task-rules';
+import { checkTriggerParams } from '../scheduler/trigger-params';
 
 type Handler<M extends MethodName> = (
   input: z.infer<Methods[M]['input']>, ctx: MasterContext,
@@ -43,12 +44,7 @@ async function taskWorld(ctx: MasterContext, taskId: string | null, spec: TaskSp
     parents.length > 0 ? tasks.existingTaskIds(ctx.db, parents) : Promise.resolve([]),
     parents.length > 0 ? tasks.parentLinks(ctx.db) : Promise.resolve({}),
   ]);
-  return { taskId, groupIds: new Set(group), taskIds: new Set(existing), links };
-}
-
-function specOf(task: Task): TaskSpec {
-  const { id: _id, createdAt: _c, updatedAt: _u, nextFireAt: _n, ...spec } = task;
-  return spec;
+  return { taskId, groupIds: new Set(group), taskIds: new Set(existing), links, outbound: ctx.outbound };
 }
 
 const handlers: { [M in MethodName]: Handler<M> } = {
@@ -72,7 +68,7 @@ const handlers: { [M in MethodName]: Handler<M> } = {
   'tasks.create': (input, ctx) => storeTask(ctx, null, input),
   'tasks.update': async ({ id, patch }, ctx) => {
     const current = await tasks.getTask(ctx.db, id);
-    const merged = TaskInput.safeParse({ ...specOf(current), ...patch });
+    const merged = TaskInput.safeParse({ ...taskSpecOf(current), ...patch });
     if (!merged.success) throw invalidInput(merged.error, 'patch');
     return storeTask(ctx, id, merged.data, 'patch');
   },
@@ -106,7 +102,7 @@ const handlers: { [M in MethodName]: Handler<M> } = {
   },
   'tasks.setEnabled': async ({ id, enabled, inFlight }, ctx) => {
     const current = await tasks.getTask(ctx.db, id);
-    const task = await storeTask(ctx, id, { ...specOf(current), enabled });
+    const task = await storeTask(ctx, id, { ...taskSpecOf(current), enabled });
     if (!enabled) {
       const live = ctx.dispatcher.runs.ofTask(id);
       const stoppable = inFlight === 'stop' ? live : live.filter((r) => r.state === 'queued' || r.state === 'scheduled');
@@ -116,7 +112,8 @@ const handlers: { [M in MethodName]: Handler<M> } = {
   },
   'tasks.trigger': async ({ id, params }, ctx) => {
     const task = await ctx.dispatcher.task(id);
-    const bad = params ? checkParams(task.handler, { ...task.params, ...params }) : null;
+    const bad = checkTriggerParams(task.handler, task.triggerParams, params ?? {})
+      ?? (params ? checkParams(task.handler, { ...task.params, ...params }) : null);
     if (bad) throw bad;
     return ctx.dispatcher.fire(task, Date.now(), 'api', { params });
   },

@@ -152,6 +152,13 @@ create table leadership (
 alter table tasks add column alerts jsonb not null default '{"on": [], "email": [], "webhook": null}';
 `,
   },
+  {
+    id: 7,
+    name: 'declared trigger params',
+    sql: `
+alter table tasks add column trigger_params jsonb not null default '{}';
+`,
+  },
 ];
 
 // Arbitrary but fixed: the advisory lock key that serialises migrations across masters.

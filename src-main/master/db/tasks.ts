@@ -6,7 +6,7 @@ import { domainError, iso, type Queryable } from './store';
 
 interface TaskRow {
   id: string; name: string; group_id: string; description: string; handler: string;
-  params: Record<string, unknown>; trigger: Task['trigger']; misfire: Task['misfire']; routing: Task['routing'];
+  params: Record<string, unknown>; trigger_params: Task['triggerParams']; trigger: Task['trigger']; misfire: Task['misfire']; routing: Task['routing'];
   blocking: Task['blocking']; timeout_ms: number; retry: Task['retry']; alerts: Task['alerts']; queue_timeout_ms: number;
   start_at: Date | null; end_at: Date | null; enabled: boolean; next_fire_at: Date | null;
   created_at: Date; updated_at: Date;
@@ -15,6 +15,7 @@ interface TaskRow {
 function toTask(r: TaskRow): Task {
   return {
     id: r.id, name: r.name, groupId: r.group_id, description: r.description, handler: r.handler, params: r.params,
+    triggerParams: r.trigger_params,
     trigger: r.trigger, misfire: r.misfire, routing: r.routing, blocking: r.blocking, timeoutMs: r.timeout_ms,
     retry: r.retry, alerts: r.alerts, queueTimeoutMs: r.queue_timeout_ms, startAt: iso(r.start_at), endAt: iso(r.end_at),
     enabled: r.enabled, nextFireAt: iso(r.next_fire_at),
@@ -23,7 +24,7 @@ function toTask(r: TaskRow): Task {
 }
 
 const COLUMNS = `name, group_id, description, handler, params, trigger, misfire, routing, blocking,
-  timeout_ms, retry, alerts, queue_timeout_ms, start_at, end_at, enabled, next_fire_at, updated_by`;
+  timeout_ms, retry, alerts, queue_timeout_ms, start_at, end_at, enabled, next_fire_at, updated_by, trigger_params`;
 /** Placeholders for COLUMNS after the id ($1): `$2, $3, ...`, one per column. */
 const PLACEHOLDERS = COLUMNS.split(',').map((_, i) => `$${i + 2}`).join(', ');
 
@@ -32,6 +33,7 @@ function values(spec: TaskSpec, nextFireAt: Date | null, by: string): unknown[] 
     spec.name, spec.groupId, spec.description, spec.handler, JSON.stringify(spec.params), JSON.stringify(spec.trigger),
     JSON.stringify(spec.misfire), JSON.stringify(spec.routing), JSON.stringify(spec.blocking), spec.timeoutMs,
     JSON.stringify(spec.retry), JSON.stringify(spec.alerts), spec.queueTimeoutMs, spec.startAt, spec.endAt, spec.enabled, nextFireAt, by,
+    JSON.stringify(spec.triggerParams),
   ];
 }
 

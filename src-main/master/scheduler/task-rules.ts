@@ -1,9 +1,11 @@
 // Whether a task definition may be stored: its trigger, its time window and its place among parent links.
+import { checkUrl, type OutboundRules } from 'baton-agent/outbound';
 import { HANDLER_NAMES, HANDLER_PARAMS, type HandlerName } from 'baton-agent/protocol';
 import { BatonError, invalidInput } from '../api/contract/errors';
 import type { TaskSpec } from '../api/contract/domain';
 import { findCycle } from './dag';
 import { checkTrigger, inWindow, nextFireAt } from './triggers';
+import { checkTriggerDecls } from './trigger-params';
 
 export interface TaskWorld {
   /** The id of the task being updated; null when creating. */
@@ -11,13 +13,17 @@ export interface TaskWorld {
   groupIds: ReadonlySet<string>;
   taskIds: ReadonlySet<string>;
   links: Record<string, string[]>;
+  /** What the outbound guard allows beyond its default (BATON_OUTBOUND_ALLOW). */
+  outbound: OutboundRules;
 }
 
 /** The first reason the spec cannot be stored, or null. Pure: the caller loads `world`. */
 export function checkTaskSpec(spec: TaskSpec, world: TaskWorld): BatonError | null {
   if (!world.groupIds.has(spec.groupId)) return new BatonError('invalid_input', `groupId: no group with id ${spec.groupId}.`, 'groupId');
-  const params = checkParams(spec.handler, spec.params);
+  const params = checkParams(spec.handler, spec.params) ?? checkTriggerDecls(spec.handler, spec.triggerParams);
   if (params) return params;
+  const outbound = checkOutbound(spec, world.outbound);
+  if (outbound) return outbound;
   const trigger = checkTrigger(spec.trigger);
   if (!trigger.ok) return new BatonError('invalid_input', `${trigger.field}: ${trigger.message}`, trigger.field);
   if (spec.startAt && spec.endAt && Date.parse(spec.startAt) >= Date.parse(spec.endAt)) {
@@ -40,6 +46,18 @@ export function checkParams(handler: string, params: Record<string, unknown>): B
   }
   const parsed = HANDLER_PARAMS[handler as HandlerName].safeParse(params);
   return parsed.success ? null : invalidInput(parsed.error, 'params');
+}
+
+/** Webhook and `http` URLs as written: a metadata or link-local target is refused when stored (the agent checks again as resolved). */
+function checkOutbound(spec: TaskSpec, rules: OutboundRules): BatonError | null {
+  const targets: Array<[string, unknown]> = [['alerts.webhook', spec.alerts.webhook]];
+  if (spec.handler === 'http') targets.push(['params.url', spec.params.url]);
+  for (const [field, url] of targets) {
+    if (typeof url !== 'string') continue;
+    const verdict = checkUrl(url, rules);
+    if (!verdict.ok) return new BatonError('invalid_input', `${field}: ${verdict.message}.`, field);
+  }
+  return null;
 }
 
 function checkParents(parents: string[], world: TaskWorld): BatonError | null {

@@ -1,6 +1,7 @@
 // The task form's editable state (strings, as inputs hold them) and its translation to and from the contract's TaskInput.
 import {
   TaskInput,
+  taskSpecOf,
   type BlockingStrategy,
   type ParentCondition,
   type RoutingStrategy,
@@ -20,6 +21,17 @@ export const PARAMS_PLACEHOLDER: Record<string, string> = {
   noop: '{}',
 };
 
+/** Only handlers that take extra params can let a trigger set some (http and js refuse unknown params). */
+export const TAKES_TRIGGER_PARAMS: readonly string[] = ['shell', 'noop'];
+export const TRIGGER_PARAMS_PLACEHOLDER = '{ "region": { "type": "string", "maxLength": 32 } }';
+
+/** The first error at `field` or inside it, the inner ones prefixed with their path (`region.type: …`). */
+export function errorWithin(errors: FieldErrors, field: string): string | undefined {
+  if (errors[field] !== undefined) return errors[field];
+  const inner = Object.keys(errors).find((key) => key.startsWith(`${field}.`));
+  return inner === undefined ? undefined : `${inner.slice(field.length + 1)}: ${errors[inner]}`;
+}
+
 export interface TaskDraft {
   name: string;
   groupId: string;
@@ -27,6 +39,8 @@ export interface TaskDraft {
   handler: string;
   command: string;
   paramsJson: string;
+  /** Which params `tasks.trigger` may set, as JSON: `{ name: { type, required?, maxLength? } }`. */
+  triggerParamsJson: string;
   triggerType: TriggerType;
   cron: string;
   timezone: string;
@@ -50,7 +64,7 @@ export function localTimeZone(): string {
 
 export function emptyDraft(groupId: string): TaskDraft {
   return {
-    name: '', groupId, description: '', handler: 'shell', command: '', paramsJson: '{}',
+    name: '', groupId, description: '', handler: 'shell', command: '', paramsJson: '{}', triggerParamsJson: '{}',
     triggerType: 'cron', cron: '*/5 * * * * *', timezone: localTimeZone(), intervalMs: '60000', delayMs: '60000',
     onceAt: '', parents: [], parentOn: 'success',
     routing: 'round_robin', blocking: 'serial', timeoutMs: '0', retries: '0', retryDelayMs: '1000', enabled: true,
@@ -74,6 +88,7 @@ export function draftFromTask(task: Task): TaskDraft {
     handler: task.handler,
     command: typeof command === 'string' ? command : '',
     paramsJson: JSON.stringify(task.handler === 'shell' ? otherParams : task.params, null, 2),
+    triggerParamsJson: JSON.stringify(task.triggerParams, null, 2),
     triggerType: trigger.type,
     cron: trigger.type === 'cron' ? trigger.expression : draft.cron,
     timezone: trigger.type === 'cron' ? trigger.timezone : draft.timezone,
@@ -111,22 +126,28 @@ function triggerOf(draft: TaskDraft): unknown {
   }
 }
 
-function paramsOf(draft: TaskDraft, errors: FieldErrors): Record<string, unknown> | undefined {
-  let params: unknown = {};
-  const json = draft.paramsJson.trim();
+/** A JSON object typed into a box; undefined (and an error under `field`) when it is not one. */
+function jsonObject(text: string, field: string, errors: FieldErrors): Record<string, unknown> | undefined {
+  let value: unknown = {};
+  const json = text.trim();
   if (json !== '') {
     try {
-      params = JSON.parse(json);
+      value = JSON.parse(json);
     } catch (error) {
-      errors.params = `not valid JSON: ${error instanceof Error ? error.message : String(error)}`;
+      errors[field] = `not valid JSON: ${error instanceof Error ? error.message : String(error)}`;
       return undefined;
     }
   }
-  if (typeof params !== 'object' || params === null || Array.isArray(params)) {
-    errors.params = 'must be a JSON object, e.g. {}';
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    errors[field] = 'must be a JSON object, e.g. {}';
     return undefined;
   }
-  if (draft.handler !== 'shell') return params as Record<string, unknown>;
+  return value as Record<string, unknown>;
+}
+
+function paramsOf(draft: TaskDraft, errors: FieldErrors): Record<string, unknown> | undefined {
+  const params = jsonObject(draft.paramsJson, 'params', errors);
+  if (params === undefined || draft.handler !== 'shell') return params;
   if (draft.command.trim() === '') errors['params.command'] = 'must not be empty';
   return { ...params, command: draft.command };
 }
@@ -140,12 +161,14 @@ export function draftToSpec(draft: TaskDraft, base: TaskSpec | null): { ok: true
   const params = paramsOf(draft, errors);
   const retries = numberOrDefault(draft.retries);
   const candidate = {
-    ...base,
+    // Only the definition: TaskInput refuses what the master owns (id, timestamps), which an edited task carries.
+    ...(base ? taskSpecOf(base) : {}),
     name: draft.name,
     groupId: draft.groupId,
     description: draft.description,
     handler: draft.handler,
     params: params ?? {},
+    triggerParams: TAKES_TRIGGER_PARAMS.includes(draft.handler) ? jsonObject(draft.triggerParamsJson, 'triggerParams', errors) ?? {} : {},
     trigger: triggerOf(draft) as Trigger,
     routing: { ...base?.routing, strategy: draft.routing },
     blocking: { ...base?.blocking, strategy: draft.blocking },

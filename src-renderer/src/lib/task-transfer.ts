@@ -1,9 +1,9 @@
 // Tasks as a JSON file: export writes TaskInput objects; import accepts the same, all or nothing.
-import { TaskInput, type Group, type Task, type TaskSpec } from '@contract';
+import { TaskInput, taskSpecOf, type Group, type Task, type TaskSpec } from '@contract';
 
 export function exportTasks(tasks: readonly Task[]): string {
-  // Parsing with TaskInput drops what the master owns (id, timestamps, next fire), keeping only what import takes.
-  return JSON.stringify(tasks.map((task) => TaskInput.parse(task)), null, 2);
+  // Only what import takes: TaskInput refuses what the master owns (id, timestamps, next fire).
+  return JSON.stringify(tasks.map((task) => TaskInput.parse(taskSpecOf(task))), null, 2);
 }
 
 export type ImportCheck = { ok: true; tasks: TaskSpec[] } | { ok: false; errors: string[] };

@@ -184,5 +184,5 @@ describe('agent', () => {
     expect(code).toBe(3);
     expect(stderr).toContain('the master refused this agent (bad_token): unknown or revoked token');
     expect(stderr).not.toContain(TOKEN);
-  });
+  }, 20_000); // a child process started through tsx: seconds on a loaded machine, past vitest's 5 s default
 });

@@ -33,6 +33,7 @@ describe('agent config', () => {
       heartbeatMs: 5000,
       logLevel: 'info',
       stopGraceMs: 10_000,
+      outbound: { hosts: [], ranges: [], setting: '--allow-outbound' },
     });
   });
 

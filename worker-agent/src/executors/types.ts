@@ -1,5 +1,6 @@
 // The contract every handler implements: validate params, start, report one outcome, stop on request.
 import type { z } from 'zod';
+import type { OutboundRules } from '../outbound.js';
 import type { ResultState, RunAssign, RunLog } from '../protocol.js';
 
 export type LogStream = RunLog['stream'];
@@ -17,6 +18,8 @@ export interface Outcome {
 /** What a running handler may do besides returning its outcome. */
 export interface RunIO {
   log(stream: LogStream, line: string): void;
+  /** Where handlers may send requests beyond the default (the agent's --allow-outbound); unset: the default only. */
+  outbound?: OutboundRules;
 }
 
 export interface Execution {

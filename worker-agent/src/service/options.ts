@@ -88,6 +88,8 @@ export function resolveServiceOptions(flags: RawOptions, env: NodeJS.ProcessEnv 
   args.push('--stop-grace-ms', String(o.stopGraceMs), '--log-level', o.logLevel);
   const labels = Object.entries(o.labels).map(([k, v]) => `${k}=${v}`);
   if (labels.length) args.push('--labels', labels.join(','));
+  const allow = [...o.allowOutbound.hosts, ...o.allowOutbound.ranges.map(([address, bits]) => `${address.toString()}/${bits}`)];
+  if (allow.length) args.push('--allow-outbound', allow.join(','));
   return {
     platform: o.platform,
     serviceName,

@@ -1,14 +1,63 @@
 // The domain as the API shows it: one zod schema per entity, the TS types derived from them.
 // Imports nothing but zod, so the renderer can validate forms with the very same rules.
 import { z } from 'zod';
+import { unknownFieldsMessage } from './errors';
 
-// "is required" reads better to an operator than zod's "Invalid input: expected string, received undefined".
-z.config({ customError: (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : undefined) });
+// "is required" reads better to an operator than zod's "Invalid input: expected string, received undefined";
+// an unknown field (issue 7) is named with the field it most likely meant: "unknown field timeout (did you mean timeoutMs?)".
+z.config({
+  customError: (issue) => {
+    if (issue.code === 'invalid_type' && issue.input === undefined) return 'is required';
+    if (issue.code === 'unrecognized_keys') return unknownFieldsMessage(issue.keys, Object.keys(shapeOf(issue.inst)));
+    return undefined;
+  },
+});
+
+function shapeOf(schema: unknown): object {
+  return typeof schema === 'object' && schema !== null && 'shape' in schema && typeof schema.shape === 'object' && schema.shape !== null ? schema.shape : {};
+}
+
+/**
+ * Size limits of API input (issue 7): every string, array and record is bounded, so no field can carry
+ * megabytes into the database or the scheduler's memory.
+ */
+export const LIMITS = {
+  /** Keys and short values: label keys, hash keys, param names. */
+  key: 128,
+  /** Label values, time zones and other short settings. */
+  value: 256,
+  /** A cron expression: six fields fit in far less; a 100 KB "cron" is an attack, not a schedule. */
+  cron: 256,
+  /** Entries of a record (labels, declared trigger params). */
+  entries: 64,
+  /** A task's params, or a trigger's, as JSON. */
+  paramsBytes: 64 * 1024,
+} as const;
+
+/** A record with bounded keys and at most `max` entries. */
+function boundedRecord<V extends z.ZodType>(value: V, max: number = LIMITS.entries) {
+  return z.record(z.string().min(1, 'must not be empty').max(LIMITS.key, `must be at most ${LIMITS.key} characters`), value)
+    .refine((record) => Object.keys(record).length <= max, `must have at most ${max} entries`);
+}
+
+/** Free-form params (any JSON), at most LIMITS.paramsBytes bytes once serialised. */
+export const Params = z.record(z.string().max(LIMITS.key, `must be at most ${LIMITS.key} characters`), z.unknown())
+  .refine((params) => jsonBytes(params) <= LIMITS.paramsBytes, `must be JSON of at most ${LIMITS.paramsBytes / 1024} KiB`);
+
+/** Bytes of the value as JSON; what cannot be JSON (a BigInt, a cycle, sent over IPC) counts as too big. */
+function jsonBytes(value: unknown): number {
+  try {
+    return new TextEncoder().encode(JSON.stringify(value)).length;
+  } catch {
+    return Infinity;
+  }
+}
 
 export const name = z.string().trim().min(1, 'must not be empty').max(128, 'must be at most 128 characters');
 const id = z.string().min(1).max(64);
 const ms = z.number().int().min(0);
-const isoDate = z.iso.datetime({ offset: true });
+// The format alone allows any number of fraction digits: a megabyte "date" would pass it.
+const isoDate = z.iso.datetime({ offset: true }).max(64, 'must be at most 64 characters');
 
 export const RunState = z.enum([
   'scheduled', 'queued', 'assigned', 'running',
@@ -36,40 +85,40 @@ export const ParentCondition = z.enum(['success', 'failure', 'always']);
 export type ParentCondition = z.infer<typeof ParentCondition>;
 
 export const Trigger = z.discriminatedUnion('type', [
-  z.object({
+  z.strictObject({
     type: z.literal('cron'),
     /** 6 fields, seconds first: `*\/5 * * * * *`. */
-    expression: z.string().trim().min(1),
-    timezone: z.string().min(1).default('UTC'),
+    expression: z.string().trim().min(1).max(LIMITS.cron, `must be at most ${LIMITS.cron} characters`),
+    timezone: z.string().min(1).max(LIMITS.value, `must be at most ${LIMITS.value} characters`).default('UTC'),
   }),
-  z.object({ type: z.literal('fixed_rate'), intervalMs: z.number().int().min(100) }),
-  z.object({ type: z.literal('fixed_delay'), delayMs: z.number().int().min(0) }),
-  z.object({ type: z.literal('once'), at: isoDate }),
-  z.object({ type: z.literal('api') }),
-  z.object({ type: z.literal('parent'), parents: z.array(id).min(1).max(32), on: ParentCondition }),
+  z.strictObject({ type: z.literal('fixed_rate'), intervalMs: z.number().int().min(100) }),
+  z.strictObject({ type: z.literal('fixed_delay'), delayMs: z.number().int().min(0) }),
+  z.strictObject({ type: z.literal('once'), at: isoDate }),
+  z.strictObject({ type: z.literal('api') }),
+  z.strictObject({ type: z.literal('parent'), parents: z.array(id).min(1).max(32), on: ParentCondition }),
 ]);
 export type Trigger = z.infer<typeof Trigger>;
 export type TriggerType = Trigger['type'];
 
-export const Routing = z.object({
+export const Routing = z.strictObject({
   strategy: RoutingStrategy.default('round_robin'),
   /** For `specific`. */
   workerId: id.optional(),
   /** For `consistent_hash`: the params key whose value is hashed. */
   hashKey: z.string().max(128).optional(),
   /** Only workers carrying all of these labels are eligible. */
-  labels: z.record(z.string(), z.string()).default({}),
+  labels: boundedRecord(z.string().max(LIMITS.value, `must be at most ${LIMITS.value} characters`)).default({}),
 });
 export type Routing = z.infer<typeof Routing>;
 
-export const Blocking = z.object({
+export const Blocking = z.strictObject({
   strategy: BlockingStrategy.default('serial'),
   /** For `concurrent`. */
   maxConcurrent: z.number().int().min(1).max(10_000).default(1),
 });
 export type Blocking = z.infer<typeof Blocking>;
 
-export const Misfire = z.object({
+export const Misfire = z.strictObject({
   policy: MisfirePolicy.default('fire_once'),
   /** A fire later than this counts as missed. */
   thresholdMs: ms.default(5_000),
@@ -78,7 +127,7 @@ export const Misfire = z.object({
 });
 export type Misfire = z.infer<typeof Misfire>;
 
-export const Retry = z.object({
+export const Retry = z.strictObject({
   count: z.number().int().min(0).max(100).default(0),
   backoff: z.enum(['fixed', 'exponential']).default('fixed'),
   delayMs: ms.default(1_000),
@@ -93,9 +142,9 @@ export type AlertState = z.infer<typeof AlertState>;
 /** Up to 20 recipients: an alert is for the people on call, not a mailing list. */
 export const MAX_ALERT_EMAILS = 20;
 
-export const AlertRules = z.object({
-  on: z.array(AlertState).default([]),
-  email: z.array(z.email({ error: 'must be an email address such as ops@example.com' }))
+export const AlertRules = z.strictObject({
+  on: z.array(AlertState).max(AlertState.options.length, `must name each state at most once`).default([]),
+  email: z.array(z.email({ error: 'must be an email address such as ops@example.com' }).max(254, 'must be at most 254 characters'))
     .max(MAX_ALERT_EMAILS, `must be at most ${MAX_ALERT_EMAILS} addresses`).default([]),
   webhook: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://hooks.example.com/baton' })
     .max(2_000, 'must be at most 2000 characters').nullable().default(null),
@@ -107,12 +156,36 @@ export const AlertRules = z.object({
 });
 export type AlertRules = z.infer<typeof AlertRules>;
 
+/** The types a declared trigger param may have: what a JSON API call can carry and a shell variable can show. */
+export const TriggerParamType = z.enum(['string', 'number', 'integer', 'boolean']);
+export type TriggerParamType = z.infer<typeof TriggerParamType>;
+
+/** One param a trigger may set (issue 7): what it is, whether a trigger must give it, and how long a string may be. */
+export const TriggerParamDecl = z.strictObject({
+  type: TriggerParamType,
+  required: z.boolean().default(false),
+  /** For strings: the most characters a trigger may send. */
+  maxLength: z.number().int().min(1).max(LIMITS.paramsBytes).optional(),
+});
+export type TriggerParamDecl = z.infer<typeof TriggerParamDecl>;
+
+/**
+ * The params a `tasks.trigger` call may set, by name; nothing else, and never the handler's own params
+ * (`command`, `url`, ...). Names are identifiers, so each maps to one `BATON_PARAM_<NAME>` shell variable.
+ */
+export const TriggerParams = z.record(
+  z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'must be a name of letters, digits and _ (up to 64), starting with a letter'),
+  TriggerParamDecl,
+).refine((record) => Object.keys(record).length <= LIMITS.entries, `must declare at most ${LIMITS.entries} params`);
+export type TriggerParams = z.infer<typeof TriggerParams>;
+
 const taskFields = {
   name,
   groupId: id,
   description: z.string().max(2_000),
   handler: z.string().trim().min(1).max(128),
-  params: z.record(z.string(), z.unknown()),
+  params: Params,
+  triggerParams: TriggerParams,
   trigger: Trigger,
   misfire: Misfire,
   routing: Routing,
@@ -128,10 +201,11 @@ const taskFields = {
   enabled: z.boolean(),
 };
 
-export const TaskInput = z.object({
+export const TaskInput = z.strictObject({
   ...taskFields,
   description: taskFields.description.default(''),
   params: taskFields.params.default({}),
+  triggerParams: TriggerParams.default({}),
   misfire: Misfire.default(Misfire.parse({})),
   routing: Routing.default(Routing.parse({})),
   blocking: Blocking.default(Blocking.parse({})),
@@ -144,19 +218,26 @@ export const TaskInput = z.object({
   enabled: z.boolean().default(true),
 });
 /** An edit: only the fields it names change (no defaults, unlike TaskInput). */
-export const TaskPatch = z.object(taskFields).partial();
+export const TaskPatch = z.strictObject(taskFields).partial();
 export type TaskPatch = z.input<typeof TaskPatch>;
 export type TaskInput = z.input<typeof TaskInput>;
 export type TaskSpec = z.infer<typeof TaskInput>;
 
+/** A task's definition alone, without what the master owns (id, timestamps, next fire): what TaskInput takes. */
+export function taskSpecOf(task: TaskSpec): TaskSpec {
+  const fields = Object.keys(TaskInput.shape).filter((key) => key in task);
+  return Object.fromEntries(fields.map((key) => [key, task[key as keyof TaskSpec]])) as TaskSpec;
+}
+
 const stamps = { createdAt: isoDate, updatedAt: isoDate };
 
-export const Task = TaskInput.extend({ id, ...stamps, nextFireAt: isoDate.nullable() });
+// Outputs stay lenient: a client must read a newer master's answer that carries a field it does not know yet.
+export const Task = z.object({ ...TaskInput.shape, id, ...stamps, nextFireAt: isoDate.nullable() });
 export type Task = z.infer<typeof Task>;
 
-export const GroupInput = z.object({ name, description: z.string().max(2_000).default('') });
+export const GroupInput = z.strictObject({ name, description: z.string().max(2_000).default('') });
 export type GroupInput = z.input<typeof GroupInput>;
-export const Group = GroupInput.extend({ id, ...stamps });
+export const Group = z.object({ ...GroupInput.shape, id, ...stamps });
 export type Group = z.infer<typeof Group>;
 
 export const WorkerMetrics = z.object({

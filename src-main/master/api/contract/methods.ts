@@ -1,11 +1,15 @@
 // Every API method once: its input and output schema. IPC, HTTP and tests all speak this map.
 import { z } from 'zod';
 import {
-  ClusterMaster, Group, GroupInput, Run, RunLogLine, RunState, Task, TaskInput, TaskPatch, Token, TokenScope, Worker, name,
+  ClusterMaster, Group, GroupInput, Params, Run, RunLogLine, RunState, Task, TaskInput, TaskPatch, Token, TokenScope, Worker, name,
 } from './domain';
 
 const id = z.string().min(1).max(64);
-const byId = z.object({ id });
+const byId = z.strictObject({ id });
+/** Inputs refuse unknown fields (issue 7): a misspelt option must not be silently replaced by its default. */
+const none = z.strictObject({});
+/** A run id as the store makes them (`run_` + time + random), the cursor of runs.list. */
+const runId = z.string().regex(/^run_[0-9a-z]{9}[0-9a-f]{12}$/, 'must be a run id such as run_0lz1x2y3z4a1b2c3d4e5f6');
 const ok = z.object({ ok: z.literal(true) });
 
 function method<I extends z.ZodType, O extends z.ZodType>(input: I, output: O) {
@@ -13,64 +17,65 @@ function method<I extends z.ZodType, O extends z.ZodType>(input: I, output: O) {
 }
 
 export const methods = {
-  'master.info': method(z.object({}), z.object({
+  'master.info': method(none, z.object({
     version: z.string(), masterId: z.string(), leader: z.boolean(), agentUrl: z.string(),
     /** This master's advertised address, and the leader's (null while none is elected). */
     url: z.string(), leaderUrl: z.string().nullable(),
     database: z.enum(['embedded', 'external']), startedAt: z.string(),
   })),
 
-  'groups.list': method(z.object({}), z.array(Group)),
+  'groups.list': method(none, z.array(Group)),
   'groups.create': method(GroupInput, Group),
   'groups.update': method(GroupInput.partial().extend({ id }), Group),
   'groups.delete': method(byId, ok),
 
-  'workers.list': method(z.object({ groupId: id.optional() }), z.array(Worker)),
+  'workers.list': method(z.strictObject({ groupId: id.optional() }), z.array(Worker)),
   /** `enabled` takes a worker out of `disabled`; `draining` also finishes its runs before it may be stopped. */
   'workers.setStatus': method(
-    z.object({ id, status: z.enum(['enabled', 'disabled', 'draining']) }),
+    z.strictObject({ id, status: z.enum(['enabled', 'disabled', 'draining']) }),
     Worker,
   ),
 
-  'tasks.list': method(z.object({ groupId: id.optional() }), z.array(Task)),
+  'tasks.list': method(z.strictObject({ groupId: id.optional() }), z.array(Task)),
   'tasks.get': method(byId, Task),
   'tasks.create': method(TaskInput, Task),
-  'tasks.update': method(z.object({ id, patch: TaskPatch }), Task),
+  'tasks.update': method(z.strictObject({ id, patch: TaskPatch }), Task),
   'tasks.delete': method(byId, ok),
   /** All or nothing: every task is checked, then all are stored in one transaction. */
-  'tasks.import': method(z.object({ tasks: z.array(TaskInput).min(1).max(1_000) }), z.array(Task)),
+  'tasks.import': method(z.strictObject({ tasks: z.array(TaskInput).min(1).max(1_000) }), z.array(Task)),
   'tasks.setEnabled': method(
-    z.object({ id, enabled: z.boolean(), inFlight: z.enum(['finish', 'stop']).default('finish') }),
+    z.strictObject({ id, enabled: z.boolean(), inFlight: z.enum(['finish', 'stop']).default('finish') }),
     Task,
   ),
   /** Fires a task now, whatever its trigger; returns the runs created (several for shard broadcast). */
   'tasks.trigger': method(
-    z.object({ id, params: z.record(z.string(), z.unknown()).optional() }),
+    z.strictObject({ id, params: Params.optional() }),
     z.array(Run),
   ),
 
   'runs.list': method(
-    z.object({
+    z.strictObject({
       taskId: id.optional(),
       state: RunState.optional(),
       limit: z.number().int().min(1).max(1_000).default(100),
-      before: z.string().optional(),
+      /** Only runs older than this one: the last id of the previous page. */
+      before: runId.optional(),
     }),
     z.array(Run),
   ),
   'runs.get': method(byId, Run),
   'runs.logs': method(
-    z.object({ id, afterSeq: z.number().int().min(-1).default(-1), limit: z.number().int().min(1).max(5_000).default(1_000) }),
+    z.strictObject({ id, afterSeq: z.number().int().min(-1).default(-1), limit: z.number().int().min(1).max(5_000).default(1_000) }),
     z.array(RunLogLine),
   ),
   'runs.stop': method(byId, Run),
 
-  'tokens.list': method(z.object({}), z.array(Token)),
+  'tokens.list': method(none, z.array(Token)),
   /** The secret is shown once, here, and stored only hashed. */
-  'tokens.create': method(z.object({ label: name, scope: TokenScope.default('agent') }), z.object({ token: Token, secret: z.string() })),
+  'tokens.create': method(z.strictObject({ label: name, scope: TokenScope.default('agent') }), z.object({ token: Token, secret: z.string() })),
   'tokens.revoke': method(byId, Token),
 
-  'masters.list': method(z.object({}), z.array(ClusterMaster)),
+  'masters.list': method(none, z.array(ClusterMaster)),
 } as const;
 
 export type Methods = typeof methods;
