@@ -8,6 +8,7 @@ import { httpTransport } from './master/api/contract/http-client';
 import { BatonError } from './master/api/contract/errors';
 import { apiKeyFile, defaultDataDir, resolveConfig } from './master/config';
 import { startMaster, VERSION } from './master/index';
+import { describeStartupFailure } from './master/startup-failure';
 
 const FLAG_TO_ENV: Record<string, string> = {
   databaseUrl: 'BATON_DATABASE_URL', port: 'BATON_PORT', bind: 'BATON_BIND', dataDir: 'BATON_DATA_DIR',
@@ -31,7 +32,14 @@ async function serve(flags: Record<string, string | undefined>): Promise<void> {
     fail(error instanceof BatonError ? error.message.replace(/^BATON_\w+/, (v) => `${v} (--${flagOf(v)})`) : String(error));
   }
   const consoleDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../renderer');
-  const master = await startMaster(config, { consoleDir: existsSync(consoleDir) ? consoleDir : undefined });
+  let master;
+  try {
+    master = await startMaster(config, { consoleDir: existsSync(consoleDir) ? consoleDir : undefined });
+  } catch (error) {
+    const failure = describeStartupFailure(error);
+    process.stderr.write(`baton-master: cannot start: ${failure.message}\n`);
+    process.exit(1);
+  }
   process.stdout.write(`baton-master listening on ${master.agentUrl} (agents: ${master.agentUrl}/agent, API: ${master.agentUrl}/api), ${master.leading ? 'leading' : 'following'}\n`
     + `API key for ${config.apiAuth === 'all' ? 'every HTTP client' : 'clients on other machines'}: in ${apiKeyFile(config)}\n`);
   let stopping = false;
