@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { startAgent } from './agent.js';
 import { ConfigError, DEFAULTS, field, parseOptions, resolveAgentConfig, type RawOptions } from './config.js';
 import { HANDLERS } from './executors/index.js';
+import { checkMasterCertificates } from './master-trust.js';
 import { AGENT_VERSION } from './host.js';
 import { createLogger } from './logger.js';
 import { applyPlan, describePlan, installPlan, serviceFile, uninstallPlan } from './service/install.js';
@@ -25,11 +26,13 @@ function agentOptions(cmd: Command): Command {
     .option('--data-dir <dir>', 'outbox and state (env BATON_AGENT_DATA_DIR; default ~/.baton-agent/<name>)')
     .option('--heartbeat-ms <ms>', `heartbeat until the master sets one (default ${DEFAULTS.heartbeatMs})`)
     .option('--stop-grace-ms <ms>', `how long runs may finish after SIGTERM (default ${DEFAULTS.stopGraceMs})`)
-    .option('--log-level <level>', `fatal, error, warn, info, debug or trace (default ${DEFAULTS.logLevel})`);
+    .option('--log-level <level>', `fatal, error, warn, info, debug or trace (default ${DEFAULTS.logLevel})`)
+    .option('--ca <file>', "PEM CA certificate(s) an https:// master's certificate must chain to (env BATON_AGENT_CA; default: Node's built-in CAs)");
 }
 
 async function runAgent(flags: RawOptions): Promise<number> {
   const config = resolveAgentConfig(flags);
+  await checkMasterCertificates(config.masterUrls, config.ca);
   const log = createLogger(config.logLevel, config.name);
   const agent = await startAgent(config, log);
   let signals = 0;

@@ -1,5 +1,6 @@
 // Agent options: flags, then environment, then defaults, resolved once into a config where every field
 // is set. A bad value is a ConfigError that names the flag (or env variable) it came from.
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -24,6 +25,8 @@ export interface AgentConfig {
   logLevel: LogLevel;
   /** How long running runs may go on after a stop signal before they are killed. */
   stopGraceMs: number;
+  /** CA certificates (PEM) that an https:// master's certificate must chain to; null: Node's built-in CAs. */
+  ca: string | null;
 }
 
 export class ConfigError extends Error {
@@ -101,6 +104,7 @@ export const field = {
     .min(16, 'must be 16 to 256 characters')
     .max(256, 'must be 16 to 256 characters'),
   tokenFile: z.string().min(1, 'must be a file path').transform((file) => resolve(file)),
+  ca: z.string().min(1, 'must be a file path').transform((file) => resolve(file)),
 };
 
 /** Where each option can come from, besides its flag. */
@@ -111,6 +115,7 @@ export const ENV: Partial<Record<string, string>> = {
   group: 'BATON_AGENT_GROUP',
   name: 'BATON_AGENT_NAME',
   dataDir: 'BATON_AGENT_DATA_DIR',
+  ca: 'BATON_AGENT_CA',
 };
 
 export const DEFAULTS = {
@@ -160,19 +165,21 @@ export const runFields = {
 };
 
 export function resolveAgentConfig(flags: RawOptions, env: NodeJS.ProcessEnv = process.env): AgentConfig {
-  const { master, dataDir, tokenFile, ...settings } = parseOptions(
+  const { master, dataDir, tokenFile, ca, ...settings } = parseOptions(
     {
       master: field.master,
       group: field.group,
       ...runFields,
       dataDir: field.dataDir.optional(),
       tokenFile: field.tokenFile.optional(),
+      ca: field.ca.optional(),
     },
     flags,
     env,
   );
   return {
     ...settings,
+    ca: ca === undefined ? null : readCa(ca, flags.ca !== undefined ? '--ca' : 'BATON_AGENT_CA'),
     masterUrls: master.split(','),
     token: resolveToken(flags, env, tokenFile),
     dataDir: dataDir ?? join(homedir(), '.baton-agent', settings.name),
@@ -196,4 +203,20 @@ function resolveToken(flags: RawOptions, env: NodeJS.ProcessEnv, tokenFile: stri
   const parsed = field.token.safeParse(text);
   if (!parsed.success) throw new ConfigError(source, `the token in ${tokenFile} ${parsed.error.issues[0]!.message}`);
   return parsed.data;
+}
+
+/** The CA file's certificates, checked now: a wrong file is a clear start-up error, not a handshake failing later. */
+function readCa(file: string, source: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(source, `cannot read ${file}: ${(err as Error).message}`);
+  }
+  try {
+    new X509Certificate(pem);
+  } catch (err) {
+    throw new ConfigError(source, `${file} is not a PEM certificate (${(err as Error).message})`);
+  }
+  return pem;
 }
