@@ -53,7 +53,7 @@ export interface MasterOptions {
 
 async function openDatabase(config: MasterConfig, log: Logger): Promise<{ url: string; embedded: EmbeddedDatabase | null }> {
   if (config.databaseUrl) return { url: config.databaseUrl, embedded: null };
-  const embedded = await startEmbeddedDatabase(config.dataDir, (line) => log.debug({ postgres: line }));
+  const embedded = await startEmbeddedDatabase(config.dataDir, (line) => log.debug({ postgres: line }), { notice: (line) => log.warn(line) });
   log.info({ dir: embedded.dir }, 'embedded PostgreSQL started');
   return { url: embedded.url, embedded };
 }

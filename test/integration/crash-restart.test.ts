@@ -106,6 +106,7 @@ describe('restart after a crash, embedded database', () => {
     masters.push(second);
     await listening(second);
     expect(alive(pgPid)).toBe(false);
+    expect(second.output()).toContain(`PostgreSQL (PID ${pgPid}) of ${clusterDir(dataDir)} outlived its master`);
     expect(await postmasterPid(dataDir)).not.toBe(pgPid);
     postgresPids.push(await postmasterPid(dataDir));
 

@@ -120,7 +120,8 @@ async function startServer(pg: { start(): Promise<void> }, dir: string, port: nu
 export async function startEmbeddedDatabase(
   dataDir: string,
   log: (line: string) => void,
-  opts: { port?: number } = {},
+  /** notice: what the operator should see at the default level (an orphan stopped after a crash). */
+  opts: { port?: number; notice?: (line: string) => void } = {},
 ): Promise<EmbeddedDatabase> {
   await fs.mkdir(dataDir, { recursive: true });
   const dir = clusterDir(dataDir);
@@ -128,7 +129,7 @@ export async function startEmbeddedDatabase(
   // As root the cluster lives outside the data folder: a cluster whose data folder (and so its password) was
   // deleted is an orphan and is made anew, rather than failing with a password error.
   const outside = dir !== path.join(dataDir, 'postgres');
-  const release = await claimCluster(dir, dataDir, log);
+  const release = await claimCluster(dir, dataDir, opts.notice ?? log);
   try {
     if (!(await exists(secretFile)) && outside) await fs.rm(dir, { recursive: true, force: true });
     if (outside) {
