@@ -146,6 +146,22 @@ describe('restart after a crash, embedded database', () => {
     expect(live.child.exitCode).toBeNull();
   });
 
+  it('a postmaster.pid naming a live process that is not this cluster\'s PostgreSQL (a reused PID) is cleared', async () => {
+    const live = masters.at(-2)!;
+    const dataDir = dataDirs[0]!;
+    live.child.kill('SIGTERM');
+    expect(await live.exited).toBe(0);
+    // After a power cut the PID in the file may since belong to anything: here, this test's own process.
+    const pidFile = path.join(clusterDir(dataDir), 'postmaster.pid');
+    await fs.writeFile(pidFile, `${process.pid}\n${clusterDir(dataDir)}\n1795697544\n5432\n\n127.0.0.1\n`);
+    const next = spawnMaster(dataDir, await freePort());
+    masters.push(next);
+    await listening(next);
+    expect(next.output()).toContain(`removing ${pidFile}: the process it names is gone`);
+    expect(await postmasterPid(dataDir)).not.toBe(process.pid);
+    postgresPids.push(await postmasterPid(dataDir));
+  });
+
   it('PostgreSQL failing to start says why (it rejected with `undefined`), and leaves no claim behind', async () => {
     const dataDir = await tempDir('baton-pg-port-');
     dataDirs.push(dataDir);
