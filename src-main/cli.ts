@@ -6,14 +6,17 @@ import { Command, Option } from 'commander';
 import { clientOver } from './master/api/contract/client';
 import { httpTransport } from './master/api/contract/http-client';
 import { BatonError } from './master/api/contract/errors';
-import { apiKeyFile, defaultDataDir, resolveConfig } from './master/config';
+import { apiKeyFile, defaultDataDir, parseCertificate, readPem, resolveConfig } from './master/config';
 import { startMaster, VERSION } from './master/index';
+import { describeStartupFailure } from './master/startup-failure';
+import { fetchTrusting } from './master/tls-client';
 
 const FLAG_TO_ENV: Record<string, string> = {
   databaseUrl: 'BATON_DATABASE_URL', port: 'BATON_PORT', bind: 'BATON_BIND', dataDir: 'BATON_DATA_DIR',
   heartbeatMs: 'BATON_HEARTBEAT_MS', missedHeartbeats: 'BATON_MISSED_HEARTBEATS', logLevel: 'BATON_LOG_LEVEL',
   apiAuth: 'BATON_API_AUTH', advertiseUrl: 'BATON_ADVERTISE_URL', leaderLeaseMs: 'BATON_LEADER_LEASE_MS',
   smtpUrl: 'BATON_SMTP_URL', alertFrom: 'BATON_ALERT_FROM',
+  tlsCert: 'BATON_TLS_CERT', tlsKey: 'BATON_TLS_KEY', tlsCa: 'BATON_TLS_CA',
 };
 
 function fail(message: string): never {
@@ -31,7 +34,14 @@ async function serve(flags: Record<string, string | undefined>): Promise<void> {
     fail(error instanceof BatonError ? error.message.replace(/^BATON_\w+/, (v) => `${v} (--${flagOf(v)})`) : String(error));
   }
   const consoleDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../renderer');
-  const master = await startMaster(config, { consoleDir: existsSync(consoleDir) ? consoleDir : undefined });
+  let master;
+  try {
+    master = await startMaster(config, { consoleDir: existsSync(consoleDir) ? consoleDir : undefined });
+  } catch (error) {
+    const failure = describeStartupFailure(error);
+    process.stderr.write(`baton-master: cannot start: ${failure.message}\n`);
+    process.exit(1);
+  }
   process.stdout.write(`baton-master listening on ${master.agentUrl} (agents: ${master.agentUrl}/agent, API: ${master.agentUrl}/api), ${master.leading ? 'leading' : 'following'}\n`
     + `API key for ${config.apiAuth === 'all' ? 'every HTTP client' : 'clients on other machines'}: in ${apiKeyFile(config)}\n`);
   let stopping = false;
@@ -49,7 +59,13 @@ function flagOf(envName: string): string {
   return flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
-interface Remote { url: string; apiKey?: string; dataDir?: string }
+interface Remote { url: string; apiKey?: string; dataDir?: string; ca?: string }
+
+/** The CA to verify an https:// master with: --ca, else BATON_TLS_CA, else Node's built-in CAs. */
+function trustFor(o: Remote): typeof fetch {
+  const [source, file] = o.ca ? ['--ca', o.ca] : ['BATON_TLS_CA', process.env.BATON_TLS_CA];
+  return fetchTrusting(file ? readPem(source, file, (pem) => void parseCertificate(pem)) : null);
+}
 
 /** The key from the flag, else BATON_API_KEY, else the master's own key file when it runs on this machine. */
 function apiKeyFor(o: Remote): { key?: string; from: string } {
@@ -62,7 +78,7 @@ function apiKeyFor(o: Remote): { key?: string; from: string } {
 
 function apiAt(o: Remote) {
   const { key, from } = apiKeyFor(o);
-  const send = httpTransport(o.url, { apiKey: key, hint: 'is it running, and is --url right?' });
+  const send = httpTransport(o.url, { apiKey: key, fetch: trustFor(o), hint: 'is it running, and is --url right?' });
   return clientOver(async (method, input) => {
     const reply = await send(method, input);
     if (reply.ok || (reply.error as { code?: string }).code !== 'unauthorized') return reply;
@@ -95,6 +111,9 @@ const program = new Command('baton-master').enablePositionalOptions()
   .option('--api-auth <mode>', 'which HTTP clients need an API key: remote (default) or all')
   .option('--smtp-url <url>', 'mail server for alert emails: smtp:// or smtps://, user:pass optional (default: none, email alerts fail)')
   .option('--alert-from <address>', 'sender of alert emails (default baton@<host name>)')
+  .option('--tls-cert <file>', 'PEM certificate: serve the API, console and agents over HTTPS only (with --tls-key)')
+  .option('--tls-key <file>', 'PEM private key of --tls-cert')
+  .option('--tls-ca <file>', 'PEM CA certificate(s) to verify other masters over HTTPS (default: Node\'s built-in CAs)')
   .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
   .action((flags: Record<string, string | undefined>) => serve(flags));
 
@@ -102,7 +121,8 @@ const token = program.command('token').description('manage agent tokens and API 
 const remote = (command: Command) => command
   .addOption(new Option('--url <url>', 'the master').default('http://127.0.0.1:7070'))
   .option('--api-key <key>', 'API key (default: BATON_API_KEY, else the api-key file in the data folder)')
-  .option('--data-dir <dir>', 'the master\'s data folder, to read its api-key file (default ~/.baton)');
+  .option('--data-dir <dir>', 'the master\'s data folder, to read its api-key file (default ~/.baton)')
+  .option('--ca <file>', 'PEM CA certificate(s) to verify an https:// master (default: BATON_TLS_CA, else Node\'s built-in CAs)');
 remote(token.command('create').argument('<label>').description('create a token and print its secret (shown once); its id is the tok_… part'))
   .addOption(new Option('--scope <scope>', 'agent: joins worker agents; api: an API key for HTTP clients').choices(['agent', 'api']).default('agent'))
   .action((label: string, o: Remote & { scope: 'agent' | 'api' }) => tokenCommand(async () => (await apiAt(o).call('tokens.create', { label, scope: o.scope })).secret));

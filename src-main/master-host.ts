@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { startLocalAgent, type LocalAgent } from './master/agents/local-agent';
 import { resolveConfig } from './master/config';
 import { startMaster, type Master } from './master/index';
+import { describeStartupFailure } from './master/startup-failure';
 
 export const HostRequest = z.discriminatedUnion('type', [
   z.object({ type: z.literal('call'), id: z.number().int(), method: z.string(), input: z.unknown() }),
@@ -75,6 +76,6 @@ port.on('message', ({ data }) => {
 });
 
 start().catch((error: unknown) => {
-  port.postMessage({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+  port.postMessage({ type: 'failed', message: describeStartupFailure(error).message });
   process.exit(1);
 });

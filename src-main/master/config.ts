@@ -1,4 +1,6 @@
 // Master configuration: read once from the environment (plus caller defaults) into a config where every field is set.
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -34,6 +36,9 @@ const EnvSchema = z.object({
     ctx.issues.push({ code: 'custom', input: text, message: parsed.message });
     return z.NEVER;
   }),
+  BATON_TLS_CERT: z.string().trim().optional(),
+  BATON_TLS_KEY: z.string().trim().optional(),
+  BATON_TLS_CA: z.string().trim().optional(),
 });
 
 export interface MasterConfig {
@@ -58,6 +63,10 @@ export interface MasterConfig {
   alertFrom: string;
   /** Where alert webhooks (and, checked when stored, `http` tasks) may go beyond the outbound guard's default. */
   outbound: OutboundRules;
+  /** Certificate and key (PEM) to serve everything over HTTPS only; null: plain HTTP. */
+  tls: MasterTls | null;
+  /** CA certificates (PEM) this master trusts when it calls another master over HTTPS; null: Node's built-in CAs. */
+  tlsCa: string | null;
 }
 
 export function defaultDataDir(): string {
@@ -65,10 +74,10 @@ export function defaultDataDir(): string {
 }
 
 /** The address this master gives out; a wildcard bind is not an address, so the host name stands in for it. */
-export function advertisedUrl(config: Pick<MasterConfig, 'advertiseUrl' | 'bind'>, port: number): string {
+export function advertisedUrl(config: Pick<MasterConfig, 'advertiseUrl' | 'bind'> & { tls?: MasterTls | null }, port: number): string {
   if (config.advertiseUrl) return config.advertiseUrl;
   const host = config.bind === '0.0.0.0' || config.bind === '::' ? os.hostname() : config.bind;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return `${config.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /** Where the master keeps the secret of its first API key (mode 600), for the operator and the CLI on this machine. */
@@ -114,5 +123,54 @@ export function resolveConfig(
     smtpUrl: e.BATON_SMTP_URL ?? null,
     alertFrom: e.BATON_ALERT_FROM ?? `baton@${os.hostname()}`,
     outbound: e.BATON_OUTBOUND_ALLOW,
+    tls: readTls(e.BATON_TLS_CERT, e.BATON_TLS_KEY),
+    tlsCa: e.BATON_TLS_CA ? readPem('BATON_TLS_CA', e.BATON_TLS_CA, (pem) => void parseCertificate(pem)) : null,
   };
+}
+
+export interface MasterTls { cert: string; key: string; certFile: string }
+
+/** Reads a PEM file and checks it, or throws naming the variable, the file and what is wrong with it. */
+export function readPem(variable: string, file: string, check: (pem: string) => void): string {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new BatonError('invalid_input', `${variable}=${JSON.stringify(file)}: cannot read it (${(error as NodeJS.ErrnoException).code ?? String(error)})`, variable);
+  }
+  try {
+    check(pem);
+  } catch (error) {
+    throw new BatonError('invalid_input', `${variable}=${JSON.stringify(file)}: ${(error as Error).message}`, variable);
+  }
+  return pem;
+}
+
+export function parseCertificate(pem: string): X509Certificate {
+  try {
+    return new X509Certificate(pem);
+  } catch (error) {
+    throw new Error(`not a PEM certificate (${(error as Error).message})`);
+  }
+}
+
+/** Both or neither; the key must be the certificate's, or every TLS handshake would fail later, less clearly. */
+function readTls(certFile: string | undefined, keyFile: string | undefined): MasterTls | null {
+  if (!certFile && !keyFile) return null;
+  if (!certFile || !keyFile) {
+    const missing = certFile ? 'BATON_TLS_KEY' : 'BATON_TLS_CERT';
+    throw new BatonError('invalid_input', `${missing}: is required with ${certFile ? 'BATON_TLS_CERT' : 'BATON_TLS_KEY'} (give both for HTTPS, or neither)`, missing);
+  }
+  let x509: X509Certificate | undefined;
+  const cert = readPem('BATON_TLS_CERT', certFile, (pem) => { x509 = parseCertificate(pem); });
+  const key = readPem('BATON_TLS_KEY', keyFile, (pem) => {
+    let privateKey;
+    try {
+      privateKey = createPrivateKey(pem);
+    } catch (error) {
+      throw new Error(`not a PEM private key (${(error as Error).message})`);
+    }
+    if (!x509!.checkPrivateKey(privateKey)) throw new Error(`this key does not belong to the certificate in ${certFile}`);
+  });
+  return { cert, key, certFile };
 }

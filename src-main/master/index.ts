@@ -2,6 +2,8 @@
 // and fires (see leading.ts), followers serve reads and hand the rest to the leader. Returns how to stop it all.
 import fs from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
+import type net from 'node:net';
 import { Server } from 'socket.io';
 import { apiGuard } from './access/guard';
 import type { AlertRetry } from './alerts/delivery';
@@ -26,6 +28,7 @@ import { answeredLocally } from './ha/rules';
 import { startLeading, type Leading } from './leading';
 import { createLogger, type Logger } from './log';
 import { startHousekeeping } from './scheduler/housekeeping';
+import { fetchTrusting } from './tls-client';
 
 export const VERSION = '0.1.0';
 
@@ -50,12 +53,12 @@ export interface MasterOptions {
 
 async function openDatabase(config: MasterConfig, log: Logger): Promise<{ url: string; embedded: EmbeddedDatabase | null }> {
   if (config.databaseUrl) return { url: config.databaseUrl, embedded: null };
-  const embedded = await startEmbeddedDatabase(config.dataDir, (line) => log.debug({ postgres: line }));
+  const embedded = await startEmbeddedDatabase(config.dataDir, (line) => log.debug({ postgres: line }), { notice: (line) => log.warn(line) });
   log.info({ dir: embedded.dir }, 'embedded PostgreSQL started');
   return { url: embedded.url, embedded };
 }
 
-function listen(server: http.Server, port: number, host: string): Promise<number> {
+function listen(server: net.Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -102,15 +105,18 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
     const api = async (method: string, input: unknown, from = { forwarded: false }): Promise<Reply> => {
       if (leading || answeredLocally(method)) return handle(ctx, method, input);
       if (from.forwarded) return notLeaderEither(method);
-      return forwardToLeader(leadership?.leaderUrl ?? null, apiKey, method, input);
+      return forwardToLeader(leadership?.leaderUrl ?? null, apiKey, method, input, leaderFetch);
     };
     const authorize = apiGuard(db, config.apiAuth);
 
-    const server = http.createServer((req, res) => {
+    const leaderFetch = fetchTrusting(config.tlsCa);
+    const onRequest: http.RequestListener = (req, res) => {
       if (serveApi(req, res, api, authorize)) return;
       if (options.consoleDir && serveConsole(req, res, options.consoleDir)) return;
       res.writeHead(404).end();
-    });
+    };
+    // Given a certificate, HTTPS only: the API, the console and the agent gateway share this one listener.
+    const server = config.tls ? https.createServer({ cert: config.tls.cert, key: config.tls.key }, onRequest) : http.createServer(onRequest);
     const io = new Server(server, { serveClient: false, maxHttpBufferSize: 1e6 });
     stops.push(() => new Promise<void>((resolve) => { io.close(() => resolve()); server.closeAllConnections(); }));
     const gateway = openGateway(io, {
@@ -120,7 +126,7 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
     });
     stops.push(() => gateway.dispose());
     const port = await listen(server, config.port, config.bind);
-    agentUrl = `http://${config.bind.includes(':') ? `[${config.bind}]` : config.bind}:${port}`;
+    agentUrl = `${config.tls ? 'https' : 'http'}://${config.bind.includes(':') ? `[${config.bind}]` : config.bind}:${port}`;
     ownUrl = advertisedUrl(config, port);
 
     const housekeeping = await startHousekeeping(db, {

@@ -1,6 +1,9 @@
 // Master configuration: defaults, and a clear error naming the variable for every bad value.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import { describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatonError } from '../../src-main/master/api/contract/errors';
 import { advertisedUrl, resolveConfig, withoutPassword } from '../../src-main/master/config';
 
@@ -81,5 +84,48 @@ describe('advertisedUrl', () => {
 
   it('stands the host name in for a wildcard bind', () => {
     expect(advertisedUrl({ advertiseUrl: null, bind: '0.0.0.0' }, 7070)).toMatch(/^http:\/\/[^0][^:]*:7070$/);
+  });
+});
+
+describe('TLS settings', () => {
+  let dir = '';
+  const f = (name: string) => path.join(dir, name);
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'baton-tls-config-'));
+    for (const name of ['a', 'b']) {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f(`${name}.key`), '-out', f(`${name}.pem`), '-days', '1', '-subj', `/CN=${name}`], { stdio: 'pipe' });
+    }
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  function refusal(env: Record<string, string>): BatonError {
+    try {
+      resolveConfig(env, { dataDir: '/tmp/x' });
+    } catch (error) {
+      if (error instanceof BatonError) return error;
+      throw error;
+    }
+    throw new Error('expected a refusal');
+  }
+
+  it('reads a certificate with its key, and the CA; none means plain HTTP', () => {
+    const c = resolveConfig({ BATON_TLS_CERT: f('a.pem'), BATON_TLS_KEY: f('a.key'), BATON_TLS_CA: f('b.pem') }, { dataDir: '/tmp/x' });
+    expect(c.tls).toMatchObject({ certFile: f('a.pem'), cert: expect.stringMatching(/^-----BEGIN CERTIFICATE-----/), key: expect.stringMatching(/PRIVATE KEY/) });
+    expect(c.tlsCa).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect(advertisedUrl({ advertiseUrl: null, bind: '127.0.0.1', tls: c.tls }, 7443)).toBe('https://127.0.0.1:7443');
+    expect(resolveConfig({}, { dataDir: '/tmp/x' })).toMatchObject({ tls: null, tlsCa: null });
+  });
+
+  it('wants both or neither, naming the one missing', () => {
+    expect(refusal({ BATON_TLS_CERT: f('a.pem') })).toMatchObject({ field: 'BATON_TLS_KEY', message: expect.stringContaining('is required with BATON_TLS_CERT') });
+    expect(refusal({ BATON_TLS_KEY: f('a.key') })).toMatchObject({ field: 'BATON_TLS_CERT', message: expect.stringContaining('is required with BATON_TLS_KEY') });
+  });
+
+  it('refuses a missing file, a file that is not PEM, and a key of another certificate', () => {
+    expect(refusal({ BATON_TLS_CERT: f('none.pem'), BATON_TLS_KEY: f('a.key') })).toMatchObject({ field: 'BATON_TLS_CERT', message: expect.stringMatching(/none\.pem.*cannot read it \(ENOENT\)/) });
+    expect(refusal({ BATON_TLS_CERT: f('a.key'), BATON_TLS_KEY: f('a.key') })).toMatchObject({ field: 'BATON_TLS_CERT', message: expect.stringContaining('not a PEM certificate') });
+    expect(refusal({ BATON_TLS_CERT: f('a.pem'), BATON_TLS_KEY: f('a.pem') })).toMatchObject({ field: 'BATON_TLS_KEY', message: expect.stringContaining('not a PEM private key') });
+    expect(refusal({ BATON_TLS_CERT: f('a.pem'), BATON_TLS_KEY: f('b.key') })).toMatchObject({ field: 'BATON_TLS_KEY', message: expect.stringContaining('does not belong to the certificate') });
+    expect(refusal({ BATON_TLS_CA: f('a.key') })).toMatchObject({ field: 'BATON_TLS_CA', message: expect.stringContaining('not a PEM certificate') });
   });
 });

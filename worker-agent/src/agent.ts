@@ -89,6 +89,8 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
   const open = (url: string): Socket<MasterToAgentEvents, AgentToMasterEvents> => io(`${url}${AGENT_NAMESPACE}`, {
     auth: (cb) => cb(hello()), // a function, so every attempt reports the runs of that moment
     reconnection: false,
+    // An https:// master is verified against --ca when given (Node's built-in CAs otherwise), never accepted blindly.
+    ...(config.ca ? { ca: config.ca } : {}),
   });
   let master = config.masterUrls[0]!;
   let socket = open(master);

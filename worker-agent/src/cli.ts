@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { startAgent } from './agent.js';
 import { ConfigError, DEFAULTS, field, parseOptions, resolveAgentConfig, type RawOptions } from './config.js';
 import { HANDLERS } from './executors/index.js';
+import { checkMasterCertificates } from './master-trust.js';
 import { AGENT_VERSION } from './host.js';
 import { createLogger } from './logger.js';
 import { guardRuns } from './processes/watchdog.js';
@@ -27,11 +28,13 @@ function agentOptions(cmd: Command): Command {
     .option('--heartbeat-ms <ms>', `heartbeat until the master sets one (default ${DEFAULTS.heartbeatMs})`)
     .option('--stop-grace-ms <ms>', `how long runs may finish after SIGTERM (default ${DEFAULTS.stopGraceMs})`)
     .option('--allow-outbound <list>', 'hosts, IPs or CIDRs http tasks may reach despite the metadata guard, e.g. 169.254.169.254 (env BATON_AGENT_ALLOW_OUTBOUND)')
-    .option('--log-level <level>', `fatal, error, warn, info, debug or trace (default ${DEFAULTS.logLevel})`);
+    .option('--log-level <level>', `fatal, error, warn, info, debug or trace (default ${DEFAULTS.logLevel})`)
+    .option('--ca <file>', "PEM CA certificate(s) an https:// master's certificate must chain to (env BATON_AGENT_CA; default: Node's built-in CAs)");
 }
 
 async function runAgent(flags: RawOptions): Promise<number> {
   const config = resolveAgentConfig(flags);
+  await checkMasterCertificates(config.masterUrls, config.ca);
   const log = createLogger(config.logLevel, config.name);
   // Before taking runs: kill what an earlier instance on this data folder left, start the reaper (issue 6).
   const watchdog = guardRuns(config.dataDir, log);

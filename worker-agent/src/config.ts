@@ -1,5 +1,6 @@
 // Agent options: flags, then environment, then defaults, resolved once into a config where every field
 // is set. A bad value is a ConfigError that names the flag (or env variable) it came from.
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -27,6 +28,8 @@ export interface AgentConfig {
   stopGraceMs: number;
   /** Where `http` tasks may go beyond the default (which refuses link-local and cloud metadata addresses). */
   outbound: OutboundRules;
+  /** CA certificates (PEM) that an https:// master's certificate must chain to; null: Node's built-in CAs. */
+  ca: string | null;
 }
 
 export class ConfigError extends Error {
@@ -111,6 +114,7 @@ export const field = {
     ctx.issues.push({ code: 'custom', input: text, message: parsed.message });
     return z.NEVER;
   }),
+  ca: z.string().min(1, 'must be a file path').transform((file) => resolve(file)),
 };
 
 /** Where each option can come from, besides its flag. */
@@ -122,6 +126,7 @@ export const ENV: Partial<Record<string, string>> = {
   name: 'BATON_AGENT_NAME',
   dataDir: 'BATON_AGENT_DATA_DIR',
   allowOutbound: 'BATON_AGENT_ALLOW_OUTBOUND',
+  ca: 'BATON_AGENT_CA',
 };
 
 export const DEFAULTS = {
@@ -173,19 +178,21 @@ export const runFields = {
 };
 
 export function resolveAgentConfig(flags: RawOptions, env: NodeJS.ProcessEnv = process.env): AgentConfig {
-  const { master, dataDir, tokenFile, allowOutbound, ...settings } = parseOptions(
+  const { master, dataDir, tokenFile, allowOutbound, ca, ...settings } = parseOptions(
     {
       master: field.master,
       group: field.group,
       ...runFields,
       dataDir: field.dataDir.optional(),
       tokenFile: field.tokenFile.optional(),
+      ca: field.ca.optional(),
     },
     flags,
     env,
   );
   return {
     ...settings,
+    ca: ca === undefined ? null : readCa(ca, flags.ca !== undefined ? '--ca' : 'BATON_AGENT_CA'),
     masterUrls: master.split(','),
     outbound: allowOutbound,
     token: resolveToken(flags, env, tokenFile),
@@ -210,4 +217,20 @@ function resolveToken(flags: RawOptions, env: NodeJS.ProcessEnv, tokenFile: stri
   const parsed = field.token.safeParse(text);
   if (!parsed.success) throw new ConfigError(source, `the token in ${tokenFile} ${parsed.error.issues[0]!.message}`);
   return parsed.data;
+}
+
+/** The CA file's certificates, checked now: a wrong file is a clear start-up error, not a handshake failing later. */
+function readCa(file: string, source: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(source, `cannot read ${file}: ${(err as Error).message}`);
+  }
+  try {
+    new X509Certificate(pem);
+  } catch (err) {
+    throw new ConfigError(source, `${file} is not a PEM certificate (${(err as Error).message})`);
+  }
+  return pem;
 }

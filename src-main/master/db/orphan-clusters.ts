@@ -2,6 +2,7 @@
 // leave its cluster behind for good. Each cluster records its owner; one whose owner is gone is removed.
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { ownerLockFile } from './cluster-facts';
 
 const OWNER_SUFFIX = '.owner';
 
@@ -33,6 +34,7 @@ export async function pruneOrphanClusters(root: string): Promise<string[]> {
     if (ownerAlive || await running(cluster)) continue;
     await fs.rm(cluster, { recursive: true, force: true });
     await fs.rm(path.join(root, name), { force: true });
+    await fs.rm(ownerLockFile(cluster), { force: true });
     removed.push(cluster);
   }
   return removed;

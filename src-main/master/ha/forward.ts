@@ -9,10 +9,13 @@ export function notLeaderEither(method: string): Reply {
   return unavailableReply(`Leadership is changing hands, so ${method} cannot run right now; try again in a few seconds.`);
 }
 
-export async function forwardToLeader(leaderUrl: string | null, apiKey: string, method: string, input: unknown): Promise<Reply> {
+/** `trusting`: the fetch that verifies an HTTPS leader with the configured CA (BATON_TLS_CA). */
+export async function forwardToLeader(
+  leaderUrl: string | null, apiKey: string, method: string, input: unknown, trusting?: typeof fetch,
+): Promise<Reply> {
   if (!leaderUrl) return unavailableReply(`No master leads right now, so ${method} cannot run; a master takes over within seconds — try again shortly.`);
   const send = httpTransport(leaderUrl, {
-    apiKey, headers: { [FORWARDED_HEADER]: '1' }, hint: 'if the leader died, a master takes over within seconds — try again shortly',
+    apiKey, headers: { [FORWARDED_HEADER]: '1' }, fetch: trusting, hint: 'if the leader died, a master takes over within seconds — try again shortly',
   });
   return send(method, input);
 }

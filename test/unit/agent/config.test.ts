@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -34,7 +34,19 @@ describe('agent config', () => {
       logLevel: 'info',
       stopGraceMs: 10_000,
       outbound: { hosts: [], ranges: [], setting: '--allow-outbound' },
+      ca: null,
     });
+  });
+
+  it('reads the --ca file (or BATON_AGENT_CA) and refuses one that is missing or not a certificate, naming where it came from', async () => {
+    const dir = await tempDir();
+    const ca = join(dir, 'ca.pem');
+    const key = join(dir, 'ca.key');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', ca, '-days', '1', '-subj', '/CN=unit CA'], { stdio: 'pipe' });
+    expect(resolveAgentConfig({ ...good, ca }).ca).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect(resolveAgentConfig(good, { BATON_AGENT_CA: ca }).ca).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect(errorOf({ ...good, ca: join(dir, 'missing.pem') })).toMatch(/^--ca: cannot read .*missing\.pem/);
+    expect(errorOf(good, { BATON_AGENT_CA: key })).toMatch(/^BATON_AGENT_CA: .*ca\.key is not a PEM certificate/);
   });
 
   it('takes several masters, comma-separated', () => {
