@@ -82,6 +82,7 @@ export async function startLeading(deps: { db: Db; lazy: Db; writer: RunWriter; 
     registry, dispatcher, endings, presence,
     taskChanged: (task) => { dispatcher.taskChanged(task); planner.reload(task.id); },
     stop: async () => {
+      presence.stop();
       for (const timer of timers) clearInterval(timer);
       await planner.stop();
     },

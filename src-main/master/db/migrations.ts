@@ -152,6 +152,14 @@ create table leadership (
 alter table tasks add column alerts jsonb not null default '{"on": [], "email": [], "webhook": null}';
 `,
   },
+  {
+    id: 5,
+    name: 'run leases: late results, reassignment limit',
+    sql: `
+alter table runs add column late jsonb;
+update tasks set retry = retry || '{"reassign": 3}'::jsonb where not (retry ? 'reassign');
+`,
+  },
 ];
 
 // Arbitrary but fixed: the advisory lock key that serialises migrations across masters.

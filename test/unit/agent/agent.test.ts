@@ -65,14 +65,14 @@ async function startMaster(refusal: Refusal | null = null): Promise<Master> {
   });
   nsp.on('connection', (socket: MasterSocket) => {
     current = socket;
-    socket.on('heartbeat', (beat) => master.running.push(beat.running));
-    socket.on('run:log', (log) => master.logs.push(log));
+    socket.on('heartbeat', (beat, ack) => { master.running.push(beat.running); ack?.({ renewed: true }); });
+    socket.on('run:log', (log, ack) => { master.logs.push(log); ack?.({ stored: true }); });
     socket.on('run:result', (result, ack) => {
       const answer = master.store(result);
       if (answer.stored) master.results.push(result);
       ack(answer);
     });
-    socket.emit('welcome', { workerId: 'w-1', heartbeatMs: 100 });
+    socket.emit('welcome', { workerId: 'w-1', heartbeatMs: 100, leaseMs: 60_000 });
     waiting.splice(0).forEach((resolve) => resolve(socket));
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
