@@ -112,6 +112,28 @@ describe('run leases under network faults', () => {
     await stallDuringRun(60_000);
   }, 150_000);
 
+  it('cover_earlier with a command that traps SIGTERM: the new run starts only after the covered one ended', async () => {
+    const file = path.join(dir, 'ticks-cover');
+    const tick = `echo "tick $BATON_RUN_ID $(date +%s%N)" >> ${file}`;
+    // On SIGTERM it keeps working for another second before it exits.
+    const command = `trap '${tick.replace(/'/g, `'"'"'`)}; for i in 1 2 3 4; do sleep 0.25; ${tick.replace(/'/g, `'"'"'`)}; done; exit 0' TERM; `
+      + `for i in $(seq 1 40); do ${tick}; sleep 0.25; done`;
+    const task = await master.api.call('tasks.create', {
+      name: 'cover', groupId, handler: 'shell', params: { command }, trigger: { type: 'api' }, blocking: { strategy: 'cover_earlier' },
+    });
+    const [first] = await master.api.call('tasks.trigger', { id: task.id });
+    await waitFor('first ticking', async () => (await liveSpans(file)).length === 1);
+    const [second] = await master.api.call('tasks.trigger', { id: task.id });
+    await waitFor('second ticking', async () => (await liveSpans(file)).length === 2, 30_000);
+    const covered = await waitFor('first ended', async () => {
+      const r = await master.api.call('runs.get', { id: first!.id });
+      return TERMINAL.has(r.state) ? r : null;
+    });
+    expect([covered.state, covered.reason]).toEqual(['cancelled', 'covered']);
+    await master.api.call('runs.stop', { id: second!.id });
+    expectNoOverlap(await liveSpans(file));
+  }, 60_000);
+
   it('a reset cut, no retries: the run ends succeeded with its output and every log line, never lost', async () => {
     const file = path.join(dir, 'ticks-reset');
     const task = await master.api.call('tasks.create', {

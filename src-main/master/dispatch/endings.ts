@@ -33,6 +33,10 @@ export class RunEndings {
    */
   readonly events = new EventEmitter();
   private readonly stopping = new Map<string, StopReason>();
+  /** Runs this term ended lately, by when: a row read before the end committed must not be adopted again. */
+  private readonly ended = new Map<string, number>();
+  /** The term ended: timers still pending (retry delays) leave their runs to the next term. */
+  private closed = false;
 
   constructor(
     private readonly deps: {
@@ -83,7 +87,19 @@ export class RunEndings {
     return stored;
   }
 
+  close(): void {
+    this.closed = true;
+  }
+
+  endedRecently(id: string): boolean {
+    return this.ended.has(id);
+  }
+
   private release(live: LiveRun): void {
+    const now = Date.now();
+    this.ended.set(live.id, now);
+    // Kept for a minute, far longer than any read of active runs takes.
+    for (const [id, at] of this.ended) if (at < now - 60_000) this.ended.delete(id); else break;
     this.deps.dispatcher.runs.delete(live.id);
     if (live.workerId) this.deps.registry.get(live.workerId)?.running.delete(live.id);
   }
@@ -125,8 +141,10 @@ export class RunEndings {
   /** A retry whose delay is over joins the queue. */
   async promote(runId: string): Promise<void> {
     const live = this.deps.dispatcher.runs.get(runId);
-    if (live?.state !== 'scheduled') return;
-    if (await markQueued(this.deps.db, runId)) {
+    if (this.closed || live?.state !== 'scheduled') return;
+    // Already queued: a term before this one promoted it after this one read it as scheduled.
+    const queued = await markQueued(this.deps.db, runId) || (await getRun(this.deps.db, runId).catch(() => null))?.state === 'queued';
+    if (queued && this.deps.dispatcher.runs.get(runId) === live && live.state === 'scheduled') {
       this.deps.dispatcher.runs.move(live, 'queued');
       await this.deps.dispatcher.pump(live.taskId);
     }
