@@ -44,7 +44,8 @@ describe('run leases under network faults', () => {
   let dir: string;
 
   beforeAll(async () => {
-    master = await startTestMaster(await freshDatabase());
+    // A 5 s lease (fencing after 3.3 s) leaves the reset test's 1.2 s of refused reconnects well inside it.
+    master = await startTestMaster(await freshDatabase(), { BATON_MISSED_HEARTBEATS: '5' });
     const prepared = await prepare(master);
     groupId = prepared.groupId;
     dir = await tempDir('baton-lease-');
@@ -146,18 +147,22 @@ describe('run leases under network faults', () => {
     });
     await waitFor('first tick', async () => (await liveSpans(file)).length === 1);
     const proxy = proxies.get(running.workerName!)!;
+    // Cut: every connection reset, reconnects refused for 1.2 s, while the run writes two or three log lines.
+    proxy.refuse();
     proxy.reset();
+    await sleep(1_200);
+    proxy.heal();
     const states = new Set<string>();
     const done = await waitFor('ended', async () => {
       const r = await master.api.call('runs.get', { id: run!.id });
       states.add(r.state);
       return TERMINAL.has(r.state) ? r : null;
     }, 30_000);
+    const lines = (await master.api.call('runs.logs', { id: run!.id })).map((l) => l.line);
+    expect(lines.filter((l) => l.startsWith('line '))).toEqual(Array.from({ length: 8 }, (_, i) => `line ${i + 1}`));
     expect([...states]).not.toContain('lost');
     expect([done.state, done.workerName, done.late]).toEqual(['succeeded', running.workerName, null]);
     expect(done.output).toContain('finished');
-    const lines = (await master.api.call('runs.logs', { id: run!.id })).map((l) => l.line);
-    expect(lines.filter((l) => l.startsWith('line '))).toEqual(Array.from({ length: 8 }, (_, i) => `line ${i + 1}`));
     expect(await runsOf(task.id)).toHaveLength(1);
   }, 60_000);
 });
