@@ -94,10 +94,14 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
   });
 
   // Reconnecting is ours, not the client library's: the next attempt may go to another master.
-  const open = (url: string): Socket<MasterToAgentEvents, AgentToMasterEvents> => io(`${url}${AGENT_NAMESPACE}`, {
-    auth: (cb) => cb(hello()), // a function, so every attempt reports the runs of that moment
-    reconnection: false,
-  });
+  let openedAt = 0;
+  const open = (url: string): Socket<MasterToAgentEvents, AgentToMasterEvents> => {
+    openedAt = performance.now();
+    return io(`${url}${AGENT_NAMESPACE}`, {
+      auth: (cb) => cb(hello()), // a function, so every attempt reports the runs of that moment
+      reconnection: false,
+    });
+  };
   let master = config.masterUrls[0]!;
   let socket = open(master);
 
@@ -234,6 +238,9 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
       const welcome = AgentWelcome.safeParse(raw);
       if (!welcome.success) return log.warn({ issues: welcome.error.issues }, 'ignoring malformed welcome');
       leaseMs = welcome.data.leaseMs;
+      // Accepting the hello renewed the lease of the runs it listed, at a time no earlier than this connect began;
+      // runs assigned before the first heartbeat's answer must not be fenced on the old renewal.
+      lease.confirmed(openedAt);
       log.info({ workerId: welcome.data.workerId, heartbeatMs: welcome.data.heartbeatMs, leaseMs }, 'welcomed by master');
       beat();
       startHeartbeat(welcome.data.heartbeatMs);
