@@ -184,8 +184,9 @@ export interface LateResult {
 }
 
 /**
- * Stores a result that arrived after its attempt was declared lost, once: the state stays `lost` (what followed,
- * the reassignment, was decided on it) and the result is kept beside it. Null when there was nothing to store.
+ * Stores a result that arrived after the master ended its attempt for want of one (declared it lost, or timed it
+ * out with `no_result`), once: the state stays (what followed, the reassignment or retry, was decided on it) and
+ * the result is kept beside it. Null when there was nothing to store.
  */
 export async function storeLateResult(db: Queryable, r: LateResult): Promise<StoredRun | null> {
   const { rows } = await db.query<RunRow>(
@@ -195,7 +196,8 @@ export async function storeLateResult(db: Queryable, r: LateResult): Promise<Sto
            'finishedAt', to_char(to_timestamp($9 / 1000.0) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
            'receivedAt', to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
          output = $6, exit_code = $5
-       where id = $1 and attempt = $2 and worker_id = $3 and state = 'lost' and late is null
+       where id = $1 and attempt = $2 and worker_id = $3 and late is null
+         and (state = 'lost' or (state = 'timed_out' and reason = 'no_result'))
        returning *)
      select done.*, t.name as task_name from done join tasks t on t.id = done.task_id`,
     [r.id, r.attempt, r.workerId, r.state, r.exitCode, r.output, r.error, r.startedAt, r.finishedAt],

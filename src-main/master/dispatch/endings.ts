@@ -69,7 +69,7 @@ export class RunEndings {
       output: result.output, error: result.error, ...times,
     });
     if (!late) return 'duplicate';
-    this.deps.log.warn({ runId: late.id, traceId: late.traceId, task: late.taskName, state: result.state, fenced: result.fenced === true }, 'late result stored on a lost attempt');
+    this.deps.log.warn({ runId: late.id, traceId: late.traceId, task: late.taskName, state: result.state, fenced: result.fenced === true }, 'late result stored on an attempt already ended for want of one');
     return 'late';
   }
 

@@ -211,7 +211,7 @@ export const Run = z.object({
   error: z.string().nullable(),
   /** Machine-readable cause of a non-success end: `no_worker`, `worker_lost`, `covered`, ... */
   reason: z.string().nullable(),
-  /** A result that arrived after the attempt was declared lost: stored for the record, it changes nothing that followed. */
+  /** A result that arrived after the master ended the attempt for want of one (lost, or timed out with no_result): kept for the record, it changes nothing that followed. */
   late: z.object({
     state: z.enum(['succeeded', 'failed', 'timed_out', 'cancelled']),
     exitCode: z.number().int().nullable(),
