@@ -44,8 +44,10 @@ describe('run leases under network faults', () => {
   let dir: string;
 
   beforeAll(async () => {
-    // A 5 s lease (fencing after 3.3 s) leaves the reset test's 1.2 s of refused reconnects well inside it.
-    master = await startTestMaster(await freshDatabase(), { BATON_MISSED_HEARTBEATS: '5' });
+    // A 10 s lease (fencing after 6.7 s) keeps the reset test's 1.2 s of refused reconnects, plus a reconnect slowed
+    // by a loaded machine (seen: fenced under a 5 s lease with four test files at once), well inside it; the
+    // stalls (15 s, 60 s) still outlast it.
+    master = await startTestMaster(await freshDatabase(), { BATON_MISSED_HEARTBEATS: '10' });
     const prepared = await prepare(master);
     groupId = prepared.groupId;
     dir = await tempDir('baton-lease-');
