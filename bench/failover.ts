@@ -5,12 +5,19 @@ import { withClient } from './lib/cluster';
 import { stage } from './lib/setup';
 import type { BenchContext, BenchResult } from './lib/types';
 import { boundedAll, round, summary, waitFor } from './lib/util';
+import { stallCase } from './failover-stall';
 
 const AGENTS = 4;
 const RUNS = 50;
 const TARGET_MS = 5_000;
 
 export async function run(ctx: BenchContext): Promise<BenchResult> {
+  const kill = await killCase(ctx);
+  const stall = await stallCase(ctx);
+  return { name: 'failover', rows: [...kill.rows, ...stall.rows], data: { ...kill.data, stall: stall.data } };
+}
+
+async function killCase(ctx: BenchContext): Promise<BenchResult> {
   const s = await stage(ctx, 'failover');
   let agents: AgentProcess[] = [];
   try {

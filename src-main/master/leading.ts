@@ -10,11 +10,13 @@ import type { Db } from './db/store';
 import { allWorkersOffline, listWorkers } from './db/workers';
 import { Dispatcher } from './dispatch/dispatcher';
 import { RunEndings } from './dispatch/endings';
-import { fromStored } from './dispatch/live-runs';
+import { fromStored, type LiveRun } from './dispatch/live-runs';
 import type { Logger } from './log';
 import { Planner } from './scheduler/planner';
 
 const SWEEP_MS = 250;
+/** How often the leader looks for runs active in the database that no part of it owns (see adopt). */
+const ADOPT_MS = 5_000;
 const METRICS_FLUSH_MS = 2_000;
 /** How often the leader reloads recent run latency for `fastest` routing. */
 export const LATENCY_REFRESH_MS = 10_000;
@@ -30,21 +32,31 @@ export interface Leading {
   stop(): Promise<void>;
 }
 
-/** Rebuilds the view of runs in flight from the database; their workers get until their deadline to rejoin. */
-async function recover(db: Db, registry: AgentRegistry, dispatcher: Dispatcher): Promise<void> {
-  const live = (await activeRuns(db)).map(fromStored);
-  const busyWorkers = new Set(live.map((r) => r.workerId).filter((w): w is string => w !== null));
-  for (const w of (await listWorkers(db)).filter((w) => busyWorkers.has(w.id))) {
+/**
+ * Takes runs active in the database into this term's view: at the start of a term all of them (their workers get a
+ * full lease from now to rejoin), later those nobody owns: written by the term before this one as it stopped (a
+ * retry scheduled by a sweep under way when a paused leader resumed), which would otherwise wait forever.
+ * `ended(id)`: this term already ended the run (its row may have been read before that was committed).
+ */
+async function adopt(db: Db, registry: AgentRegistry, dispatcher: Dispatcher, ended: (id: string) => boolean): Promise<LiveRun[]> {
+  const live = (await activeRuns(db)).filter((r) => !dispatcher.runs.get(r.id) && !ended(r.id)).map(fromStored);
+  const busyWorkers = new Set(live.map((r) => r.workerId).filter((w): w is string => w !== null && !registry.get(w)));
+  for (const w of busyWorkers.size ? (await listWorkers(db)).filter((w) => busyWorkers.has(w.id)) : []) {
+    if (registry.get(w.id)) continue;
     registry.upsert({
       workerId: w.id, name: w.name, groupId: w.groupId, handlers: w.handlers, labels: w.labels, capacity: w.capacity,
       admin: w.status === 'disabled' ? 'disabled' : 'enabled', socket: null, running: new Set(), cpu: 0, memory: 0,
       load1: 0, lastBeatAt: Date.now(), lastAssignedAt: null,
     });
   }
+  const adopted: LiveRun[] = [];
   for (const run of live) {
+    if (dispatcher.runs.get(run.id) || ended(run.id)) continue; // taken or ended while the workers were read
     dispatcher.runs.add(run);
     if (run.workerId) registry.get(run.workerId)?.running.add(run.id);
+    adopted.push(run);
   }
+  return adopted;
 }
 
 export async function startLeading(deps: { db: Db; lazy: Db; writer: RunWriter; log: Logger; config: MasterConfig }): Promise<Leading> {
@@ -60,7 +72,7 @@ export async function startLeading(deps: { db: Db; lazy: Db; writer: RunWriter; 
   const presence = new Presence({
     db: lazy, registry, dispatcher, endings, log, liveness: { heartbeatMs: config.heartbeatMs, missedBeats: config.missedBeats },
   });
-  await recover(db, registry, dispatcher);
+  await adopt(db, registry, dispatcher, () => false);
 
   const timers: NodeJS.Timeout[] = [];
   const every = (ms: number, work: () => Promise<unknown>) => {
@@ -76,12 +88,18 @@ export async function startLeading(deps: { db: Db; lazy: Db; writer: RunWriter; 
   every(SWEEP_MS, () => endings.sweep(Date.now()));
   every(METRICS_FLUSH_MS, () => presence.flushMetrics());
   every(LATENCY_REFRESH_MS, async () => { dispatcher.latency = await recentLatency(db); });
+  every(ADOPT_MS, async () => {
+    const orphans = await adopt(db, registry, dispatcher, (id) => endings.endedRecently(id));
+    if (orphans.length) log.warn({ runs: orphans.map((r) => r.id) }, 'adopted runs no part of this leader owned');
+  });
   planner.start();
 
   return {
     registry, dispatcher, endings, presence,
     taskChanged: (task) => { dispatcher.taskChanged(task); planner.reload(task.id); },
     stop: async () => {
+      presence.stop();
+      endings.close();
       for (const timer of timers) clearInterval(timer);
       await planner.stop();
     },

@@ -26,8 +26,12 @@ describe('misfire across a master outage', () => {
     const list = await master.api.call('runs.list', { taskId, limit: 1_000 });
     return list.sort((a, b) => ms(a.plannedAt) - ms(b.plannedAt) || a.id.localeCompare(b.id));
   }
-  /** Runs planned after the outage began, the ones the new master made. */
-  const afterOutage = async (name: string) => (await runsOf(tasks[name]!.id)).filter((r) => ms(r.plannedAt) > lastBefore[name]!);
+  /**
+   * Runs planned after the outage began, the ones the new master made from the schedule. A run the old master
+   * assigned as it stopped may be lost and reassigned (trigger `failover`, planned at once): not a fire.
+   */
+  const afterOutage = async (name: string) =>
+    (await runsOf(tasks[name]!.id)).filter((r) => ms(r.plannedAt) > lastBefore[name]! && r.trigger !== 'failover');
 
   beforeAll(async () => {
     dbUrl = await freshDatabase();

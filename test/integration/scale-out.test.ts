@@ -5,7 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freshDatabase, startAgent, startMasterProcess, waitFor, type MasterProcess, type TestAgent } from './harness';
 
 const LEASE_MS = 2_000;
-const ARGS = ['--leader-lease-ms', String(LEASE_MS), '--log-level', 'info'];
+// Runs keep their lease for 10 × 1 s heartbeats, longer than a takeover (up to 4 leader leases): the run in flight
+// survives the leader change. With the default 3 s its agent would stop it (fencing) and it would be reassigned.
+const ARGS = ['--leader-lease-ms', String(LEASE_MS), '--missed-heartbeats', '10', '--log-level', 'info'];
 
 describe('several masters on one database', () => {
   const masters: MasterProcess[] = [];

@@ -10,7 +10,7 @@ const run: Run = {
   parentRunId: null, workerId: 'wkr_1', workerName: 'edge-1', shardIndex: 0, shardTotal: 1, traceId: 'trace-1',
   state: 'failed', plannedAt: '2030-01-01T02:00:00.000Z', queuedAt: null, assignedAt: null,
   startedAt: '2030-01-01T02:00:01.000Z', finishedAt: '2030-01-01T02:00:03.000Z', exitCode: 2,
-  output: 'starting\nreport failed\n', error: 'Exited with code 2', reason: null,
+  output: 'starting\nreport failed\n', error: 'Exited with code 2', reason: null, late: null,
 };
 const ALERT_STATES: AlertState[] = ['failed', 'timed_out', 'lost', 'succeeded'];
 const rules = (over: Partial<AlertRules> = {}): AlertRules => ({ on: ALERT_STATES, email: ['ops@example.com'], webhook: 'https://hooks.example.com/x', ...over });

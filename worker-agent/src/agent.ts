@@ -8,9 +8,14 @@ import { AGENT_VERSION, hostName, primaryIp } from './host.js';
 import { hostSampler } from './host-stats.js';
 import type { Logger } from './logger.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
+import { performance } from 'node:perf_hooks';
+import { LeaseClock, mustFence } from './lease.js';
 import {
   AGENT_NAMESPACE,
   AgentWelcome,
+  FINAL_REFUSALS,
+  HeartbeatAck,
+  LogAck,
   PROTOCOL_VERSION,
   Refusal,
   ResultAck,
@@ -21,6 +26,7 @@ import {
   type RunLog,
 } from './protocol.js';
 import { nextMaster, retryDelay } from './masters.js';
+import { PendingLogs } from './run-logs.js';
 import { Runs, within } from './runs.js';
 
 /** Refusals that retrying cannot fix: the operator has to change the token or the flags. */
@@ -29,6 +35,9 @@ const RESULT_ACK_MS = 10_000;
 const OUTBOX_RETRY_MS = 5_000;
 /** How long a stopping agent tries to deliver pending results; what is left stays on disk. */
 const FINAL_FLUSH_MS = 5_000;
+const LOG_ACK_MS = 10_000;
+/** Until a master tells the lease in `welcome`: the master's default (1 s heartbeats × 3). */
+const DEFAULT_LEASE_MS = 3_000;
 
 export type AgentExit = { kind: 'stopped' } | { kind: 'refused'; refusal: Refusal };
 
@@ -50,7 +59,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     const timer = setTimeout(() => (timers.delete(timer), fn()), ms);
     timers.add(timer);
   };
-  let droppedLines = 0;
+  const logs = new PendingLogs();
 
   const runs = new Runs({
     capacity: config.capacity,
@@ -58,9 +67,9 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     outbound: config.outbound,
     log,
     sendLog(batch: RunLog) {
-      // Logs are best effort (the result carries the output tail); buffering them offline is unbounded.
-      if (socket.connected) socket.emit('run:log', batch);
-      else droppedLines += batch.lines.length;
+      // Kept until acknowledged (bounded per run), so lines written during a cut reach the master afterwards.
+      logs.add(batch);
+      void sendLogs(batch.runId);
     },
     async record(result) {
       await outbox.append(result);
@@ -86,19 +95,43 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
   });
 
   // Reconnecting is ours, not the client library's: the next attempt may go to another master.
-  const open = (url: string): Socket<MasterToAgentEvents, AgentToMasterEvents> => io(`${url}${AGENT_NAMESPACE}`, {
-    auth: (cb) => cb(hello()), // a function, so every attempt reports the runs of that moment
-    reconnection: false,
-    // An https:// master is verified against --ca when given (Node's built-in CAs otherwise), never accepted blindly.
-    ...(config.ca ? { ca: config.ca } : {}),
-  });
+  let openedAt = 0;
+  const open = (url: string): Socket<MasterToAgentEvents, AgentToMasterEvents> => {
+    openedAt = performance.now();
+    return io(`${url}${AGENT_NAMESPACE}`, {
+      auth: (cb) => cb(hello()), // a function, so every attempt reports the runs of that moment
+      reconnection: false,
+      // An https:// master is verified against --ca when given (Node's built-in CAs otherwise), never accepted blindly.
+      ...(config.ca ? { ca: config.ca } : {}),
+    });
+  };
   let master = config.masterUrls[0]!;
   let socket = open(master);
 
-  // Heartbeats
+  // Heartbeats renew the lease of every run listed; an acknowledged one counts from when it was sent.
+  const monotonic = () => performance.now();
+  const lease = new LeaseClock(monotonic());
+  let leaseMs = DEFAULT_LEASE_MS;
   const sample = hostSampler();
   let heartbeat: NodeJS.Timeout | null = null;
-  const beat = () => socket.emit('heartbeat', { at: Date.now(), ...sample(), running: inFlight() });
+  const beat = () => {
+    const sentAt = monotonic();
+    const sent = socket;
+    sent.timeout(leaseMs).emitWithAck('heartbeat', { at: Date.now(), ...sample(), running: inFlight() }).then((raw) => {
+      if (sent === socket && HeartbeatAck.safeParse(raw).success) lease.confirmed(sentAt);
+    }, () => undefined);
+  };
+  // Fencing: checked often, whether connected or not. A stalled link looks connected, so it is dropped too.
+  const fenceCheck = setInterval(() => {
+    if (runs.ids().length === 0) return;
+    if (!mustFence(lease.confirmedSentAt, monotonic(), leaseMs)) return;
+    const stopped = runs.fence();
+    if (stopped > 0 && socket.connected) {
+      log.warn({ master }, 'no heartbeat acknowledged within the lease; reconnecting');
+      socket.disconnect();
+      reconnect();
+    }
+  }, 100);
   const startHeartbeat = (ms: number) => {
     stopHeartbeat();
     heartbeat = setInterval(beat, ms);
@@ -126,6 +159,34 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     }, ms);
   };
 
+  // Log delivery: each batch is acknowledged; what a cut swallowed is sent again after reconnecting.
+  const logsSending = new Map<RunLog, Promise<void>>();
+  const sendLog = async (batch: RunLog) => {
+    await Promise.resolve(); // registered in logsSending before it can settle
+    const mine = logsSending.get(batch);
+    try {
+      const ack = LogAck.parse(await socket.timeout(LOG_ACK_MS).emitWithAck('run:log', batch));
+      if (ack.stored) logs.remove(batch);
+      else if (FINAL_REFUSALS.has(ack.code)) {
+        log.error({ runId: batch.runId, seq: batch.seq, code: ack.code, reason: ack.message }, 'master refused log lines for good; dropped');
+        logs.remove(batch);
+      }
+    } catch {
+      // not acknowledged: kept, and sent again on the next connect or with the run's result
+    } finally {
+      // A reconnect may have sent the batch again meanwhile: only this send's own entry goes.
+      if (logsSending.get(batch) === mine) logsSending.delete(batch);
+    }
+  };
+  /** Sends a run's (or every run's) waiting batches in order; resolves when each has its answer. */
+  function sendLogs(runId?: string): Promise<void> {
+    if (socket.connected) {
+      for (const batch of logs.of(runId)) if (!logsSending.has(batch)) logsSending.set(batch, sendLog(batch));
+    }
+    const mine = [...logsSending].filter(([b]) => runId === undefined || b.runId === runId).map(([, p]) => p);
+    return Promise.all(mine).then(() => undefined);
+  }
+
   // Outbox delivery: every pending result is sent at once and each is acknowledged on its own (results are
   // idempotent by run and attempt, so order does not matter). Measured: one result at a time, each waiting
   // for the master's commit, capped an agent near 100 results/s.
@@ -139,9 +200,16 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
   const deliver = async (entry: OutboxEntry) => {
     const { runId, attempt } = entry.result;
     try {
+      // The run's log lines go first, so the master has them when the run ends.
+      await sendLogs(runId);
+      if (logs.of(runId).length > 0) throw new Error('log lines of the run not delivered yet');
       const ack = ResultAck.parse(await socket.timeout(RESULT_ACK_MS).emitWithAck('run:result', entry.result));
       if (ack.stored) await outbox.remove(entry);
-      else {
+      else if (FINAL_REFUSALS.has(ack.code)) {
+        log.error({ runId, attempt, code: ack.code, reason: ack.message }, 'master refused the result for good; dropped');
+        logs.forget(runId);
+        await outbox.remove(entry);
+      } else {
         log.error({ runId, attempt, code: ack.code, reason: ack.message }, 'master did not store the result; it will be sent again');
         retryFlush();
       }
@@ -164,15 +232,19 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     s.on('connect', () => {
       failures = 0;
       log.info({ master }, 'connected to master');
-      if (droppedLines) log.warn({ droppedLines }, 'run log lines were dropped while disconnected');
-      droppedLines = 0;
       startHeartbeat(config.heartbeatMs);
+      logsSending.clear(); // sends on the old connection will never be answered
+      void sendLogs();
       void flushOutbox();
     });
     s.on('welcome', (raw) => {
       const welcome = AgentWelcome.safeParse(raw);
       if (!welcome.success) return log.warn({ issues: welcome.error.issues }, 'ignoring malformed welcome');
-      log.info({ workerId: welcome.data.workerId, heartbeatMs: welcome.data.heartbeatMs }, 'welcomed by master');
+      leaseMs = welcome.data.leaseMs;
+      // Accepting the hello renewed the lease of the runs it listed, at a time no earlier than this connect began;
+      // runs assigned before the first heartbeat's answer must not be fenced on the old renewal.
+      lease.confirmed(openedAt);
+      log.info({ workerId: welcome.data.workerId, heartbeatMs: welcome.data.heartbeatMs, leaseMs }, 'welcomed by master');
       beat();
       startHeartbeat(welcome.data.heartbeatMs);
     });
@@ -219,6 +291,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
       if (socket.connected && outbox.pending().length) await within(flushOutbox(), FINAL_FLUSH_MS);
       if (outbox.pending().length) log.warn({ results: outbox.pending().length }, 'undelivered results stay in the outbox for the next start');
       stopHeartbeat();
+      clearInterval(fenceCheck);
       for (const timer of timers) clearTimeout(timer);
       if (pendingRetry) clearTimeout(pendingRetry);
       socket.disconnect();

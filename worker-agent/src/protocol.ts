@@ -37,6 +37,11 @@ export type Refusal = z.infer<typeof Refusal>;
 export const AgentWelcome = z.object({
   workerId: z.string(),
   heartbeatMs: z.number().int().positive(),
+  /**
+   * How long the master keeps this agent's runs after the last heartbeat it received (its lease). The agent
+   * stops its runs (fencing) before that much time has passed since it SENT its last acknowledged heartbeat.
+   */
+  leaseMs: z.number().int().positive(),
 });
 export type AgentWelcome = z.infer<typeof AgentWelcome>;
 
@@ -50,6 +55,10 @@ export const Heartbeat = z.object({
   running: z.array(runId).max(10_000),
 });
 export type Heartbeat = z.infer<typeof Heartbeat>;
+
+/** The master's answer to a heartbeat: the lease of every run the agent listed is renewed from its receipt. */
+export const HeartbeatAck = z.object({ renewed: z.literal(true) });
+export type HeartbeatAck = z.infer<typeof HeartbeatAck>;
 
 export const ShardInfo = z.object({ index: z.number().int().min(0), total: z.number().int().min(1) });
 export type ShardInfo = z.infer<typeof ShardInfo>;
@@ -104,6 +113,8 @@ export const RunResult = z.object({
   error: z.string().max(8_192).nullable(),
   startedAt: z.number().int(),
   finishedAt: z.number().int(),
+  /** The agent killed the run because its lease could not be renewed: the master counts it as lost, not failed. */
+  fenced: z.boolean().optional(),
 });
 export type RunResult = z.infer<typeof RunResult>;
 
@@ -113,10 +124,21 @@ export const ResultAck = z.discriminatedUnion('stored', [
 ]);
 export type ResultAck = z.infer<typeof ResultAck>;
 
+/**
+ * Refusals that sending again cannot change: the run is unknown, belongs to another worker or attempt, or the
+ * message does not parse. The agent drops such a result or log batch (logging an error) instead of resending it.
+ */
+export const FINAL_REFUSALS: ReadonlySet<string> = new Set(['unknown_run', 'not_your_run', 'invalid_input']);
+
+/** Log batches are acknowledged like results, so the agent can keep (bounded) what a cut did not deliver. */
+export const LogAck = ResultAck;
+export type LogAck = ResultAck;
+
 /** agent → master */
 export interface AgentToMasterEvents {
-  heartbeat: (beat: Heartbeat) => void;
-  'run:log': (log: RunLog) => void;
+  /** The ack is optional on the wire: an agent that does not ask for it never renews a lease (tools, old agents). */
+  heartbeat: (beat: Heartbeat, ack?: (ack: HeartbeatAck) => void) => void;
+  'run:log': (log: RunLog, ack?: (ack: LogAck) => void) => void;
   'run:result': (result: RunResult, ack: (ack: ResultAck) => void) => void;
 }
 

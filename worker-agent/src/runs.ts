@@ -26,6 +26,8 @@ interface ActiveRun {
   execution: Execution;
   /** Settles once the result is recorded. */
   finished: Promise<void>;
+  /** Stopped because its lease lapsed: the result says so, and the master counts the attempt lost, not failed. */
+  fenced: boolean;
 }
 
 export class Runs {
@@ -72,13 +74,14 @@ export class Runs {
           error: outcome.error === null ? null : outcome.error.slice(0, ERROR_LIMIT),
           startedAt,
           finishedAt: Date.now(),
+          fenced: this.#active.get(assign.runId)?.fenced === true,
         };
         log.info({ state: result.state, exitCode: result.exitCode, ms: result.finishedAt - startedAt }, 'run finished');
         await this.host.record(result);
       })
       .catch((err: unknown) => log.error({ err }, 'could not record the run result'))
       .finally(() => this.#active.delete(assign.runId));
-    this.#active.set(assign.runId, { assign, startedAt, execution, finished });
+    this.#active.set(assign.runId, { assign, startedAt, execution, finished, fenced: false });
     return { accepted: true, startedAt };
   }
 
@@ -91,6 +94,19 @@ export class Runs {
     this.host.log.info({ runId: run.assign.runId, traceId: run.assign.traceId, reason: parsed.data.reason }, 'stop requested');
     run.execution.stop('cancelled');
     return true;
+  }
+
+  /** Kills every run at once (no grace): the master could not renew their lease and may soon start them elsewhere. */
+  fence(): number {
+    let fenced = 0;
+    for (const run of this.#active.values()) {
+      if (run.fenced) continue;
+      run.fenced = true;
+      fenced++;
+      this.host.log.warn({ runId: run.assign.runId, attempt: run.assign.attempt, traceId: run.assign.traceId }, 'lease not renewed in time; run stopped (fencing)');
+      run.execution.stop('fenced');
+    }
+    return fenced;
   }
 
   /** Refuses new runs, lets running ones finish for `graceMs`, then stops the rest; resolves when all are recorded. */

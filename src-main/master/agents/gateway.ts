@@ -2,7 +2,7 @@
 import type { Server } from 'socket.io';
 import {
   AGENT_NAMESPACE, AgentHello, Heartbeat, RunLog, RunResult,
-  type AgentToMasterEvents, type MasterToAgentEvents, type Refusal, type ResultAck,
+  type AgentToMasterEvents, type LogAck, type MasterToAgentEvents, type Refusal, type ResultAck,
 } from 'baton-agent/protocol';
 import { invalidInput } from '../api/contract/errors';
 import { ensureGroup } from '../db/groups';
@@ -17,8 +17,11 @@ export interface AgentEvents {
   online(session: AgentSession): void;
   disconnected(session: AgentSession): void;
   result(session: AgentSession, result: RunResult): Promise<ResultAck>;
-  log(session: AgentSession, log: RunLog): void;
-  heartbeat(session: AgentSession, beat: Heartbeat): void;
+  log(session: AgentSession, log: RunLog): Promise<LogAck>;
+  /** True when the lease of the worker's runs was renewed (the session is still the live one). */
+  heartbeat(session: AgentSession, beat: Heartbeat): boolean;
+  /** How long the worker's runs are kept after its last heartbeat was received. */
+  readonly leaseMs: number;
 }
 
 function refuse(code: Refusal['code'], message: string, leaderUrl?: string): Error & { data: Refusal } {
@@ -87,18 +90,27 @@ export function openGateway(
     const events = term.presence;
     const session = term.registry.get(socket.data.workerId as string)!;
     log.info({ worker: session.name, workerId: session.workerId }, 'agent connected');
-    socket.emit('welcome', { workerId: session.workerId, heartbeatMs: deps.heartbeatMs });
+    socket.emit('welcome', { workerId: session.workerId, heartbeatMs: deps.heartbeatMs, leaseMs: events.leaseMs });
     events.online(session);
 
-    socket.on('heartbeat', (raw) => {
+    socket.on('heartbeat', (raw, ack) => {
       const beat = Heartbeat.safeParse(raw);
-      if (beat.success) events.heartbeat(session, beat.data);
-      else log.warn({ worker: session.name, error: invalidInput(beat.error).message }, 'bad heartbeat ignored');
+      if (!beat.success) return void log.warn({ worker: session.name, error: invalidInput(beat.error).message }, 'bad heartbeat ignored');
+      // No answer when not renewed: the agent then fences its runs before the master may start them elsewhere.
+      if (events.heartbeat(session, beat.data) && typeof ack === 'function') ack({ renewed: true });
     });
-    socket.on('run:log', (raw) => {
+    socket.on('run:log', (raw, ack) => {
+      const reply = typeof ack === 'function' ? ack : () => undefined;
       const parsed = RunLog.safeParse(raw);
-      if (parsed.success) events.log(session, parsed.data);
-      else log.warn({ worker: session.name, error: invalidInput(parsed.error).message }, 'bad run:log ignored');
+      if (!parsed.success) {
+        const message = invalidInput(parsed.error, 'log').message;
+        log.warn({ worker: session.name, error: message }, 'bad run:log refused');
+        return reply({ stored: false, code: 'invalid_input', message });
+      }
+      events.log(session, parsed.data).then(reply, (error: unknown) => {
+        log.warn({ err: error, runId: parsed.data.runId }, 'storing log lines failed');
+        reply({ stored: false, code: 'internal', message: 'The master could not store the log lines; they will be resent.' });
+      });
     });
     socket.on('run:result', (raw, ack) => {
       const reply = typeof ack === 'function' ? ack : () => undefined;

@@ -1,5 +1,7 @@
-// When a worker counts as dead: it has missed `missedBeats` heartbeats in a row.
-// Pure: the caller passes the clock; the registry marks the worker offline and its runs `lost`.
+// When a worker counts as dead, and with it the lease of its runs: the lease of every run a worker holds is
+// renewed by each heartbeat the master receives from it and ends `heartbeatMs × missedBeats` later. Only then
+// may the master declare the runs lost and start them elsewhere; the agent stops them earlier (see the agent's
+// lease.ts), so the two never overlap. Pure: the caller passes the clock (the master's own).
 
 export interface LivenessSettings {
   /** How often agents heartbeat. */
@@ -8,11 +10,17 @@ export interface LivenessSettings {
   missedBeats: number;
 }
 
-/** The last instant the worker still counts as alive; it is dead strictly after this. */
-export function deadlineFor(lastHeartbeatAt: number, s: LivenessSettings): number {
-  return lastHeartbeatAt + s.heartbeatMs * s.missedBeats;
+/** How long a worker's runs are kept after its last heartbeat was received. */
+export function leaseMs(s: LivenessSettings): number {
+  return s.heartbeatMs * s.missedBeats;
 }
 
+/** The last instant the worker (and the lease of its runs) still counts as alive; it is dead strictly after this. */
+export function deadlineFor(lastHeartbeatAt: number, s: LivenessSettings): number {
+  return lastHeartbeatAt + leaseMs(s);
+}
+
+/** True once the lease has ended: the worker's runs may be declared lost and reassigned. */
 export function isDead(lastHeartbeatAt: number, nowMs: number, s: LivenessSettings): boolean {
   return nowMs > deadlineFor(lastHeartbeatAt, s);
 }

@@ -1,23 +1,39 @@
 // Agent presence: who is connected, their heartbeats and metrics, and declaring the silent ones dead.
-import type { Heartbeat, ResultAck, RunLog, RunResult } from 'baton-agent/protocol';
-import { appendLog } from '../db/runs';
+import type { Heartbeat, LogAck, ResultAck, RunLog, RunResult } from 'baton-agent/protocol';
+import { appendLog, runOwner } from '../db/runs';
 import type { Db } from '../db/store';
 import { saveMetrics, workerOffline, type MetricsSample } from '../db/workers';
 import type { Dispatcher } from '../dispatch/dispatcher';
 import type { RunEndings } from '../dispatch/endings';
 import type { Logger } from '../log';
 import type { AgentEvents } from './gateway';
-import { isDead, type LivenessSettings } from './liveness';
+import { isDead, leaseMs, type LivenessSettings } from './liveness';
+import { RefusalLog } from './refusals';
 import type { AgentRegistry, AgentSession } from './registry';
+
+type Ownership = { ok: true } | { ok: false; code: 'unknown_run' | 'not_your_run'; message: string };
 
 export class Presence implements AgentEvents {
   private readonly pendingMetrics = new Map<string, MetricsSample>();
+  private readonly refusals: RefusalLog;
+  /** Set when the term ends: a sweep under way must not declare anything lost for a master that no longer leads. */
+  private stopped = false;
 
   constructor(
     private readonly deps: {
       db: Db; registry: AgentRegistry; dispatcher: Dispatcher; endings: RunEndings; log: Logger; liveness: LivenessSettings;
     },
-  ) {}
+  ) {
+    this.refusals = new RefusalLog(deps.log);
+  }
+
+  get leaseMs(): number {
+    return leaseMs(this.deps.liveness);
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
 
   online(): void {
     for (const taskId of this.deps.dispatcher.runs.tasksWithQueued()) void this.deps.dispatcher.pump(taskId);
@@ -28,7 +44,9 @@ export class Presence implements AgentEvents {
     void workerOffline(this.deps.db, session.workerId).catch(() => undefined);
   }
 
-  heartbeat(session: AgentSession, beat: Heartbeat): void {
+  heartbeat(session: AgentSession, beat: Heartbeat): boolean {
+    // A worker already declared dead (its runs lost) is not renewed, whatever arrives late on its old socket.
+    if (this.stopped || this.deps.registry.get(session.workerId) !== session) return false;
     session.lastBeatAt = Date.now();
     session.cpu = beat.cpu;
     session.memory = beat.memory;
@@ -38,6 +56,7 @@ export class Presence implements AgentEvents {
       metrics: { cpu: beat.cpu, memory: beat.memory, load1: beat.load1, running: beat.running.length },
     });
     this.noticeForgottenRuns(session, beat);
+    return true;
   }
 
   /** A run the agent stops listing for several beats (e.g. the agent restarted, or never got it) is lost. */
@@ -53,20 +72,42 @@ export class Presence implements AgentEvents {
     if (forgotten.length > 0) void this.deps.endings.lose(forgotten, `Agent ${session.name} no longer reports this run.`);
   }
 
+  /** Results are accepted only from the worker the attempt is assigned to; a duplicate is acknowledged and changes nothing. */
   async result(session: AgentSession, result: RunResult): Promise<ResultAck> {
+    const owned = await this.owns(session, result.runId, result.attempt);
+    if (!owned.ok) return this.refuse(session, 'run:result', result.runId, owned);
     await this.deps.endings.result(session.workerId, result);
     return { stored: true };
   }
 
-  log(session: AgentSession, log: RunLog): void {
-    void appendLog(this.deps.db, log.runId, log.seq, log.stream, log.lines).catch((error: unknown) => {
-      this.deps.log.warn({ err: error, runId: log.runId, worker: session.name }, 'could not store log lines');
-    });
+  /** Log lines of the worker's own attempt, also after it ended (delivered after a cut); stored once per seq. */
+  async log(session: AgentSession, log: RunLog): Promise<LogAck> {
+    const owned = await this.owns(session, log.runId, log.attempt);
+    if (!owned.ok) return this.refuse(session, 'run:log', log.runId, owned);
+    await appendLog(this.deps.db, log.runId, log.seq, log.stream, log.lines);
+    return { stored: true };
+  }
+
+  /** The live view answers for runs in flight; the database for ended runs (late results and logs, duplicates). */
+  private async owns(session: AgentSession, runId: string, attempt: number): Promise<Ownership> {
+    const live = this.deps.dispatcher.runs.get(runId);
+    const owner = live ? { workerId: live.workerId, attempt: live.attempt } : await runOwner(this.deps.db, runId);
+    if (!owner) return { ok: false, code: 'unknown_run', message: `No run with id ${runId}.` };
+    if (owner.workerId !== session.workerId || owner.attempt !== attempt) {
+      return { ok: false, code: 'not_your_run', message: `Run ${runId} attempt ${attempt} is not assigned to worker ${session.name}.` };
+    }
+    return { ok: true };
+  }
+
+  private refuse(session: AgentSession, event: string, runId: string, refusal: Exclude<Ownership, { ok: true }>): ResultAck {
+    this.refusals.note(Date.now(), session.name, refusal.code, { event, runId, workerId: session.workerId }, `${event} refused`);
+    return { stored: false, code: refusal.code, message: refusal.message };
   }
 
   /** Declares dead every worker that missed its heartbeats; their runs in flight become lost. */
   async checkLiveness(now: number): Promise<void> {
     for (const session of this.deps.registry.all()) {
+      if (this.stopped) return;
       if (!isDead(session.lastBeatAt, now, this.deps.liveness)) continue;
       const inFlight = this.deps.dispatcher.runs.ofWorker(session.workerId);
       // An agent that left (stopped) with nothing running is no incident; one that went silent, or left runs, is.

@@ -153,6 +153,14 @@ alter table tasks add column alerts jsonb not null default '{"on": [], "email": 
 `,
   },
   {
+    id: 5,
+    name: 'run leases: late results, reassignment limit',
+    sql: `
+alter table runs add column late jsonb;
+update tasks set retry = retry || '{"reassign": 3}'::jsonb where not (retry ? 'reassign');
+`,
+  },
+  {
     id: 7,
     name: 'declared trigger params',
     sql: `

@@ -8,7 +8,7 @@ interface RunRow {
   parent_run_id: string | null; worker_id: string | null; worker_name: string | null; shard_index: number;
   shard_total: number; trace_id: string; state: RunState; params: Record<string, unknown> | null; planned_at: Date;
   queued_at: Date | null; assigned_at: Date | null; started_at: Date | null; finished_at: Date | null;
-  exit_code: number | null; output: string; error: string | null; reason: string | null;
+  exit_code: number | null; output: string; error: string | null; reason: string | null; late: Run['late'];
 }
 
 export interface StoredRun extends Run { params: Record<string, unknown> | null }
@@ -20,7 +20,7 @@ function toRun(r: RunRow): StoredRun {
     shardIndex: r.shard_index, shardTotal: r.shard_total, traceId: r.trace_id, state: r.state,
     plannedAt: r.planned_at.toISOString(), queuedAt: iso(r.queued_at), assignedAt: iso(r.assigned_at),
     startedAt: iso(r.started_at), finishedAt: iso(r.finished_at), exitCode: r.exit_code, output: r.output,
-    error: r.error, reason: r.reason, params: r.params,
+    error: r.error, reason: r.reason, late: r.late ?? null, params: r.params,
   };
 }
 
@@ -167,6 +167,50 @@ export async function finishRuns(db: Queryable, items: Finish[]): Promise<Array<
     byKey.delete(key);
     return row ? toRun(row) : null;
   });
+}
+
+/** Who a run's attempt belongs to, for checking what an agent reports; null when there is no such run. */
+export async function runOwner(db: Queryable, id: string): Promise<{ workerId: string | null; attempt: number; state: RunState; late: boolean } | null> {
+  const { rows } = await db.query<{ worker_id: string | null; attempt: number; state: RunState; late: boolean }>(
+    'select worker_id, attempt, state, late is not null as late from runs where id = $1', [id]);
+  const r = rows[0];
+  return r ? { workerId: r.worker_id, attempt: r.attempt, state: r.state, late: r.late } : null;
+}
+
+export interface LateResult {
+  id: string; attempt: number; workerId: string;
+  state: NonNullable<Run['late']>['state']; exitCode: number | null; output: string; error: string | null;
+  startedAt: number; finishedAt: number;
+}
+
+/**
+ * Stores a result that arrived after the master ended its attempt for want of one (declared it lost, or timed it
+ * out with `no_result`), once: the state stays (what followed, the reassignment or retry, was decided on it) and
+ * the result is kept beside it. Null when there was nothing to store.
+ */
+export async function storeLateResult(db: Queryable, r: LateResult): Promise<StoredRun | null> {
+  const { rows } = await db.query<RunRow>(
+    `with done as (
+       update runs set late = jsonb_build_object('state', $4::text, 'exitCode', $5::int, 'error', $7::text,
+           'startedAt', to_char(to_timestamp($8 / 1000.0) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+           'finishedAt', to_char(to_timestamp($9 / 1000.0) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+           'receivedAt', to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
+         output = $6, exit_code = $5
+       where id = $1 and attempt = $2 and worker_id = $3 and late is null
+         and (state = 'lost' or (state = 'timed_out' and reason = 'no_result'))
+       returning *)
+     select done.*, t.name as task_name from done join tasks t on t.id = done.task_id`,
+    [r.id, r.attempt, r.workerId, r.state, r.exitCode, r.output, r.error, r.startedAt, r.finishedAt],
+  );
+  return rows[0] ? toRun(rows[0]) : null;
+}
+
+/** How the earlier attempts of a run (same root and shard) ended: lost ones and failed/timed-out ones, this one included. */
+export async function attemptCounts(db: Queryable, rootRunId: string, shardIndex: number): Promise<{ lost: number; failed: number }> {
+  const { rows } = await db.query<{ lost: number; failed: number }>(
+    `select count(*) filter (where state = 'lost')::int as lost, count(*) filter (where state in ('failed', 'timed_out'))::int as failed
+     from runs where root_run_id = $1 and shard_index = $2`, [rootRunId, shardIndex]);
+  return rows[0] ?? { lost: 0, failed: 0 };
 }
 
 const MAX_LOG_LINES = 10_000;

@@ -12,7 +12,7 @@ import { childTasks, getTask } from '../db/tasks';
 import type { Logger } from '../log';
 import { decideBlocking, freeSlots } from './blocking';
 import { asBlockingRun, fromNew, LiveRuns, type LiveRun } from './live-runs';
-import { route, type RouteDecision } from './routing';
+import { route, type Candidate, type RouteDecision } from './routing';
 
 /** How long an agent has to accept or refuse an assignment before the run goes back to the queue. */
 const ASSIGN_ACK_MS = 10_000;
@@ -88,16 +88,17 @@ export class Dispatcher {
       case 'wait':
         return { planned: [this.reserve({ row: unsplit, session: null }, extra)], cover: [] };
       case 'cover':
+        // The new run waits in the queue until the covered ones have ended (or were killed): never two at once.
+        return { planned: [this.reserve({ row: unsplit, session: null }, extra)], cover: blocking.stopRunIds };
       case 'start': {
-        const cover = blocking.kind === 'cover' ? blocking.stopRunIds : [];
         const decision = this.route(task, base.params ?? task.params, base.id);
         if (decision.kind === 'none') {
           const waiting = this.reserve({ row: unsplit, session: null }, extra);
           this.runs.get(waiting.row.id)!.noWorkerSince = Date.now();
-          return { planned: [waiting], cover };
+          return { planned: [waiting], cover: [] };
         }
         const sessions = decision.workerIds.map((id) => this.deps.registry.get(id)!);
-        return { planned: sessions.map((s, i) => this.reserve(this.onWorker(task, base, s, i, sessions.length), extra)), cover };
+        return { planned: sessions.map((s, i) => this.reserve(this.onWorker(task, base, s, i, sessions.length), extra)), cover: [] };
       }
     }
   }
@@ -155,10 +156,24 @@ export class Dispatcher {
     };
   }
 
-  private route(task: Task, params: Record<string, unknown>, runId: string, strategyOverride?: Task['routing']['strategy']): RouteDecision {
+  /** `avoid`: a worker to pass over when any other is eligible (the one the previous attempt failed or was lost on). */
+  private route(
+    task: Task, params: Record<string, unknown>, runId: string, strategyOverride?: Task['routing']['strategy'], avoid?: string | null,
+  ): RouteDecision {
+    const all = this.deps.registry.candidates(this.latency);
+    if (avoid) {
+      const others = this.routeAmong(all.filter((c) => c.id !== avoid), task, params, runId, strategyOverride);
+      if (others.kind === 'assign') return others;
+    }
+    return this.routeAmong(all, task, params, runId, strategyOverride);
+  }
+
+  private routeAmong(
+    candidates: Candidate[], task: Task, params: Record<string, unknown>, runId: string, strategyOverride?: Task['routing']['strategy'],
+  ): RouteDecision {
     const routing = strategyOverride ? { ...task.routing, strategy: strategyOverride } : task.routing;
     const keyValue = routing.hashKey ? params[routing.hashKey] : undefined;
-    const decision = route(this.deps.registry.candidates(this.latency), {
+    const decision = route(candidates, {
       routing, groupId: task.groupId, handler: task.handler,
       key: keyValue === undefined ? runId : String(keyValue),
       cursor: this.cursors.get(task.id) ?? 0,
@@ -191,7 +206,7 @@ export class Dispatcher {
   /** Routes one queued run (synchronously); null when nobody can take it, else the write-and-send that follows. */
   private startQueued(task: Task, run: LiveRun): Promise<void> | null {
     const broadcastRetry = task.routing.strategy === 'shard_broadcast' && run.shardTotal > 0;
-    const decision = this.route(task, run.params ?? task.params, run.id, broadcastRetry ? 'least_busy' : undefined);
+    const decision = this.route(task, run.params ?? task.params, run.id, broadcastRetry ? 'least_busy' : undefined, run.avoidWorkerId);
     if (decision.kind === 'none') {
       run.noWorkerSince ??= Date.now();
       return null;

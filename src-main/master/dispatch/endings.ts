@@ -5,7 +5,7 @@ import type { Task } from '../api/contract/domain';
 import type { AgentRegistry } from '../agents/registry';
 import { decideAlert } from '../alerts/rules';
 import type { RunWriter } from '../db/run-writer';
-import { getRun, markQueued, type NewRun, type Outcome, type StoredRun } from '../db/runs';
+import { attemptCounts, getRun, markQueued, storeLateResult, type NewRun, type Outcome, type StoredRun } from '../db/runs';
 import { newId, newTraceId } from '../db/ids';
 import type { Db } from '../db/store';
 import { setNextFire } from '../db/tasks';
@@ -14,7 +14,7 @@ import { parentConditionMet } from '../scheduler/dag';
 import { fixedDelayNext } from '../scheduler/triggers';
 import type { Dispatcher } from './dispatcher';
 import { fromNew, type LiveRun } from './live-runs';
-import { decideRetry } from './retry';
+import { decideNext, type NextAttempt } from './retry';
 
 /** A run whose agent passed its time limit by this much without any result is ended by the master. */
 const RESULT_GRACE_MS = 30_000;
@@ -33,6 +33,10 @@ export class RunEndings {
    */
   readonly events = new EventEmitter();
   private readonly stopping = new Map<string, StopReason>();
+  /** Runs this term ended lately, by when: a row read before the end committed must not be adopted again. */
+  private readonly ended = new Map<string, number>();
+  /** The term ended: timers still pending (retry delays) leave their runs to the next term. */
+  private closed = false;
 
   constructor(
     private readonly deps: {
@@ -43,16 +47,30 @@ export class RunEndings {
     this.events.setMaxListeners(0);
   }
 
-  /** Stores an agent's result once; a duplicate (resent after a reconnect) changes nothing. */
-  async result(workerId: string, result: RunResult): Promise<void> {
+  /**
+   * Stores the result of the worker's own attempt once; a duplicate (resent after a reconnect) changes nothing.
+   * A fenced run (the agent stopped it because its lease lapsed) ends `lost`, as if the master had declared it.
+   * A result for an attempt already declared lost is kept on it, marked late. The caller checked ownership.
+   */
+  async result(workerId: string, result: RunResult): Promise<'stored' | 'late' | 'duplicate'> {
     const live = this.deps.dispatcher.runs.get(result.runId);
     if (live?.attempt === result.attempt) live.reported = true;
     const reason = this.stopping.get(result.runId) ?? null;
-    await this.finish(result.runId, result.attempt, {
-      state: result.state, exitCode: result.exitCode, output: result.output, error: result.error,
-      startedAt: result.startedAt, finishedAt: result.finishedAt, reason: result.state === 'cancelled' ? reason : null,
-    });
+    const times = { startedAt: result.startedAt, finishedAt: result.finishedAt };
+    const outcome: Outcome = result.fenced
+      ? { state: 'lost', reason: 'fenced', exitCode: result.exitCode, output: result.output, error: result.error, ...times }
+      : { state: result.state, exitCode: result.exitCode, output: result.output, error: result.error, ...times,
+        reason: result.state === 'cancelled' ? reason : null };
+    const stored = await this.finish(result.runId, result.attempt, outcome);
     this.deps.registry.get(workerId)?.running.delete(result.runId);
+    if (stored) return 'stored';
+    const late = await storeLateResult(this.deps.db, {
+      id: result.runId, attempt: result.attempt, workerId, state: result.state, exitCode: result.exitCode,
+      output: result.output, error: result.error, ...times,
+    });
+    if (!late) return 'duplicate';
+    this.deps.log.warn({ runId: late.id, traceId: late.traceId, task: late.taskName, state: result.state, fenced: result.fenced === true }, 'late result stored on an attempt already ended for want of one');
+    return 'late';
   }
 
   async finish(runId: string, attempt: number, outcome: Outcome): Promise<StoredRun | null> {
@@ -69,7 +87,19 @@ export class RunEndings {
     return stored;
   }
 
+  close(): void {
+    this.closed = true;
+  }
+
+  endedRecently(id: string): boolean {
+    return this.ended.has(id);
+  }
+
   private release(live: LiveRun): void {
+    const now = Date.now();
+    this.ended.set(live.id, now);
+    // Kept for a minute, far longer than any read of active runs takes.
+    for (const [id, at] of this.ended) if (at < now - 60_000) this.ended.delete(id); else break;
     this.deps.dispatcher.runs.delete(live.id);
     if (live.workerId) this.deps.registry.get(live.workerId)?.running.delete(live.id);
   }
@@ -78,32 +108,43 @@ export class RunEndings {
     const { dispatcher } = this.deps;
     const task = await dispatcher.task(run.taskId).catch(() => null);
     if (!task) return;
-    const decision = NOT_RETRIED.has(run.reason ?? '') ? null : decideRetry(task.retry, run.attempt, run.state);
-    const alert = decideAlert(task.alerts, run, decision?.retry === true);
+    const decision = await this.next(task, run);
+    const alert = decideAlert(task.alerts, run, decision.kind !== 'none');
     if (alert) this.events.emit('alert', alert);
-    if (decision?.retry) await this.scheduleRetry(run, decision.delayMs, decision.nextAttempt);
+    if (decision.kind === 'retry') await this.scheduleRetry(run, decision.delayMs, decision.nextAttempt, 'retry');
+    else if (decision.kind === 'reassign') await this.scheduleRetry(run, 0, decision.nextAttempt, 'failover');
     else if (run.state !== 'skipped') await this.finalEnd(task, run);
     void dispatcher.pump(task.id);
   }
 
-  private async scheduleRetry(run: StoredRun, delayMs: number, attempt: number): Promise<void> {
+  private async next(task: Task, run: StoredRun): Promise<NextAttempt> {
+    if (NOT_RETRIED.has(run.reason ?? '')) return { kind: 'none', reason: `a run that ended '${run.reason}' is not retried` };
+    if (run.state !== 'lost' && run.state !== 'failed' && run.state !== 'timed_out') return { kind: 'none', reason: 'final by intent' };
+    const counts = await attemptCounts(this.deps.db, run.rootRunId, run.shardIndex);
+    return decideNext(task.retry, { attempt: run.attempt, state: run.state, ...counts });
+  }
+
+  /** The next attempt; it prefers another worker than the one this attempt failed or was lost on. */
+  private async scheduleRetry(run: StoredRun, delayMs: number, attempt: number, trigger: 'retry' | 'failover'): Promise<void> {
     const id = newId('run');
     const row: NewRun = {
-      id, taskId: run.taskId, rootRunId: run.rootRunId, attempt, trigger: 'retry', parentRunId: run.parentRunId,
+      id, taskId: run.taskId, rootRunId: run.rootRunId, attempt, trigger, parentRunId: run.parentRunId,
       shardIndex: run.shardIndex, shardTotal: run.shardTotal, traceId: newTraceId(), state: 'scheduled',
       params: run.params, plannedAt: Date.now() + delayMs, reason: null, workerId: null, workerName: null,
     };
     await this.deps.writer.insert([row]);
-    this.deps.dispatcher.runs.add({ ...fromNew(row, null), stored: true });
-    this.deps.log.info({ runId: run.id, retryRunId: id, attempt, delayMs }, 'retry scheduled');
+    this.deps.dispatcher.runs.add({ ...fromNew(row, null), stored: true, avoidWorkerId: run.workerId });
+    this.deps.log.info({ runId: run.id, retryRunId: id, attempt, delayMs, trigger }, trigger === 'retry' ? 'retry scheduled' : 'lost attempt reassigned');
     setTimeout(() => void this.promote(id), delayMs).unref();
   }
 
   /** A retry whose delay is over joins the queue. */
   async promote(runId: string): Promise<void> {
     const live = this.deps.dispatcher.runs.get(runId);
-    if (live?.state !== 'scheduled') return;
-    if (await markQueued(this.deps.db, runId)) {
+    if (this.closed || live?.state !== 'scheduled') return;
+    // Already queued: a term before this one promoted it after this one read it as scheduled.
+    const queued = await markQueued(this.deps.db, runId) || (await getRun(this.deps.db, runId).catch(() => null))?.state === 'queued';
+    if (queued && this.deps.dispatcher.runs.get(runId) === live && live.state === 'scheduled') {
       this.deps.dispatcher.runs.move(live, 'queued');
       await this.deps.dispatcher.pump(live.taskId);
     }

@@ -32,6 +32,8 @@ export interface LiveRun {
   stored: boolean;
   /** The agent sent its result and it is being stored: heartbeats no longer list the run, rightly. */
   reported: boolean;
+  /** The worker the previous attempt failed or was lost on: routing prefers any other eligible one. */
+  avoidWorkerId: string | null;
 }
 
 /** The live view of a run about to be stored (its row is being written). */
@@ -41,7 +43,7 @@ export function fromNew(r: NewRun, parentOutput: string | null): LiveRun {
     state: r.state as LiveState, plannedAt: r.plannedAt, startedAt: null, workerId: r.workerId,
     onWorkerSince: r.workerId ? Date.now() : null, shardIndex: r.shardIndex, shardTotal: r.shardTotal,
     traceId: r.traceId, params: r.params, parentRunId: r.parentRunId, parentOutput, noWorkerSince: null,
-    missingBeats: 0, stored: false, reported: false,
+    missingBeats: 0, stored: false, reported: false, avoidWorkerId: null,
   };
 }
 
@@ -52,7 +54,7 @@ export function fromStored(r: StoredRun): LiveRun {
     startedAt: r.startedAt ? Date.parse(r.startedAt) : null, workerId: r.workerId,
     onWorkerSince: r.workerId ? Date.now() : null,
     shardIndex: r.shardIndex, shardTotal: r.shardTotal, traceId: r.traceId, params: r.params,
-    parentRunId: r.parentRunId, parentOutput: null, noWorkerSince: null, missingBeats: 0, stored: true, reported: false,
+    parentRunId: r.parentRunId, parentOutput: null, noWorkerSince: null, missingBeats: 0, stored: true, reported: false, avoidWorkerId: null,
   };
 }
 

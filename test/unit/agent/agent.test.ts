@@ -34,6 +34,10 @@ interface Master {
   connection(): Promise<MasterSocket>;
   /** How the master answers each `run:result`; default: stored. */
   store: (result: RunResult) => ResultAck;
+  /** Whether heartbeats are acknowledged (the lease renewed); default: yes. */
+  renew: boolean;
+  /** The lease told in `welcome`. */
+  leaseMs: number;
 }
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -54,6 +58,8 @@ async function startMaster(refusal: Refusal | null = null): Promise<Master> {
     running: [],
     connection: () => (current?.connected ? Promise.resolve(current) : new Promise((resolve) => waiting.push(resolve))),
     store: () => ({ stored: true }),
+    renew: true,
+    leaseMs: 60_000,
   };
   const nsp = io.of(AGENT_NAMESPACE);
   nsp.use((socket, next) => {
@@ -65,14 +71,14 @@ async function startMaster(refusal: Refusal | null = null): Promise<Master> {
   });
   nsp.on('connection', (socket: MasterSocket) => {
     current = socket;
-    socket.on('heartbeat', (beat) => master.running.push(beat.running));
-    socket.on('run:log', (log) => master.logs.push(log));
+    socket.on('heartbeat', (beat, ack) => { master.running.push(beat.running); if (master.renew) ack?.({ renewed: true }); });
+    socket.on('run:log', (log, ack) => { master.logs.push(log); ack?.({ stored: true }); });
     socket.on('run:result', (result, ack) => {
       const answer = master.store(result);
       if (answer.stored) master.results.push(result);
       ack(answer);
     });
-    socket.emit('welcome', { workerId: 'w-1', heartbeatMs: 100 });
+    socket.emit('welcome', { workerId: 'w-1', heartbeatMs: 100, leaseMs: master.leaseMs });
     waiting.splice(0).forEach((resolve) => resolve(socket));
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
@@ -117,6 +123,40 @@ describe('agent', () => {
     expect(master.results[0]).toMatchObject({ runId: run.runId, attempt: 1, state: 'cancelled', output: 'hi\n' });
     await vi.waitFor(async () => expect(await outboxFiles(dataDir)).toEqual([]));
   });
+
+  it('fences its runs once heartbeats go unacknowledged for 2/3 of the lease, and reports them fenced', async () => {
+    const master = await startMaster();
+    master.leaseMs = 900;
+    const dataDir = await tempDir();
+    await agentFor(master, dataDir);
+    const socket = await master.connection();
+    const run = assignment('shell', { command: 'echo started; sleep 30' });
+    expect(await socket.emitWithAck('run:assign', run)).toMatchObject({ accepted: true });
+    await vi.waitFor(() => expect(master.logs.flatMap((l) => l.lines)).toContain('started'));
+    await new Promise((r) => setTimeout(r, 1_200)); // renewed all along: still running
+    expect(master.results).toEqual([]);
+
+    master.renew = false;
+    const cutAt = Date.now();
+    await vi.waitFor(() => expect(master.results).toHaveLength(1), { timeout: 5_000 });
+    // Stopped within 2/3 of the lease (600 ms) after the last renewed beat, plus one check and the kill.
+    expect(Date.now() - cutAt).toBeLessThan(900 + 500);
+    expect(master.results[0]).toMatchObject({ runId: run.runId, state: 'failed', fenced: true, error: expect.stringMatching(/fencing/) });
+  });
+
+  it('drops a result the master refuses for good instead of resending it', async () => {
+    const master = await startMaster();
+    let refusals = 0;
+    master.store = () => (refusals++, { stored: false, code: 'not_your_run', message: 'not yours' });
+    const dataDir = await tempDir();
+    await agentFor(master, dataDir);
+    const socket = await master.connection();
+    await socket.emitWithAck('run:assign', assignment('noop', {}));
+    await vi.waitFor(() => expect(refusals).toBe(1));
+    await vi.waitFor(async () => expect(await outboxFiles(dataDir)).toEqual([]));
+    await new Promise((r) => setTimeout(r, 6_000)); // past the resend interval (5 s)
+    expect(refusals).toBe(1);
+  }, 15_000);
 
   it('keeps a result the master did not store and resends it after reconnecting', async () => {
     const master = await startMaster();

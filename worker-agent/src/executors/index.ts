@@ -48,6 +48,8 @@ function stoppedOutcome(cause: StopCause, timeoutMs: number): Pick<Outcome, 'sta
     case 'shutdown':
       // `failed`, not `cancelled`: nobody asked for this, so the run stays eligible for a retry.
       return { state: 'failed', error: 'the agent shut down before the run finished' };
+    case 'fenced':
+      return { state: 'failed', error: 'stopped by the agent: the master did not renew its lease in time (fencing)' };
     default:
       return assertNever(cause);
   }

@@ -104,7 +104,8 @@ export const shell: Executor<ShellParams> = {
 
     return {
       done,
-      stop() {
+      stop(cause) {
+        if (cause === 'fenced') return kill('SIGKILL'); // the lease leaves no time for a grace
         kill('SIGTERM');
         later(KILL_GRACE_MS, () => kill('SIGKILL'));
       },

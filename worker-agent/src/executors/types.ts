@@ -6,7 +6,8 @@ import type { ResultState, RunAssign, RunLog } from '../protocol.js';
 export type LogStream = RunLog['stream'];
 
 /** Why a run is being stopped before it finished by itself. */
-export type StopCause = 'cancelled' | 'timed_out' | 'shutdown';
+/** `fenced`: the run's lease could not be renewed; it must be dead before the lease ends, so no grace. */
+export type StopCause = 'cancelled' | 'timed_out' | 'shutdown' | 'fenced';
 
 export interface Outcome {
   state: ResultState;

@@ -132,6 +132,8 @@ export const Retry = z.strictObject({
   backoff: z.enum(['fixed', 'exponential']).default('fixed'),
   delayMs: ms.default(1_000),
   maxDelayMs: ms.default(60_000),
+  /** How often a lost attempt (its worker unreachable past the lease) is started again; does not use `count`. */
+  reassign: z.number().int().min(0).max(100).default(3),
 });
 export type Retry = z.infer<typeof Retry>;
 
@@ -290,6 +292,15 @@ export const Run = z.object({
   error: z.string().nullable(),
   /** Machine-readable cause of a non-success end: `no_worker`, `worker_lost`, `covered`, ... */
   reason: z.string().nullable(),
+  /** A result that arrived after the master ended the attempt for want of one (lost, or timed out with no_result): kept for the record, it changes nothing that followed. */
+  late: z.object({
+    state: z.enum(['succeeded', 'failed', 'timed_out', 'cancelled']),
+    exitCode: z.number().int().nullable(),
+    error: z.string().nullable(),
+    startedAt: isoDate,
+    finishedAt: isoDate,
+    receivedAt: isoDate,
+  }).nullable(),
 });
 export type Run = z.infer<typeof Run>;
 
