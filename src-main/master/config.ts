@@ -4,9 +4,12 @@ import path from 'node:path';
 import { z } from 'zod';
 import { BatonError } from './api/contract/errors';
 import { API_AUTH_MODES, type ApiAuth } from './access/rules';
+import { DEFAULT_LOG_QUOTA, type LogQuota } from './agents/log-quota';
 
 const port = z.coerce.number({ error: 'must be a port number' }).int('must be a whole number').min(0, 'must be from 0 to 65535').max(65535, 'must be from 0 to 65535');
 const positiveMs = (min: number) => z.coerce.number({ error: 'must be a number of milliseconds' }).int('must be a whole number').min(min, `must be at least ${min}`);
+
+const bytes = (min: number) => z.coerce.number({ error: 'must be a number of bytes' }).int('must be a whole number').min(min, `must be at least ${min}`);
 
 const EnvSchema = z.object({
   BATON_DATABASE_URL: z.string().trim()
@@ -26,6 +29,9 @@ const EnvSchema = z.object({
   BATON_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BATON_RUN_RETENTION_DAYS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').default(30),
   BATON_SMTP_URL: z.url({ protocol: /^smtps?$/, hostname: /./, error: 'must be an smtp:// or smtps:// URL such as smtp://user:pass@mail.example.com:587' }).optional(),
+  BATON_RUN_LOG_MAX_BYTES: bytes(1_024).default(DEFAULT_LOG_QUOTA.runBytes),
+  BATON_LOG_LINE_MAX_BYTES: bytes(256).default(DEFAULT_LOG_QUOTA.lineBytes),
+  BATON_AGENT_EVENTS_PER_SEC: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').default(100),
   BATON_ALERT_FROM: z.email({ error: 'must be an email address such as baton@example.com' }).optional(),
 });
 
@@ -49,6 +55,10 @@ export interface MasterConfig {
   smtpUrl: string | null;
   /** The sender of alert emails. */
   alertFrom: string;
+  /** Log bytes per run and per line an agent may store. */
+  logQuota: LogQuota;
+  /** Log batches and heartbeats per second one agent may send (twice that at once); more are refused. */
+  agentEventsPerSec: number;
 }
 
 export function defaultDataDir(): string {
@@ -104,5 +114,7 @@ export function resolveConfig(
     runRetentionDays: e.BATON_RUN_RETENTION_DAYS,
     smtpUrl: e.BATON_SMTP_URL ?? null,
     alertFrom: e.BATON_ALERT_FROM ?? `baton@${os.hostname()}`,
+    logQuota: { runBytes: e.BATON_RUN_LOG_MAX_BYTES, lineBytes: e.BATON_LOG_LINE_MAX_BYTES },
+    agentEventsPerSec: e.BATON_AGENT_EVENTS_PER_SEC,
   };
 }

@@ -1,6 +1,6 @@
 // Agent options: flags, then environment, then defaults, resolved once into a config where every field
 // is set. A bad value is a ConfigError that names the flag (or env variable) it came from.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -12,6 +12,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export interface AgentConfig {
   /** Every master the agent may join; it follows whichever leads. */
   masterUrls: string[];
+  /** What the agent presents on connecting: its own credential (credential.ts), never the enrolment token. */
   token: string;
   group: string;
   name: string;
@@ -159,7 +160,10 @@ export const runFields = {
   stopGraceMs: field.stopGraceMs,
 };
 
-export function resolveAgentConfig(flags: RawOptions, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+/** Resolved options: `token` is the enrolment token given, null when none is (the kept credential serves). */
+export type AgentOptions = Omit<AgentConfig, 'token'> & { token: string | null };
+
+export function resolveAgentConfig(flags: RawOptions, env: NodeJS.ProcessEnv = process.env): AgentOptions {
   const { master, dataDir, tokenFile, ...settings } = parseOptions(
     {
       master: field.master,
@@ -171,15 +175,19 @@ export function resolveAgentConfig(flags: RawOptions, env: NodeJS.ProcessEnv = p
     flags,
     env,
   );
+  const folder = dataDir ?? join(homedir(), '.baton-agent', settings.name);
+  // Once enrolled the agent needs no enrolment token; one given anyway is ignored (credential.ts).
+  const given = flags.token ?? flags.tokenFile ?? env.BATON_AGENT_TOKEN ?? env.BATON_AGENT_TOKEN_FILE;
+  const enrolled = given === undefined && existsSync(join(folder, 'credential'));
   return {
     ...settings,
     masterUrls: master.split(','),
-    token: resolveToken(flags, env, tokenFile),
-    dataDir: dataDir ?? join(homedir(), '.baton-agent', settings.name),
+    token: enrolled ? null : resolveToken(flags, env, tokenFile),
+    dataDir: folder,
   };
 }
 
-/** `--token` or `--token-file`, never both; the file keeps the secret out of `ps` and unit files. */
+/** The enrolment token: `--token` or `--token-file`, never both; the file keeps the secret out of `ps` and unit files. */
 function resolveToken(flags: RawOptions, env: NodeJS.ProcessEnv, tokenFile: string | undefined): string {
   if (flags.token !== undefined && flags.tokenFile !== undefined) {
     throw new ConfigError('--token', 'give either --token or --token-file, not both');

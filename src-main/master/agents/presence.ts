@@ -1,6 +1,6 @@
 // Agent presence: who is connected, their heartbeats and metrics, and declaring the silent ones dead.
 import type { Heartbeat, ResultAck, RunLog, RunResult } from 'baton-agent/protocol';
-import { appendLog } from '../db/runs';
+import { appendLog } from '../db/run-logs';
 import type { Db } from '../db/store';
 import { saveMetrics, workerOffline, type MetricsSample } from '../db/workers';
 import type { Dispatcher } from '../dispatch/dispatcher';
@@ -8,6 +8,7 @@ import type { RunEndings } from '../dispatch/endings';
 import type { Logger } from '../log';
 import type { AgentEvents } from './gateway';
 import { isDead, type LivenessSettings } from './liveness';
+import { fitLines, type LogQuota } from './log-quota';
 import type { AgentRegistry, AgentSession } from './registry';
 
 export class Presence implements AgentEvents {
@@ -16,6 +17,7 @@ export class Presence implements AgentEvents {
   constructor(
     private readonly deps: {
       db: Db; registry: AgentRegistry; dispatcher: Dispatcher; endings: RunEndings; log: Logger; liveness: LivenessSettings;
+      logQuota: LogQuota;
     },
   ) {}
 
@@ -58,10 +60,12 @@ export class Presence implements AgentEvents {
     return { stored: true };
   }
 
-  log(session: AgentSession, log: RunLog): void {
-    void appendLog(this.deps.db, log.runId, log.seq, log.stream, log.lines).catch((error: unknown) => {
-      this.deps.log.warn({ err: error, runId: log.runId, worker: session.name }, 'could not store log lines');
-    });
+  async log(_session: AgentSession, log: RunLog): Promise<ResultAck> {
+    const { runBytes, lineBytes } = this.deps.logQuota;
+    const stored = await appendLog(this.deps.db, { ...log, ...fitLines(log.lines, lineBytes) }, runBytes);
+    if (stored === 'stored' || stored === 'duplicate') return { stored: true };
+    if (stored === 'unknown_run') return { stored: false, code: 'unknown_run', message: `There is no run ${log.runId}.` };
+    return { stored: false, code: 'log_quota', message: `The run's log reached its limit of ${runBytes} bytes; later lines are dropped.` };
   }
 
   /** Declares dead every worker that missed its heartbeats; their runs in flight become lost. */
