@@ -57,7 +57,7 @@ export interface MasterConfig {
   alertFrom: string;
   /** Log bytes per run and per line an agent may store. */
   logQuota: LogQuota;
-  /** Log batches and heartbeats per second one agent may send (twice that at once); more are refused. */
+  /** Log batches per second one agent may send (twice that at once); more are refused with `rate_limited`. */
   agentEventsPerSec: number;
 }
 

@@ -35,7 +35,7 @@ export function openGateway(
   io: Server,
   deps: {
     db: Db; log: Logger; heartbeatMs: number; term: () => AgentTerm | null; leaderUrl: () => string | null;
-    /** Log batches and heartbeats per second per agent. */
+    /** Log batches per second per agent. */
     eventsPerSec: number;
   },
 ): Gateway {
@@ -49,7 +49,9 @@ export function openGateway(
     if (deps.term() !== term) return void socket.disconnect(true);
     const events = term.presence;
     const session = term.registry.get(workerId)!;
-    const bucket = new EventBucket({ perSecond: deps.eventsPerSec, burst: deps.eventsPerSec * 2 }, Date.now());
+    const logBudget = new EventBucket({ perSecond: deps.eventsPerSec, burst: deps.eventsPerSec * 2 }, Date.now());
+    // Heartbeats have their own budget, so a busy log stream never starves them (the worker would be declared dead).
+    const beatBudget = new EventBucket({ perSecond: (HEARTBEAT_SLACK * 1000) / deps.heartbeatMs, burst: 2 * HEARTBEAT_SLACK }, Date.now());
     const gate = new WarningGate(WARNING_INTERVAL_MS);
     const warn = (kind: string, fields: Record<string, unknown>) => {
       const { report, suppressed } = gate.note(kind, Date.now());
@@ -60,16 +62,16 @@ export function openGateway(
     events.online(session);
 
     socket.on('heartbeat', (raw) => {
-      if (!bucket.take(Date.now())) return warn('agent over its event budget; events refused', { perSecond: deps.eventsPerSec });
+      if (!beatBudget.take(Date.now())) return warn('agent heartbeats faster than asked; beats refused', { heartbeatMs: deps.heartbeatMs });
       const beat = Heartbeat.safeParse(raw);
       if (beat.success) events.heartbeat(session, beat.data);
       else warn('bad heartbeat ignored', { error: invalidInput(beat.error).message });
     });
     socket.on('run:log', (raw, ack) => {
       const reply = typeof ack === 'function' ? ack : () => undefined;
-      if (!bucket.take(Date.now())) {
-        warn('agent over its event budget; events refused', { perSecond: deps.eventsPerSec });
-        return reply({ stored: false, code: 'rate_limited', message: `Over ${deps.eventsPerSec} log batches and heartbeats per second; batch dropped.` });
+      if (!logBudget.take(Date.now())) {
+        warn('agent over its log budget; batches refused', { perSecond: deps.eventsPerSec });
+        return reply({ stored: false, code: 'rate_limited', message: `Over ${deps.eventsPerSec} log batches per second; batch dropped.` });
       }
       const parsed = RunLog.safeParse(raw);
       if (!parsed.success) {
@@ -115,6 +117,9 @@ export function openGateway(
     },
   };
 }
+
+/** Heartbeats an agent may send per heartbeat interval (it beats once per interval, and once more on welcome). */
+const HEARTBEAT_SLACK = 4;
 
 /** Per agent: one line per kind of warning and interval, with a count (malformed events are cheap to send). */
 const WARNING_INTERVAL_MS = 10_000;

@@ -9,7 +9,7 @@ export type LogStored = 'stored' | 'duplicate' | 'over_quota' | 'unknown_run';
 
 /**
  * Stores a batch once, if the run's log stays within `maxRunBytes`; the first batch that does not fit marks the
- * log truncated and adds one system line saying so. One statement: concurrent batches of a run serialise on its row.
+ * log truncated and adds one system line saying so, and nothing is stored after it (no gaps in a log). One statement: concurrent batches of a run serialise on its row.
  */
 export async function appendLog(
   db: Queryable, batch: { runId: string; seq: number; stream: string; lines: string[]; bytes: number }, maxRunBytes: number,
@@ -17,7 +17,8 @@ export async function appendLog(
   const { rows } = await db.query<{ known: boolean; dup: boolean; stored: boolean }>(
     `with seen as (select 1 from run_logs where run_id = $1 and seq = $2),
      room as (
-       update runs set log_bytes = log_bytes + $4 where id = $1 and log_bytes + $4 <= $6 and not exists (select 1 from seen)
+       update runs set log_bytes = log_bytes + $4
+       where id = $1 and not log_truncated and log_bytes + $4 <= $6 and not exists (select 1 from seen)
        returning id),
      kept as (insert into run_logs (run_id, seq, stream, lines) select $1, $2, $3, $5 from room on conflict do nothing),
      cut as (
