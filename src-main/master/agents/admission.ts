@@ -87,9 +87,11 @@ export function admitAgents(io: Server, nsp: AgentNamespace, deps: AdmissionDeps
       : credentialRefusal(presented?.facts ?? null, hello);
     if (refusal) return refused(socket, refuse(refusal.code, refusal.message), { worker: hello.name, group: hello.group });
     const group = (await findGroupByName(deps.db, hello.group))!;
+    // Checked before the worker row is touched: a refused duplicate must not rewrite the connected agent's row.
+    const connected = term.registry.all().find((s) => s.groupId === group.id && s.name === hello.name);
+    if (connected?.socket?.connected) return refuse('duplicate_name', `An agent named "${hello.name}" is already connected in group "${hello.group}".`);
     const { worker, admin } = await workerConnected(deps.db, { ...hello, groupId: group.id });
     const existing = term.registry.get(worker.id);
-    if (existing?.socket?.connected) return refuse('duplicate_name', `An agent named "${hello.name}" is already connected in group "${hello.group}".`);
     if (deps.term() !== term) return refuse('not_leader', 'This master stopped leading while the agent joined.', deps.leaderUrl() ?? undefined);
     socket.data = { workerId: worker.id, term, credentialId: presented!.id } satisfies AdmittedAgent;
     term.registry.upsert({

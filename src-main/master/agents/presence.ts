@@ -65,6 +65,7 @@ export class Presence implements AgentEvents {
     const stored = await appendLog(this.deps.db, { ...log, ...fitLines(log.lines, lineBytes) }, runBytes);
     if (stored === 'stored' || stored === 'duplicate') return { stored: true };
     if (stored === 'unknown_run') return { stored: false, code: 'unknown_run', message: `There is no run ${log.runId}.` };
+    if (stored === 'stale_attempt') return { stored: false, code: 'stale_attempt', message: `Attempt ${log.attempt} is not the current attempt of run ${log.runId}.` };
     return { stored: false, code: 'log_quota', message: `The run's log reached its limit of ${runBytes} bytes; later lines are dropped.` };
   }
 
