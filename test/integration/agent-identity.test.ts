@@ -65,7 +65,10 @@ describe('agent identity', () => {
       });
       await master.api.call('tasks.trigger', { id: task.id });
       const runId = await waitFor('the run assigned', async () => assigned);
-      const disconnected = new Promise<number>((resolve) => socket.once('disconnect', () => resolve(Date.now())));
+      const disconnected = new Promise<number>((resolve, reject) => {
+        socket.once('disconnect', () => resolve(Date.now()));
+        setTimeout(() => reject(new Error('still connected 10 s after the revocation')), 10_000);
+      });
       const credential = (await master.api.call('credentials.list', {})).find((c) => c.workerName === 'revoked-1')!;
       const revokedAt = Date.now();
       await master.api.call('credentials.revoke', { id: credential.id });
