@@ -127,18 +127,26 @@ describe('agent protocol fuzz', () => {
     })), async (beat) => {
       fuzzer.emit('heartbeat', beat as never);
     }), { numRuns: CASES });
-    await fc.assert(fc.asyncProperty(mutated(fc.record({
-      protocol: fc.constantFrom(PROTOCOL_VERSION, 0, 2),
-      token: fc.oneof(
-        fc.constantFrom(credentials.own, credentials.victims, credentials.enrolment, `bt_crd_000000000000.${'x'.repeat(32)}`),
-        fc.string({ maxLength: 300 }),
+    // Often a matching credential, name and group (refused only because that worker is connected), often a mix.
+    const identity = fc.oneof(
+      fc.constantFrom(
+        { token: credentials.own, name: 'fuzzer', group: 'it' }, { token: credentials.victims, name: 'victim', group: 'other' },
       ),
-      name: fc.oneof(fc.constantFrom('fuzzer', 'victim', 'newcomer'), fc.string({ maxLength: 140 })),
-      group: fc.oneof(fc.constantFrom('it', 'other', 'brand-new'), fc.string({ maxLength: 140 })),
+      fc.record({
+        token: fc.oneof(
+          fc.constantFrom(credentials.own, credentials.victims, credentials.enrolment, `bt_crd_000000000000.${'x'.repeat(32)}`),
+          fc.string({ maxLength: 300 }),
+        ),
+        name: fc.oneof(fc.constantFrom('fuzzer', 'victim', 'newcomer'), fc.string({ maxLength: 140 })),
+        group: fc.oneof(fc.constantFrom('it', 'other', 'brand-new'), fc.string({ maxLength: 140 })),
+      }),
+    );
+    await fc.assert(fc.asyncProperty(mutated(fc.record({
+      protocol: fc.oneof({ arbitrary: fc.constant(PROTOCOL_VERSION), weight: 4 }, { arbitrary: fc.constantFrom(0, 2), weight: 1 }),
+      identity,
       host: fc.string({ minLength: 1, maxLength: 20 }), version: fc.constant('fuzz'),
-      handlers: fc.constant(['shell']), capacity: fc.integer({ min: 0, max: 20_000 }),
-    // Socket.IO itself takes only an object as handshake auth.
-    }), fc.object()), async (auth) => {
+      handlers: fc.constant(['shell']), capacity: fc.integer({ min: 1, max: 10_000 }),
+    }).map(({ identity: who, ...rest }) => ({ ...rest, ...who })), fc.object()), async (auth) => {
       const refusal = await new Promise<unknown>((resolve) => {
         const socket = io(`${master.agentUrl}${AGENT_NAMESPACE}`, { auth: auth as object, reconnection: false, transports: ['websocket'] });
         socket.once('connect', () => { socket.disconnect(); resolve('admitted'); });
