@@ -40,7 +40,7 @@ export function openGateway(
   },
 ): Gateway {
   const nsp = io.of(AGENT_NAMESPACE) as unknown as AgentNamespace;
-  const { db, log } = deps;
+  const { log } = deps;
   admitAgents(io, nsp, deps);
   const stopSweeping = sweepRevoked(nsp, deps);
 
