@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { io } from 'socket.io-client';
+import { io, type ManagerOptions, type SocketOptions } from 'socket.io-client';
 import { ConfigError } from './config.js';
 import type { Logger } from './logger.js';
 import { retryDelay } from './masters.js';
@@ -49,10 +49,13 @@ export class EnrolmentRefused extends Error {
   }
 }
 
+/** Connection options the agent's own connection uses too (e.g. a CA for TLS), so enrolment goes the same way. */
+export type EnrolConnection = Partial<ManagerOptions & SocketOptions>;
+
 /** Asks one master for a credential; null when that master cannot be reached (the caller tries the next one). */
-export function enrolAt(url: string, ask: { token: string; name: string; group: string }): Promise<EnrolReply | null> {
+export function enrolAt(url: string, ask: { token: string; name: string; group: string }, connection: EnrolConnection = {}): Promise<EnrolReply | null> {
   const socket = io(`${url}${ENROL_NAMESPACE}`, {
-    auth: { protocol: PROTOCOL_VERSION, ...ask }, reconnection: false, timeout: ENROL_TIMEOUT_MS,
+    ...connection, auth: { protocol: PROTOCOL_VERSION, ...ask }, reconnection: false, timeout: ENROL_TIMEOUT_MS,
   });
   return new Promise<EnrolReply | null>((resolve) => {
     socket.once('connect', () => {
@@ -74,6 +77,7 @@ export function enrolAt(url: string, ask: { token: string; name: string; group: 
  */
 export async function obtainCredential(
   options: { dataDir: string; name: string; group: string; token: string | null; masterUrls: string[] }, log: Logger,
+  connection: EnrolConnection = {},
 ): Promise<string> {
   const kept = await readCredential(options.dataDir);
   if (kept) {
@@ -86,7 +90,7 @@ export async function obtainCredential(
   // Masters may not be up yet (a service starting at boot): keep trying, as the connection itself does.
   for (let round = 1; ; round += 1) {
     for (const url of options.masterUrls) {
-      const reply = await enrolAt(url, { token: options.token, name: options.name, group: options.group });
+      const reply = await enrolAt(url, { token: options.token, name: options.name, group: options.group }, connection);
       if (reply === null) continue;
       if (!reply.ok) throw new EnrolmentRefused({ code: reply.code, message: reply.message });
       await writeCredential(options.dataDir, { credential: reply.credential, name: options.name, group: options.group });
