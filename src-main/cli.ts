@@ -117,7 +117,7 @@ const program = new Command('baton-master').enablePositionalOptions()
   .addOption(new Option('--log-level <level>', 'log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']))
   .action((flags: Record<string, string | undefined>) => serve(flags));
 
-const token = program.command('token').description('manage agent tokens and API keys on a running master');
+const token = program.command('token').description('manage API keys on a running master (agents: see `enrol`)');
 const remote = (command: Command) => command
   .addOption(new Option('--url <url>', 'the master').default('http://127.0.0.1:7070'))
   .option('--api-key <key>', 'API key (default: BATON_API_KEY, else the api-key file in the data folder)')
@@ -132,6 +132,49 @@ remote(token.command('revoke').argument('<id>').description('revoke a token or A
     // The secret starts with the id, but it is a secret: it is never echoed back in the error.
     if (id.startsWith('bt_')) throw new Error(`pass the token's id, not its secret: the id is the tok_… part after "bt_" and before the dot (see \`token list\`)`);
     return apiAt(o).call('tokens.revoke', { id });
+  }));
+
+const DURATION_UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `30m`, `12h`, `7d` → milliseconds, for `enrol create --expires-in`. */
+function durationMs(text: string): number {
+  const match = /^(\d{1,6})([mhd])$/.exec(text.trim());
+  if (!match) throw new Error(`--expires-in: "${text}" is not a duration like 30m, 12h or 7d`);
+  return Number(match[1]) * DURATION_UNITS[match[2]!]!;
+}
+
+function refuseSecret(id: string): void {
+  // The secret starts with the id, but it is a secret: it is never echoed back in the error.
+  if (id.startsWith('bt_')) throw new Error(`pass the id, not the secret: the id is the part after "bt_" and before the dot (see \`enrol list\`)`);
+}
+
+const enrol = program.command('enrol').description('enrolment tokens for agents, and the credentials agents traded them for');
+remote(enrol.command('create').description('create an enrolment token for a group and print it (shown once); agents pass it with --token-file'))
+  .requiredOption('--group <name>', 'the group its agents join (it must exist)')
+  .option('--label <label>', 'what it is for (default: "agents of <group>")')
+  .option('--single-use', 'good for one agent only')
+  .option('--expires-in <duration>', 'refused after this long, e.g. 30m, 12h, 7d (default: never)')
+  .action((o: Remote & { group: string; label?: string; singleUse?: boolean; expiresIn?: string }) => tokenCommand(async () => {
+    const api = apiAt(o);
+    const group = (await api.call('groups.list', {})).find((g) => g.name === o.group);
+    if (!group) throw new Error(`--group: there is no group "${o.group}"; create it first (console, or the groups.create API method)`);
+    const expiresInMs = o.expiresIn === undefined ? undefined : durationMs(o.expiresIn);
+    const made = await api.call('enrolments.create', { label: o.label ?? `agents of ${o.group}`, groupId: group.id, singleUse: o.singleUse === true, expiresInMs });
+    return made.secret;
+  }));
+remote(enrol.command('list').description('list enrolment tokens (secrets are never shown again)')).action((o: Remote) => tokenCommand(() => apiAt(o).call('enrolments.list', {})));
+remote(enrol.command('revoke').argument('<id>').description('revoke an enrolment token (enr_…) and the credentials made with it'))
+  .option('--keep-credentials', 'leave the agents that enrolled with it connected; only new enrolments are refused')
+  .action((id: string, o: Remote & { keepCredentials?: boolean }) => tokenCommand(async () => {
+    refuseSecret(id);
+    return apiAt(o).call('enrolments.revoke', { id, keepCredentials: o.keepCredentials === true });
+  }));
+remote(enrol.command('credentials').description('list agent credentials: one per worker, with the enrolment token it came from'))
+  .action((o: Remote) => tokenCommand(() => apiAt(o).call('credentials.list', {})));
+remote(enrol.command('revoke-credential').argument('<id>').description('revoke one agent\'s credential (crd_…): it is disconnected within a heartbeat'))
+  .action((id: string, o: Remote) => tokenCommand(async () => {
+    refuseSecret(id);
+    return apiAt(o).call('credentials.revoke', { id });
   }));
 
 program.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));

@@ -7,9 +7,12 @@ import { z } from 'zod';
 import { BatonError } from './api/contract/errors';
 import { API_AUTH_MODES, type ApiAuth } from './access/rules';
 import { parseAllowList, type OutboundRules } from 'baton-agent/outbound';
+import { DEFAULT_LOG_QUOTA, type LogQuota } from './agents/log-quota';
 
 const port = z.coerce.number({ error: 'must be a port number' }).int('must be a whole number').min(0, 'must be from 0 to 65535').max(65535, 'must be from 0 to 65535');
 const positiveMs = (min: number) => z.coerce.number({ error: 'must be a number of milliseconds' }).int('must be a whole number').min(min, `must be at least ${min}`);
+
+const bytes = (min: number) => z.coerce.number({ error: 'must be a number of bytes' }).int('must be a whole number').min(min, `must be at least ${min}`);
 
 const EnvSchema = z.object({
   BATON_DATABASE_URL: z.string().trim()
@@ -29,6 +32,9 @@ const EnvSchema = z.object({
   BATON_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BATON_RUN_RETENTION_DAYS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').default(30),
   BATON_SMTP_URL: z.url({ protocol: /^smtps?$/, hostname: /./, error: 'must be an smtp:// or smtps:// URL such as smtp://user:pass@mail.example.com:587' }).optional(),
+  BATON_RUN_LOG_MAX_BYTES: bytes(1_024).default(DEFAULT_LOG_QUOTA.runBytes),
+  BATON_LOG_LINE_MAX_BYTES: bytes(256).default(DEFAULT_LOG_QUOTA.lineBytes),
+  BATON_AGENT_EVENTS_PER_SEC: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').default(100),
   BATON_ALERT_FROM: z.email({ error: 'must be an email address such as baton@example.com' }).optional(),
   BATON_OUTBOUND_ALLOW: z.string().default('').transform((text, ctx) => {
     const parsed = parseAllowList(text, 'BATON_OUTBOUND_ALLOW');
@@ -67,6 +73,10 @@ export interface MasterConfig {
   tls: MasterTls | null;
   /** CA certificates (PEM) this master trusts when it calls another master over HTTPS; null: Node's built-in CAs. */
   tlsCa: string | null;
+  /** Log bytes per run and per line an agent may store. */
+  logQuota: LogQuota;
+  /** Log batches per second one agent may send (twice that at once); more are refused with `rate_limited`. */
+  agentEventsPerSec: number;
 }
 
 export function defaultDataDir(): string {
@@ -125,6 +135,8 @@ export function resolveConfig(
     outbound: e.BATON_OUTBOUND_ALLOW,
     tls: readTls(e.BATON_TLS_CERT, e.BATON_TLS_KEY),
     tlsCa: e.BATON_TLS_CA ? readPem('BATON_TLS_CA', e.BATON_TLS_CA, (pem) => void parseCertificate(pem)) : null,
+    logQuota: { runBytes: e.BATON_RUN_LOG_MAX_BYTES, lineBytes: e.BATON_LOG_LINE_MAX_BYTES },
+    agentEventsPerSec: e.BATON_AGENT_EVENTS_PER_SEC,
   };
 }
 

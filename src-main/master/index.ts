@@ -120,7 +120,7 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
     const io = new Server(server, { serveClient: false, maxHttpBufferSize: 1e6 });
     stops.push(() => new Promise<void>((resolve) => { io.close(() => resolve()); server.closeAllConnections(); }));
     const gateway = openGateway(io, {
-      db, log, heartbeatMs: config.heartbeatMs,
+      db, log, heartbeatMs: config.heartbeatMs, eventsPerSec: config.agentEventsPerSec,
       term: () => leading,
       leaderUrl: () => leadership?.leaderUrl ?? null,
     });

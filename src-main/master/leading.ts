@@ -71,6 +71,7 @@ export async function startLeading(deps: { db: Db; lazy: Db; writer: RunWriter; 
   dispatcher.refused = (run, reason, message) => endings.finish(run.id, run.attempt, { state: 'failed', reason, error: message });
   const presence = new Presence({
     db: lazy, registry, dispatcher, endings, log, liveness: { heartbeatMs: config.heartbeatMs, missedBeats: config.missedBeats },
+    logQuota: config.logQuota,
   });
   await adopt(db, registry, dispatcher, () => false);
 

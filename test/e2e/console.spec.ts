@@ -95,6 +95,8 @@ test.describe.serial('desktop console', () => {
       await page.getByTestId('token-create').click();
       await expect(page.getByTestId('token-secret')).toHaveText(/\S{16,}/);
       await expect(row(page, 'token-row', 'label', 'e2e-agent')).toBeVisible();
+      // The local agent's own credential, made by its master (no enrolment token), with a revoke button.
+      await expect(row(page, 'credential-row', 'worker', workerName)).toBeVisible();
       await shot(page, '09-tokens');
 
       await page.getByTestId('nav-tasks').click();

@@ -11,6 +11,7 @@ import { httpTransport } from '../../src-main/master/api/contract/http-client';
 import { resolveConfig } from '../../src-main/master/config';
 import { startMaster, type Master } from '../../src-main/master/index';
 import { createLogger } from '../../src-main/master/log';
+import { enrolAt } from '../../worker-agent/src/credential';
 import {
   AGENT_NAMESPACE, PROTOCOL_VERSION, type AgentToMasterEvents, type MasterToAgentEvents, type RunAssign,
 } from '../../worker-agent/src/protocol';
@@ -84,23 +85,38 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | null | u
   }
 }
 
-/** A group and a token, the minimum an agent needs to join. */
+/** A group and an enrolment token for it, the minimum an agent needs to join. */
 export async function prepare(master: TestMaster, group = 'it'): Promise<{ groupId: string; token: string }> {
   const g = await master.api.call('groups.create', { name: group });
-  const { secret } = await master.api.call('tokens.create', { label: `test ${group}` });
+  const { secret } = await master.api.call('enrolments.create', { label: `test ${group}`, groupId: g.id });
   return { groupId: g.id, token: secret };
+}
+
+/** Credentials already traded for (enrolment token, group, name): a raw agent that reconnects keeps its identity. */
+const credentials = new Map<string, string>();
+
+/** The credential for a raw agent: traded once for the enrolment token, as baton-agent does on its first start. */
+export async function credentialFor(url: string, token: string, name: string, group = 'it'): Promise<string> {
+  const key = `${token}|${group}|${name}`;
+  const known = credentials.get(key);
+  if (known) return known;
+  const reply = await enrolAt(url, { token, name, group });
+  if (!reply?.ok) throw new Error(`enrolment refused: ${JSON.stringify(reply)}`);
+  credentials.set(key, reply.credential);
+  return reply.credential;
 }
 
 export type RawAgent = Socket<MasterToAgentEvents, AgentToMasterEvents>;
 
 /** A hand-driven agent speaking the wire protocol, to send exactly the messages (and metrics) a test needs. */
-export function rawAgent(
+export async function rawAgent(
   url: string, token: string,
   opts: { name: string; group?: string; capacity?: number; onAssign?: (a: RunAssign) => void },
 ): Promise<RawAgent> {
+  const credential = await credentialFor(url, token, opts.name, opts.group ?? 'it');
   const socket: RawAgent = io(`${url}${AGENT_NAMESPACE}`, {
     auth: {
-      protocol: PROTOCOL_VERSION, token, name: opts.name, group: opts.group ?? 'it', host: 'test', version: 'test',
+      protocol: PROTOCOL_VERSION, token: credential, name: opts.name, group: opts.group ?? 'it', host: 'test', version: 'test',
       handlers: ['shell'], capacity: opts.capacity ?? 4,
     },
     reconnection: false, transports: ['websocket'],

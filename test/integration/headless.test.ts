@@ -28,12 +28,12 @@ describe('headless master and agent', () => {
     }
   });
 
-  it('issues a token from the CLI, runs a cron task on a CLI agent, and stops cleanly', async () => {
-    const { stdout } = await run(process.execPath, [MASTER_BIN, 'token', 'create', 'headless', '--url', url, '--data-dir', dataDir]);
+  it('issues an enrolment token from the CLI, runs a cron task on a CLI agent, and stops cleanly', async () => {
+    const group = await api.call('groups.create', { name: 'batch' });
+    const { stdout } = await run(process.execPath, [MASTER_BIN, 'enrol', 'create', '--group', 'batch', '--expires-in', '1h', '--url', url, '--data-dir', dataDir]);
     const token = stdout.trim();
-    expect(token).toMatch(/^bt_tok_/);
+    expect(token).toMatch(/^bt_enr_/);
     agent = await startAgent({ agentUrl: url }, token, { name: 'cli-agent', group: 'batch' });
-    const group = await waitFor('group made by the agent', async () => (await api.call('groups.list', {})).find((g) => g.name === 'batch'));
     const task = await api.call('tasks.create', {
       name: 'hello', groupId: group.id, handler: 'shell', params: { command: 'echo hello' },
       trigger: { type: 'cron', expression: '* * * * * *', timezone: 'UTC' },

@@ -36,7 +36,7 @@ describe('several masters on one database', () => {
 
     // Everything through the follower: reads answered by it, actions handed to the leader.
     const group = await b.api.call('groups.create', { name: 'ha' });
-    const { secret } = await b.api.call('tokens.create', { label: 'ha agent' });
+    const { secret } = await b.api.call('enrolments.create', { label: 'ha agent', groupId: group.id });
     agent = await startAgent({ agentUrl: `${b.url},${a.url}` }, secret, { name: 'follower-of-leaders', group: 'ha' });
     await waitFor('the agent online at the leader', async () => (await b.api.call('workers.list', {}))[0]?.status === 'online');
     expect(agent.output()).toMatch(/"code":"not_leader"/);

@@ -49,9 +49,9 @@ describe('walking skeleton', () => {
     expect(workers.map((w) => w.name)).not.toContain('intruder');
   });
 
-  it('refuses a revoked token', async () => {
-    const { token: t2, secret } = await master.api.call('tokens.create', { label: 'to revoke' });
-    await master.api.call('tokens.revoke', { id: t2.id });
+  it('refuses a revoked enrolment token', async () => {
+    const { enrolment, secret } = await master.api.call('enrolments.create', { label: 'to revoke', groupId });
+    await master.api.call('enrolments.revoke', { id: enrolment.id });
     const revoked = await startAgent(master, secret, { name: 'revoked' });
     expect(await revoked.exited).toBe(3);
   });

@@ -33,6 +33,8 @@ import { Runs, within } from './runs.js';
 const FATAL_REFUSALS: ReadonlySet<RefusalCode> = new Set(['bad_token', 'bad_hello']);
 const RESULT_ACK_MS = 10_000;
 const OUTBOX_RETRY_MS = 5_000;
+/** How long log delivery pauses after the master answered `rate_limited`. */
+const LOG_PAUSE_MS = 1_000;
 /** How long a stopping agent tries to deliver pending results; what is left stays on disk. */
 const FINAL_FLUSH_MS = 5_000;
 const LOG_ACK_MS = 10_000;
@@ -170,7 +172,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
       else if (FINAL_REFUSALS.has(ack.code)) {
         log.error({ runId: batch.runId, seq: batch.seq, code: ack.code, reason: ack.message }, 'master refused log lines for good; dropped');
         logs.remove(batch);
-      }
+      } else if (ack.code === 'rate_limited') pauseLogs();
     } catch {
       // not acknowledged: kept, and sent again on the next connect or with the run's result
     } finally {
@@ -178,9 +180,17 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
       if (logsSending.get(batch) === mine) logsSending.delete(batch);
     }
   };
+  // Over the master's log budget, the batches kept are sent again after a pause, not with every new batch (that
+  // would resend the whole backlog each time and keep the agent over its budget).
+  let logsPausedUntil = 0;
+  const pauseLogs = () => {
+    if (Date.now() < logsPausedUntil) return;
+    logsPausedUntil = Date.now() + LOG_PAUSE_MS;
+    later(LOG_PAUSE_MS, () => void sendLogs());
+  };
   /** Sends a run's (or every run's) waiting batches in order; resolves when each has its answer. */
   function sendLogs(runId?: string): Promise<void> {
-    if (socket.connected) {
+    if (socket.connected && Date.now() >= logsPausedUntil) {
       for (const batch of logs.of(runId)) if (!logsSending.has(batch)) logsSending.set(batch, sendLog(batch));
     }
     const mine = [...logsSending].filter(([b]) => runId === undefined || b.runId === runId).map(([, p]) => p);

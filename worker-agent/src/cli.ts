@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { startAgent } from './agent.js';
 import { ConfigError, DEFAULTS, field, parseOptions, resolveAgentConfig, type RawOptions } from './config.js';
+import { EnrolmentRefused, obtainCredential } from './credential.js';
 import { HANDLERS } from './executors/index.js';
 import { checkMasterCertificates } from './master-trust.js';
 import { AGENT_VERSION } from './host.js';
@@ -17,14 +18,14 @@ const EXIT = { ok: 0, error: 1, usage: 2, refused: 3 } as const;
 function agentOptions(cmd: Command): Command {
   return cmd
     .option('--master <url>', 'master URL, e.g. http://master:8080, or several comma-separated (env BATON_MASTER_URL)')
-    .option('--token <token>', 'agent token (env BATON_AGENT_TOKEN); visible in `ps`, prefer --token-file')
-    .option('--token-file <path>', 'file holding the agent token (env BATON_AGENT_TOKEN_FILE)')
+    .option('--token <token>', 'enrolment token, needed until the agent has its credential (env BATON_AGENT_TOKEN); visible in `ps`, prefer --token-file')
+    .option('--token-file <path>', 'file holding the enrolment token (env BATON_AGENT_TOKEN_FILE)')
     .option('--group <group>', 'worker group (env BATON_AGENT_GROUP)')
     .option('--name <name>', 'worker name, unique in the group (env BATON_AGENT_NAME)')
     .option('--capacity <n>', `runs at once (default ${DEFAULTS.capacity})`)
     .option('--labels <k=v,...>', 'labels for routing, e.g. zone=a,gpu=yes')
     .option('--handlers <list>', `handlers offered (default all: ${HANDLERS.join(',')})`)
-    .option('--data-dir <dir>', 'outbox and state (env BATON_AGENT_DATA_DIR; default ~/.baton-agent/<name>)')
+    .option('--data-dir <dir>', 'credential, outbox and state (env BATON_AGENT_DATA_DIR; default ~/.baton-agent/<name>)')
     .option('--heartbeat-ms <ms>', `heartbeat until the master sets one (default ${DEFAULTS.heartbeatMs})`)
     .option('--stop-grace-ms <ms>', `how long runs may finish after SIGTERM (default ${DEFAULTS.stopGraceMs})`)
     .option('--allow-outbound <list>', 'hosts, IPs or CIDRs http tasks may reach despite the metadata guard, e.g. 169.254.169.254 (env BATON_AGENT_ALLOW_OUTBOUND)')
@@ -33,12 +34,20 @@ function agentOptions(cmd: Command): Command {
 }
 
 async function runAgent(flags: RawOptions): Promise<number> {
-  const config = resolveAgentConfig(flags);
-  await checkMasterCertificates(config.masterUrls, config.ca);
-  const log = createLogger(config.logLevel, config.name);
+  const options = resolveAgentConfig(flags);
+  await checkMasterCertificates(options.masterUrls, options.ca);
+  const log = createLogger(options.logLevel, options.name);
+  let credential: string;
+  try {
+    credential = await obtainCredential(options, log, options.ca ? { ca: options.ca } : {});
+  } catch (err) {
+    if (!(err instanceof EnrolmentRefused)) throw err;
+    process.stderr.write(`baton-agent: the master refused to enrol this agent (${err.refusal.code}): ${err.refusal.message}\n`);
+    return EXIT.refused;
+  }
   // Before taking runs: kill what an earlier instance on this data folder left, start the reaper (issue 6).
-  const watchdog = guardRuns(config.dataDir, log);
-  const agent = await startAgent(config, log);
+  const watchdog = guardRuns(options.dataDir, log);
+  const agent = await startAgent({ ...options, token: credential }, log);
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     if (signals++ > 0) {

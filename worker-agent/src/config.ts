@@ -1,7 +1,7 @@
 // Agent options: flags, then environment, then defaults, resolved once into a config where every field
 // is set. A bad value is a ConfigError that names the flag (or env variable) it came from.
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -14,6 +14,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export interface AgentConfig {
   /** Every master the agent may join; it follows whichever leads. */
   masterUrls: string[];
+  /** What the agent presents on connecting: its own credential (credential.ts), never the enrolment token. */
   token: string;
   group: string;
   name: string;
@@ -177,7 +178,10 @@ export const runFields = {
   allowOutbound: field.allowOutbound,
 };
 
-export function resolveAgentConfig(flags: RawOptions, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+/** Resolved options: `token` is the enrolment token given, null when none is (the kept credential serves). */
+export type AgentOptions = Omit<AgentConfig, 'token'> & { token: string | null };
+
+export function resolveAgentConfig(flags: RawOptions, env: NodeJS.ProcessEnv = process.env): AgentOptions {
   const { master, dataDir, tokenFile, allowOutbound, ca, ...settings } = parseOptions(
     {
       master: field.master,
@@ -190,17 +194,21 @@ export function resolveAgentConfig(flags: RawOptions, env: NodeJS.ProcessEnv = p
     flags,
     env,
   );
+  const folder = dataDir ?? join(homedir(), '.baton-agent', settings.name);
+  // Once enrolled the agent needs no enrolment token; one given anyway is ignored (credential.ts).
+  const given = flags.token ?? flags.tokenFile ?? env.BATON_AGENT_TOKEN ?? env.BATON_AGENT_TOKEN_FILE;
+  const enrolled = given === undefined && existsSync(join(folder, 'credential'));
   return {
     ...settings,
     ca: ca === undefined ? null : readCa(ca, flags.ca !== undefined ? '--ca' : 'BATON_AGENT_CA'),
     masterUrls: master.split(','),
     outbound: allowOutbound,
-    token: resolveToken(flags, env, tokenFile),
-    dataDir: dataDir ?? join(homedir(), '.baton-agent', settings.name),
+    token: enrolled ? null : resolveToken(flags, env, tokenFile),
+    dataDir: folder,
   };
 }
 
-/** `--token` or `--token-file`, never both; the file keeps the secret out of `ps` and unit files. */
+/** The enrolment token: `--token` or `--token-file`, never both; the file keeps the secret out of `ps` and unit files. */
 function resolveToken(flags: RawOptions, env: NodeJS.ProcessEnv, tokenFile: string | undefined): string {
   if (flags.token !== undefined && flags.tokenFile !== undefined) {
     throw new ConfigError('--token', 'give either --token or --token-file, not both');

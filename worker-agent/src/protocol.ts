@@ -4,15 +4,23 @@ import { z } from 'zod';
 
 export const PROTOCOL_VERSION = 1;
 export const AGENT_NAMESPACE = '/agent';
+/** Where an agent trades its enrolment token for its own credential, once. */
+export const ENROL_NAMESPACE = '/enrol';
 
 const label = z.string().min(1).max(128);
 const runId = z.string().min(1).max(64);
 const attempt = z.number().int().min(1);
 
-/** Sent as Socket.IO handshake `auth`; the master refuses the connection when it does not parse. */
-export const AgentHello = z.object({
+const secret = z.string().min(16).max(256);
+
+/**
+ * Sent as Socket.IO handshake `auth`; the master refuses the connection when it does not parse. Messages from
+ * agents are strict: an unknown field is refused with its name, not ignored (issue 7, finding 8).
+ */
+export const AgentHello = z.strictObject({
   protocol: z.literal(PROTOCOL_VERSION),
-  token: z.string().min(16).max(256),
+  /** The agent's own credential (`bt_crd_…`), bound to `name` and `group`. */
+  token: secret,
   name: label,
   group: label,
   host: z.string().min(1).max(255),
@@ -27,11 +35,27 @@ export const AgentHello = z.object({
 export type AgentHello = z.infer<typeof AgentHello>;
 
 /** The structured reason a refused agent gets in `connect_error.data`. */
-export const RefusalCode = z.enum(['bad_hello', 'bad_token', 'duplicate_name', 'group_mismatch', 'not_leader']);
+export const RefusalCode = z.enum([
+  'bad_hello', 'bad_token', 'duplicate_name', 'group_mismatch', 'not_leader',
+  'name_mismatch', 'name_taken', 'enrolment_expired', 'enrolment_used', 'unknown_group', 'wrong_namespace', 'rate_limited',
+]);
 export type RefusalCode = z.infer<typeof RefusalCode>;
 /** `leaderUrl`: with `not_leader`, where the leader can be reached, as that master advertises itself. */
 export const Refusal = z.object({ code: RefusalCode, message: z.string(), leaderUrl: z.string().url().optional() });
 export type Refusal = z.infer<typeof Refusal>;
+
+/** The file `credential` in an agent's data folder (mode 600): its credential and the identity it is bound to. */
+export const CredentialFile = z.strictObject({ credential: secret, name: label, group: label });
+export type CredentialFile = z.infer<typeof CredentialFile>;
+
+/** Handshake `auth` on ENROL_NAMESPACE; the agent then emits `enrol` once and keeps the credential it gets. */
+export const EnrolHello = z.strictObject({ protocol: z.literal(PROTOCOL_VERSION), token: secret, name: label, group: label });
+export type EnrolHello = z.infer<typeof EnrolHello>;
+export const EnrolReply = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), credential: secret }),
+  z.object({ ok: z.literal(false), code: RefusalCode, message: z.string() }),
+]);
+export type EnrolReply = z.infer<typeof EnrolReply>;
 
 /** What the master tells an agent right after accepting it. */
 export const AgentWelcome = z.object({
@@ -45,7 +69,7 @@ export const AgentWelcome = z.object({
 });
 export type AgentWelcome = z.infer<typeof AgentWelcome>;
 
-export const Heartbeat = z.object({
+export const Heartbeat = z.strictObject({
   at: z.number().int(),
   /** 0..1 share of all cores busy since the previous heartbeat. */
   cpu: z.number().min(0).max(1),
@@ -91,7 +115,7 @@ export type StopReason = z.infer<typeof StopReason>;
 export const RunStop = z.object({ runId, attempt, reason: StopReason });
 export type RunStop = z.infer<typeof RunStop>;
 
-export const RunLog = z.object({
+export const RunLog = z.strictObject({
   runId,
   attempt,
   /** Per-run sequence, so the master can drop a batch it already stored. */
@@ -103,7 +127,7 @@ export type RunLog = z.infer<typeof RunLog>;
 
 export const ResultState = z.enum(['succeeded', 'failed', 'timed_out', 'cancelled']);
 export type ResultState = z.infer<typeof ResultState>;
-export const RunResult = z.object({
+export const RunResult = z.strictObject({
   runId,
   attempt,
   state: ResultState,
@@ -125,10 +149,10 @@ export const ResultAck = z.discriminatedUnion('stored', [
 export type ResultAck = z.infer<typeof ResultAck>;
 
 /**
- * Refusals that sending again cannot change: the run is unknown, belongs to another worker or attempt, or the
- * message does not parse. The agent drops such a result or log batch (logging an error) instead of resending it.
+ * Refusals that sending again cannot change: the run is unknown, belongs to another worker or attempt, its log is
+ * full, or the message does not parse. The agent drops such a result or log batch (logging an error) instead of resending it.
  */
-export const FINAL_REFUSALS: ReadonlySet<string> = new Set(['unknown_run', 'not_your_run', 'invalid_input']);
+export const FINAL_REFUSALS: ReadonlySet<string> = new Set(['unknown_run', 'not_your_run', 'invalid_input', 'stale_attempt', 'log_quota']);
 
 /** Log batches are acknowledged like results, so the agent can keep (bounded) what a cut did not deliver. */
 export const LogAck = ResultAck;
@@ -140,6 +164,11 @@ export interface AgentToMasterEvents {
   heartbeat: (beat: Heartbeat, ack?: (ack: HeartbeatAck) => void) => void;
   'run:log': (log: RunLog, ack?: (ack: LogAck) => void) => void;
   'run:result': (result: RunResult, ack: (ack: ResultAck) => void) => void;
+}
+
+/** agent → master on ENROL_NAMESPACE */
+export interface EnrolToMasterEvents {
+  enrol: (ack: (reply: EnrolReply) => void) => void;
 }
 
 /** master → agent */

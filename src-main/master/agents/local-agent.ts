@@ -1,11 +1,15 @@
-// The worker agent the desktop app runs beside its master: its token is made on first run, kept in the data folder.
+// The worker agent the desktop app runs beside its master: the master gives it its credential directly (no
+// enrolment token), in the agent's data folder, on first run and whenever that credential no longer holds.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { keepTokenInFile } from '../db/tokens';
+import { CredentialFile } from 'baton-agent/protocol';
+import { issueCredential, lookUpCredential } from '../db/agent-credentials';
+import { ensureGroup } from '../db/groups';
+import type { Db } from '../db/store';
 import type { Master } from '../index';
 
 export const LOCAL_GROUP = 'local';
@@ -34,11 +38,10 @@ export async function startLocalAgent(
 ): Promise<LocalAgent> {
   const dataDir = path.join(master.config.dataDir, 'local-agent');
   await fs.mkdir(dataDir, { recursive: true });
-  const tokenFile = path.join(dataDir, 'token');
-  await keepTokenInFile(master.db, { file: tokenFile, label: 'local agent (desktop app)', scope: 'agent' });
+  const name = opts.name ?? `local-${os.hostname()}`.slice(0, 128);
+  await keepCredential(master.db, dataDir, name);
   const child: ChildProcess = spawn(opts.execPath, [
-    agentCli(), '--master', master.agentUrl, '--token-file', tokenFile, '--group', LOCAL_GROUP,
-    '--name', opts.name ?? `local-${os.hostname()}`.slice(0, 128), '--data-dir', dataDir,
+    agentCli(), '--master', master.agentUrl, '--group', LOCAL_GROUP, '--name', name, '--data-dir', dataDir,
   ], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const forward = (chunk: Buffer) => opts.log?.(chunk.toString('utf8').trimEnd());
   child.stdout?.on('data', forward);
@@ -54,4 +57,20 @@ export async function startLocalAgent(
       clearTimeout(timer);
     },
   };
+}
+
+/** The credential file the agent reads (worker-agent/src/credential.ts), kept while its credential is live for `name`. */
+async function keepCredential(db: Db, dataDir: string, name: string): Promise<void> {
+  const file = path.join(dataDir, 'credential');
+  const kept = CredentialFile.safeParse(await fs.readFile(file, 'utf8').then((t) => JSON.parse(t) as unknown, () => null));
+  if (kept.success && kept.data.name === name && kept.data.group === LOCAL_GROUP) {
+    const facts = (await lookUpCredential(db, kept.data.credential))?.facts;
+    if (facts && !facts.revoked && facts.workerName === name && facts.groupName === LOCAL_GROUP) return;
+  }
+  const group = await ensureGroup(db, LOCAL_GROUP);
+  const credential = await issueCredential(db, group.id, name);
+  await fs.writeFile(file, `${JSON.stringify({ credential, name, group: LOCAL_GROUP } satisfies CredentialFile)}\n`, { mode: 0o600 });
+  await fs.chmod(file, 0o600); // the mode above applies only to a new file
+  // The agent token earlier versions kept here became an enrolment token for any group (migration 8): useless now.
+  await fs.rm(path.join(dataDir, 'token'), { force: true });
 }

@@ -1,6 +1,7 @@
 // Agent presence: who is connected, their heartbeats and metrics, and declaring the silent ones dead.
 import type { Heartbeat, LogAck, ResultAck, RunLog, RunResult } from 'baton-agent/protocol';
-import { appendLog, runOwner } from '../db/runs';
+import { appendLog } from '../db/run-logs';
+import { runOwner } from '../db/runs';
 import type { Db } from '../db/store';
 import { saveMetrics, workerOffline, type MetricsSample } from '../db/workers';
 import type { Dispatcher } from '../dispatch/dispatcher';
@@ -8,6 +9,7 @@ import type { RunEndings } from '../dispatch/endings';
 import type { Logger } from '../log';
 import type { AgentEvents } from './gateway';
 import { isDead, leaseMs, type LivenessSettings } from './liveness';
+import { fitLines, type LogQuota } from './log-quota';
 import { RefusalLog } from './refusals';
 import type { AgentRegistry, AgentSession } from './registry';
 
@@ -22,6 +24,7 @@ export class Presence implements AgentEvents {
   constructor(
     private readonly deps: {
       db: Db; registry: AgentRegistry; dispatcher: Dispatcher; endings: RunEndings; log: Logger; liveness: LivenessSettings;
+      logQuota: LogQuota;
     },
   ) {
     this.refusals = new RefusalLog(deps.log);
@@ -80,12 +83,16 @@ export class Presence implements AgentEvents {
     return { stored: true };
   }
 
-  /** Log lines of the worker's own attempt, also after it ended (delivered after a cut); stored once per seq. */
+  /** Log lines of the worker's own attempt, also after it ended (delivered after a cut); stored once per seq, within quota. */
   async log(session: AgentSession, log: RunLog): Promise<LogAck> {
     const owned = await this.owns(session, log.runId, log.attempt);
     if (!owned.ok) return this.refuse(session, 'run:log', log.runId, owned);
-    await appendLog(this.deps.db, log.runId, log.seq, log.stream, log.lines);
-    return { stored: true };
+    const { runBytes, lineBytes } = this.deps.logQuota;
+    const stored = await appendLog(this.deps.db, { ...log, ...fitLines(log.lines, lineBytes) }, runBytes);
+    if (stored === 'stored' || stored === 'duplicate') return { stored: true };
+    if (stored === 'unknown_run') return { stored: false, code: 'unknown_run', message: `There is no run ${log.runId}.` };
+    if (stored === 'stale_attempt') return { stored: false, code: 'stale_attempt', message: `Attempt ${log.attempt} is not the current attempt of run ${log.runId}.` };
+    return { stored: false, code: 'log_quota', message: `The run's log reached its limit of ${runBytes} bytes; later lines are dropped.` };
   }
 
   /** The live view answers for runs in flight; the database for ended runs (late results and logs, duplicates). */

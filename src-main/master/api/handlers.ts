@@ -4,8 +4,11 @@ import type { Reply } from './contract/client';
 import { TaskInput, taskSpecOf, type Task, type TaskSpec } from './contract/domain';
 import { BatonError, invalidInput } from './contract/errors';
 import { isMethodName, methods, type MethodName, type Methods } from './contract/methods';
+import * as credentials from '../db/agent-credentials';
+import * as enrolments from '../db/enrolments';
 import * as groups from '../db/groups';
 import * as runs from '../db/runs';
+import * as runLogs from '../db/run-logs';
 import * as tasks from '../db/tasks';
 import * as tokens from '../db/tokens';
 import * as workers from '../db/workers';
@@ -120,12 +123,18 @@ const handlers: { [M in MethodName]: Handler<M> } = {
 
   'runs.list': (input, ctx) => runs.listRuns(ctx.db, input),
   'runs.get': ({ id }, ctx) => runs.getRun(ctx.db, id),
-  'runs.logs': ({ id, afterSeq, limit }, ctx) => runs.readLog(ctx.db, id, afterSeq, limit),
+  'runs.logs': ({ id, afterSeq, limit }, ctx) => runLogs.readLog(ctx.db, id, afterSeq, limit),
   'runs.stop': ({ id }, ctx) => ctx.endings.stop(id, 'cancelled'),
 
   'tokens.list': (_input, ctx) => tokens.listTokens(ctx.db),
   'tokens.create': ({ label, scope }, ctx) => tokens.createToken(ctx.db, label, scope),
   'tokens.revoke': ({ id }, ctx) => tokens.revokeToken(ctx.db, id),
+
+  'enrolments.list': (_input, ctx) => enrolments.listEnrolments(ctx.db),
+  'enrolments.create': (input, ctx) => enrolments.createEnrolment(ctx.db, input),
+  'enrolments.revoke': ({ id, keepCredentials }, ctx) => enrolments.revokeEnrolment(ctx.db, id, keepCredentials),
+  'credentials.list': (_input, ctx) => credentials.listCredentials(ctx.db),
+  'credentials.revoke': ({ id }, ctx) => credentials.revokeCredential(ctx.db, id),
 
   'masters.list': (_input, ctx) => listMasters(ctx.db),
 };

@@ -167,6 +167,46 @@ update tasks set retry = retry || '{"reassign": 3}'::jsonb where not (retry ? 'r
 alter table tasks add column trigger_params jsonb not null default '{}';
 `,
   },
+  {
+    id: 8,
+    name: 'agent identity and log bytes',
+    // Agent tokens were good for any name in any group; they become enrolment tokens that may join any group that
+    // exists (group_id null) but no longer create one. Operators replace them with group-bound ones (README).
+    sql: `
+create table enrolments (
+  id text primary key,
+  label text not null,
+  group_id text references groups(id) on delete cascade,
+  hash text not null,
+  single_use boolean not null default false,
+  expires_at timestamptz,
+  uses int not null default 0,
+  created_at timestamptz not null default now(),
+  revoked_at timestamptz,
+  last_used_at timestamptz
+);
+
+create table agent_credentials (
+  id text primary key,
+  group_id text not null references groups(id) on delete cascade,
+  worker_name text not null,
+  enrolment_id text references enrolments(id) on delete set null,
+  hash text not null,
+  created_at timestamptz not null default now(),
+  revoked_at timestamptz,
+  last_used_at timestamptz
+);
+-- One live credential per worker identity: no other credential can take a name that is in use.
+create unique index agent_credentials_one_per_worker on agent_credentials (group_id, worker_name) where revoked_at is null;
+
+insert into enrolments (id, label, group_id, hash, created_at, revoked_at, last_used_at)
+  select id, label || ' (was an agent token)', null, hash, created_at, revoked_at, last_used_at from tokens where scope = 'agent';
+delete from tokens where scope = 'agent';
+
+alter table runs add column log_bytes bigint not null default 0;
+alter table runs add column log_truncated boolean not null default false;
+`,
+  },
 ];
 
 // Arbitrary but fixed: the advisory lock key that serialises migrations across masters.

@@ -1,6 +1,6 @@
 // Runs repository: every state transition is one conditional update, so a run reaches exactly one terminal state.
 import { BatonError } from '../api/contract/errors';
-import type { Run, RunLogLine, RunState, RunTrigger } from '../api/contract/domain';
+import type { Run, RunState, RunTrigger } from '../api/contract/domain';
 import { iso, type Queryable } from './store';
 
 interface RunRow {
@@ -211,27 +211,6 @@ export async function attemptCounts(db: Queryable, rootRunId: string, shardIndex
     `select count(*) filter (where state = 'lost')::int as lost, count(*) filter (where state in ('failed', 'timed_out'))::int as failed
      from runs where root_run_id = $1 and shard_index = $2`, [rootRunId, shardIndex]);
   return rows[0] ?? { lost: 0, failed: 0 };
-}
-
-const MAX_LOG_LINES = 10_000;
-
-/** Stores a batch of log lines once (by seq), up to a per-run bound. */
-export async function appendLog(db: Queryable, runId: string, seq: number, stream: string, lines: string[]): Promise<void> {
-  await db.query(
-    `with room as (
-       update runs set log_lines = log_lines + $4 where id = $1 and log_lines < ${MAX_LOG_LINES}
-         and not exists (select 1 from run_logs where run_id = $1 and seq = $2) returning id)
-     insert into run_logs (run_id, seq, stream, lines) select $1, $2, $3, $5 from room on conflict do nothing`,
-    [runId, seq, stream, lines.length, lines],
-  );
-}
-
-export async function readLog(db: Queryable, runId: string, afterSeq: number, limit: number): Promise<RunLogLine[]> {
-  const { rows } = await db.query<{ seq: number; stream: RunLogLine['stream']; lines: string[]; at: Date }>(
-    'select seq, stream, lines, at from run_logs where run_id = $1 and seq > $2 order by seq limit $3',
-    [runId, afterSeq, limit],
-  );
-  return rows.flatMap((r) => r.lines.map((line) => ({ seq: r.seq, stream: r.stream, line, at: r.at.toISOString() })));
 }
 
 /** Recent assigned→finished latency per worker, for the `fastest` routing strategy. */

@@ -14,7 +14,7 @@ export function leaseHeld(renewSentAtMs: number | null, nowMs: number, leaseMs: 
 /** Reads only touch the shared database, so any master answers them; everything else acts through the leader. */
 const LOCAL: ReadonlySet<MethodName> = new Set<MethodName>([
   'master.info', 'masters.list', 'groups.list', 'workers.list', 'tasks.list', 'tasks.get',
-  'runs.list', 'runs.get', 'runs.logs', 'tokens.list',
+  'runs.list', 'runs.get', 'runs.logs', 'tokens.list', 'enrolments.list', 'credentials.list',
 ]);
 
 export function answeredLocally(method: string): boolean {

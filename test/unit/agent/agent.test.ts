@@ -18,6 +18,7 @@ import {
 } from 'baton-agent/protocol';
 import { startAgent, type Agent } from '../../../worker-agent/src/agent';
 import { resolveAgentConfig } from '../../../worker-agent/src/config';
+import { writeCredential } from '../../../worker-agent/src/credential';
 import { createLogger } from '../../../worker-agent/src/logger';
 import { assignment, tempDir } from './helpers';
 
@@ -89,7 +90,7 @@ async function startMaster(refusal: Refusal | null = null): Promise<Master> {
 
 async function agentFor(master: Master, dataDir: string, flags: Record<string, string> = {}): Promise<Agent> {
   const config = resolveAgentConfig({ master: master.url, token: TOKEN, group: 'local', name: 'a1', dataDir, stopGraceMs: '1000', ...flags }, {});
-  const agent = await startAgent(config, createLogger('fatal', 'a1'));
+  const agent = await startAgent({ ...config, token: TOKEN }, createLogger('fatal', 'a1'));
   cleanups.push(() => agent.stop());
   return agent;
 }
@@ -212,10 +213,12 @@ describe('agent', () => {
     expect(await agent.closed).toEqual({ kind: 'refused', refusal });
   });
 
-  it('the CLI exits with code 3 and the refusal when the token is refused', async () => {
+  it('the CLI exits with code 3 and the refusal when its credential is refused', async () => {
     const master = await startMaster({ code: 'bad_token', message: 'unknown or revoked token' });
     const cli = new URL('../../../worker-agent/src/cli.ts', import.meta.url).pathname;
-    const args = ['--import', 'tsx', cli, '--master', master.url, '--token', TOKEN, '--group', 'g', '--name', 'n', '--data-dir', await tempDir()];
+    const dataDir = await tempDir();
+    await writeCredential(dataDir, { credential: TOKEN, name: 'n', group: 'g' });
+    const args = ['--import', 'tsx', cli, '--master', master.url, '--group', 'g', '--name', 'n', '--data-dir', dataDir];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     cleanups.push(async () => child.kill('SIGKILL'));
     let stderr = '';

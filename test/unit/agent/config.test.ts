@@ -103,6 +103,14 @@ describe('agent config', () => {
     expect(errorOf({ ...good, token: undefined, tokenFile: file })).toMatch(/^--token-file: the token in .* must be 16 to 256/);
   });
 
+  it('needs no enrolment token once a credential is kept in the data folder', async () => {
+    const dataDir = await tempDir();
+    expect(errorOf({ ...good, token: undefined, dataDir })).toContain('--token: is required (or give --token-file)');
+    await writeFile(join(dataDir, 'credential'), '{}');
+    expect(resolveAgentConfig({ ...good, token: undefined, dataDir }, {}).token).toBeNull();
+    expect(resolveAgentConfig({ ...good, dataDir }, {}).token).toBe(TOKEN);
+  });
+
   it('the CLI exits with code 2 and the message for a bad flag', () => {
     const cli = new URL('../../../worker-agent/src/cli.ts', import.meta.url).pathname;
     const run = spawnSync(process.execPath, ['--import', 'tsx', cli, '--master', 'http://m:1', '--token', TOKEN, '--group', 'g', '--name', 'n', '--capacity', '0'], {

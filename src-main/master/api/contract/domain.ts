@@ -318,6 +318,23 @@ export const Token = z.object({
 });
 export type Token = z.infer<typeof Token>;
 
+/**
+ * An enrolment token: agents of its group exchange it once each for their own credential (README "Security →
+ * Agent identity"). `groupId` null: a former agent token, good for any group that exists.
+ */
+export const Enrolment = z.object({
+  id, label: z.string(), groupId: id.nullable(), singleUse: z.boolean(), expiresAt: isoDate.nullable(), uses: z.number().int(),
+  createdAt: isoDate, revokedAt: isoDate.nullable(), lastUsedAt: isoDate.nullable(),
+});
+export type Enrolment = z.infer<typeof Enrolment>;
+
+/** One worker's own credential: joins only as that worker name in that group. */
+export const AgentCredential = z.object({
+  id, groupId: id, workerName: z.string(), enrolmentId: id.nullable(),
+  createdAt: isoDate, revokedAt: isoDate.nullable(), lastUsedAt: isoDate.nullable(),
+});
+export type AgentCredential = z.infer<typeof AgentCredential>;
+
 /** One master of the cluster sharing this database, as it last announced itself (every fifth of its lease). */
 export const ClusterMaster = z.object({ id: z.string(), url: z.string(), leader: z.boolean(), startedAt: isoDate, seenAt: isoDate });
 export type ClusterMaster = z.infer<typeof ClusterMaster>;

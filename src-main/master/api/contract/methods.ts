@@ -1,7 +1,7 @@
 // Every API method once: its input and output schema. IPC, HTTP and tests all speak this map.
 import { z } from 'zod';
 import {
-  ClusterMaster, Group, GroupInput, Params, Run, RunLogLine, RunState, Task, TaskInput, TaskPatch, Token, TokenScope, Worker, name,
+  AgentCredential, ClusterMaster, Enrolment, Group, GroupInput, Params, Run, RunLogLine, RunState, Task, TaskInput, TaskPatch, Token, TokenScope, Worker, name,
 } from './domain';
 
 const id = z.string().min(1).max(64);
@@ -74,6 +74,21 @@ export const methods = {
   /** The secret is shown once, here, and stored only hashed. */
   'tokens.create': method(z.strictObject({ label: name, scope: TokenScope.default('agent') }), z.object({ token: Token, secret: z.string() })),
   'tokens.revoke': method(byId, Token),
+
+  'enrolments.list': method(none, z.array(Enrolment)),
+  /** The secret is shown once. `expiresInMs`: from now; without it the token never expires. */
+  'enrolments.create': method(
+    z.strictObject({
+      label: name, groupId: id, singleUse: z.boolean().default(false),
+      expiresInMs: z.number().int().min(60_000, 'must be at least one minute').max(31_536_000_000, 'must be at most a year').optional(),
+    }),
+    z.object({ enrolment: Enrolment, secret: z.string() }),
+  ),
+  /** Also revokes (and so disconnects) the credentials made with it, unless `keepCredentials`. */
+  'enrolments.revoke': method(z.strictObject({ id, keepCredentials: z.boolean().default(false) }), Enrolment),
+  'credentials.list': method(none, z.array(AgentCredential)),
+  /** The agent using it is disconnected within a heartbeat; its runs in flight end as lost. */
+  'credentials.revoke': method(z.strictObject({ id }), AgentCredential),
 
   'masters.list': method(none, z.array(ClusterMaster)),
 } as const;
