@@ -2,17 +2,18 @@
 // and fires (see leading.ts), followers serve reads and hand the rest to the leader. Returns how to stop it all.
 import fs from 'node:fs/promises';
 import http from 'node:http';
+import os from 'node:os';
 import { Server } from 'socket.io';
 import { apiGuard } from './access/guard';
+import { servedHosts, type HostEntry } from './access/hosts';
 import type { AlertRetry } from './alerts/delivery';
 import type { Alert } from './alerts/rules';
 import type { Reply } from './api/contract/client';
 import { BatonError } from './api/contract/errors';
 import { handle } from './api/handlers';
-import { serveApi } from './api/http';
+import { answerClientError, HTTP_SERVER_OPTIONS, httpDoor, socketDoor } from './api/http';
 import { openGateway } from './agents/gateway';
 import { advertisedUrl, apiKeyFile, masterKeyLabel, type MasterConfig } from './config';
-import { serveConsole } from './console-files';
 import type { MasterContext } from './context';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './db/embedded';
 import { newId } from './db/ids';
@@ -77,7 +78,7 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
   try {
     await migrate(db);
     await fs.mkdir(config.dataDir, { recursive: true });
-    const apiKey = await keepTokenInFile(db, { file: apiKeyFile(config), label: masterKeyLabel(config), scope: 'api' });
+    const apiKey = await keepTokenInFile(db, { file: apiKeyFile(config), label: masterKeyLabel(config), scope: 'admin' });
 
     let leading: Leading | null = null;
     let leadership: Leadership | null = null;
@@ -105,12 +106,12 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
     };
     const authorize = apiGuard(db, config.apiAuth);
 
-    const server = http.createServer((req, res) => {
-      if (serveApi(req, res, api, authorize)) return;
-      if (options.consoleDir && serveConsole(req, res, options.consoleDir)) return;
-      res.writeHead(404).end();
-    });
-    const io = new Server(server, { serveClient: false, maxHttpBufferSize: 1e6 });
+    let served: HostEntry[] = [];
+    const server = http.createServer(HTTP_SERVER_OPTIONS, httpDoor({
+      api, authorize, hosts: () => served, scheme: 'http:', consoleDir: options.consoleDir,
+    }));
+    server.on('clientError', answerClientError);
+    const io = new Server(server, { serveClient: false, maxHttpBufferSize: 1e6, allowRequest: socketDoor(() => served, 'http:') });
     stops.push(() => new Promise<void>((resolve) => { io.close(() => resolve()); server.closeAllConnections(); }));
     const gateway = openGateway(io, {
       db, log, heartbeatMs: config.heartbeatMs,
@@ -121,6 +122,8 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
     const port = await listen(server, config.port, config.bind);
     agentUrl = `http://${config.bind.includes(':') ? `[${config.bind}]` : config.bind}:${port}`;
     ownUrl = advertisedUrl(config, port);
+    const interfaces = Object.values(os.networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address));
+    served = servedHosts({ bind: config.bind, port, advertiseUrl: ownUrl, allowed: config.allowedHosts, interfaces });
 
     const housekeeping = await startHousekeeping(db, {
       retentionDays: config.runRetentionDays, log: (msg, data) => log.info(data ?? {}, msg),

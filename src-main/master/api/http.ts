@@ -1,65 +1,167 @@
-// The HTTP transport of the API: `POST /api/<method>` with the input as JSON, answered with a Reply.
+// The HTTP door of a master: every request is taken apart without throwing, its Host and Origin checked, its
+// API key and the key's scope checked before its body is read; only then is the body read (bounded) and the
+// API called. Whatever fails answers JSON `{ ok: false, error: { code, message } }` (issue 7, findings 1, 3, 7).
 import type http from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Reply } from './contract/client';
-import type { ErrorCode } from './contract/errors';
+import type { ErrorCode, WireError } from './contract/errors';
+import { isMethodName } from './contract/methods';
+import { METHOD_SCOPES, scopeAllows } from './contract/scopes';
 import type { Authorize } from '../access/guard';
+import { hostServed, originServed, type HostEntry } from '../access/hosts';
+import { parseTarget } from '../access/target';
+import { serveConsole } from '../console-files';
 
 const STATUS: Record<ErrorCode, number> = {
-  invalid_input: 400, unknown_method: 404, not_found: 404, conflict: 409, unauthorized: 401,
+  invalid_input: 400, unknown_method: 404, not_found: 404, conflict: 409, unauthorized: 401, forbidden: 403,
   no_worker: 409, not_leader: 503, unavailable: 503, internal: 500,
 };
 const MAX_BODY = 2 * 1024 * 1024;
+const MAX_HEADER_BYTES = 16 * 1024;
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
 /** Set by a follower handing a call to the leader: a call is handed on once at most, never around a loop. */
 export const FORWARDED_HEADER = 'x-baton-forwarded';
 
-function send(res: http.ServerResponse, status: number, reply: Reply): void {
+/**
+ * A slow client cannot hold a request open: headers must arrive within 10 s and the whole request within 30 s
+ * (2 MB at 70 KB/s), checked every second. A missing Host is answered by the door (JSON), not by Node.
+ */
+export const HTTP_SERVER_OPTIONS: http.ServerOptions = {
+  headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1_000,
+  maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false,
+};
+
+export interface HttpDoorOptions {
+  api: (method: string, input: unknown, from: { forwarded: boolean }) => Promise<Reply>;
+  authorize: Authorize;
+  /** The Host names this master serves; known once it listens. */
+  hosts: () => readonly HostEntry[];
+  scheme: 'http:' | 'https:';
+  /** Folder of the built console, served at / for browsers. */
+  consoleDir?: string;
+}
+
+/** Sockets with a response under way: a parse error there cannot be answered in between, only closed. */
+const answering = new WeakSet<Duplex>();
+
+function send(res: http.ServerResponse, status: number, reply: Reply, headers: Record<string, string> = {}): void {
+  if (res.headersSent || res.destroyed) return;
   const body = JSON.stringify(reply);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), ...headers });
   res.end(body);
 }
 
-function readBody(req: http.IncomingMessage): Promise<string> {
+/** A refusal before the body is read: the connection closes after it, so a refused body is never taken in. */
+function refuse(res: http.ServerResponse, status: number, error: WireError, headers: Record<string, string> = {}): void {
+  send(res, status, { ok: false, error }, { connection: 'close', ...headers });
+}
+
+function quoted(value: string): string {
+  return JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value);
+}
+
+/** The request listener: target, Host, Origin, then the API or the console files. */
+export function httpDoor(opts: HttpDoorOptions): http.RequestListener {
+  return (req, res) => {
+    answering.add(req.socket);
+    res.once('close', () => answering.delete(req.socket));
+    const target = parseTarget(req.url);
+    if (!target.ok) return refuse(res, 400, { code: 'invalid_input', message: target.message });
+    const served = opts.hosts();
+    const host = target.authority ?? req.headers.host;
+    if (host === undefined) return refuse(res, 400, { code: 'invalid_input', message: 'The request has no Host header.' });
+    if (!hostServed(host, served, opts.scheme)) {
+      return refuse(res, 403, {
+        code: 'forbidden',
+        message: `Host ${quoted(host)} is not a name this master serves. If clients reach it by that name (a DNS name, a reverse proxy), add it to BATON_ALLOWED_HOSTS.`,
+      });
+    }
+    const origin = req.headers.origin;
+    if (!originServed(origin, served, opts.scheme)) {
+      return refuse(res, 403, { code: 'forbidden', message: `Cross-origin requests are refused: Origin ${quoted(origin ?? '')} is not this master.` });
+    }
+    if (req.method === 'OPTIONS') {
+      return refuse(res, 403, { code: 'forbidden', message: 'This master answers no cross-origin requests (CORS is closed), so there is nothing to preflight.' });
+    }
+    if (target.path.startsWith('/api/')) {
+      serveApi(req, res, target.path.slice('/api/'.length), opts).catch(() => res.destroy());
+      return;
+    }
+    if (opts.consoleDir && serveConsole(req, res, opts.consoleDir, target.path)) return;
+    refuse(res, 404, { code: 'not_found', message: `Nothing at ${quoted(target.path)}: the API is POST /api/<method>.` });
+  };
+}
+
+async function serveApi(req: http.IncomingMessage, res: http.ServerResponse, method: string, opts: HttpDoorOptions): Promise<void> {
+  if (req.method !== 'POST') {
+    return refuse(res, 405, { code: 'invalid_input', message: `Use POST /api/${method.slice(0, 100)} with a JSON body.` }, { allow: 'POST' });
+  }
+  const admitted = await opts.authorize(req).catch((): Awaited<ReturnType<Authorize>> => ({
+    ok: false, error: { code: 'unavailable', message: 'The master could not check the API key (database unreachable); try again shortly.' },
+  }));
+  if (!admitted.ok) return refuse(res, STATUS[admitted.error.code], admitted.error);
+  if (!isMethodName(method)) return refuse(res, 404, { code: 'unknown_method', message: `There is no API method ${quoted(method)}.` });
+  const needed = METHOD_SCOPES[method];
+  if (!scopeAllows(admitted.scope, needed)) {
+    return refuse(res, 403, {
+      code: 'forbidden', message: `${method} needs an API key of scope "${needed}"; this key has scope "${admitted.scope}".`, data: { needed },
+    });
+  }
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY) return refuse(res, 413, { code: 'invalid_input', message: `The request body is larger than ${MAX_BODY} bytes.` });
+  const text = await readBody(req);
+  if (text === null) return refuse(res, 413, { code: 'invalid_input', message: `The request body is larger than ${MAX_BODY} bytes.` });
+  let input: unknown;
+  try {
+    input = text.trim() === '' ? {} : JSON.parse(text);
+  } catch {
+    return send(res, 400, { ok: false, error: { code: 'invalid_input', message: 'The request body is not valid JSON.' } });
+  }
+  const reply = await opts.api(method, input, { forwarded: req.headers[FORWARDED_HEADER] === '1' });
+  send(res, reply.ok ? 200 : STATUS[(reply.error as { code: ErrorCode }).code] ?? 500, reply);
+}
+
+/** The body as text, or null once it passes MAX_BODY (the rest is not read). Rejects when the client goes away. */
+function readBody(req: http.IncomingMessage): Promise<string | null> {
   return new Promise((resolve, reject) => {
     let size = 0;
     const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY) reject(new Error('too large'));
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
+      if (size <= MAX_BODY) return void chunks.push(chunk);
+      req.off('data', onData);
+      req.pause();
+      resolve(null);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('error', reject);
   });
 }
 
-function failure(code: ErrorCode, message: string): Reply {
-  return { ok: false, error: { code, message } };
+const CLIENT_ERRORS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, `The request's headers are larger than ${MAX_HEADER_BYTES} bytes.`],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, `The request took too long to arrive (headers within ${HEADERS_TIMEOUT_MS / 1000} s, all of it within ${REQUEST_TIMEOUT_MS / 1000} s).`],
+};
+
+/** The server's `clientError` listener: what Node could not parse as HTTP is answered in JSON, then the connection closes. */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable || answering.has(socket) || error.code === 'ECONNRESET') return void socket.destroy();
+  const [status, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, `The request is not valid HTTP (${error.code ?? 'parse error'}).`];
+  const body = JSON.stringify({ ok: false, error: { code: 'invalid_input', message } });
+  socket.end(`HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : status === 408 ? 'Request Timeout' : 'Request Header Fields Too Large'}\r\n`
+    + `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 
-/** Returns true when it answered the request (it was for /api). */
-export function serveApi(
-  req: http.IncomingMessage, res: http.ServerResponse,
-  handle: (method: string, input: unknown, from: { forwarded: boolean }) => Promise<Reply>,
-  authorize: Authorize,
-): boolean {
-  const url = new URL(req.url ?? '/', 'http://local');
-  if (!url.pathname.startsWith('/api/')) return false;
-  const method = decodeURIComponent(url.pathname.slice('/api/'.length));
-  if (req.method !== 'POST') {
-    send(res, 405, failure('invalid_input', `Use POST /api/${method} with a JSON body.`));
-    return true;
-  }
-  readBody(req).then(async (text) => {
-    const refused = await authorize(req).catch(() => ({ code: 'unavailable' as const, message: 'The master could not check the API key (database unreachable); try again shortly.' }));
-    if (refused) return send(res, STATUS[refused.code], { ok: false, error: refused });
-    let input: unknown;
-    try {
-      input = text.trim() === '' ? {} : JSON.parse(text);
-    } catch {
-      return send(res, 400, failure('invalid_input', 'The request body is not valid JSON.'));
-    }
-    const reply = await handle(method, input, { forwarded: req.headers[FORWARDED_HEADER] === '1' });
-    send(res, reply.ok ? 200 : STATUS[(reply.error as { code: ErrorCode }).code] ?? 500, reply);
-  }, () => send(res, 413, failure('invalid_input', `The request body is larger than ${MAX_BODY} bytes.`)));
-  return true;
+/**
+ * Socket.IO's handshake: agents prove themselves with their credentials and may reach the master by any name (NAT, a
+ * load balancer), so the Host is not checked there; a browser's cross-site Origin is refused as on the API.
+ */
+export function socketDoor(hosts: () => readonly HostEntry[], scheme: 'http:' | 'https:') {
+  return (req: http.IncomingMessage, callback: (err: string | null | undefined, success: boolean) => void): void => {
+    const origin = req.headers.origin;
+    if (originServed(origin, hosts(), scheme)) callback(null, true);
+    else callback(`Cross-origin connections are refused: Origin ${quoted(origin ?? '')} is not this master.`, false);
+  };
 }

@@ -152,6 +152,16 @@ create table leadership (
 alter table tasks add column alerts jsonb not null default '{"on": [], "email": [], "webhook": null}';
 `,
   },
+  {
+    id: 6,
+    name: 'api key scopes',
+    // Every key made before scopes existed could do everything, so it keeps doing so as an admin key.
+    sql: `
+alter table tokens drop constraint tokens_scope_check;
+update tokens set scope = 'admin' where scope = 'api';
+alter table tokens add constraint tokens_scope_check check (scope in ('agent', 'read', 'operate', 'admin'));
+`,
+  },
 ];
 
 // Arbitrary but fixed: the advisory lock key that serialises migrations across masters.

@@ -1,5 +1,6 @@
 // Agent tokens and API keys: the secret is shown once and stored only as a SHA-256 hash; a token is
-// `bt_<id>.<secret>`. A token of one scope never opens the other door.
+// `bt_<id>.<secret>`. Two doors: agent tokens open the agent gateway, API keys (read, operate, admin) the
+// HTTP API; a token of one door never opens the other.
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import { BatonError } from '../api/contract/errors';
@@ -43,19 +44,26 @@ export async function revokeToken(db: Queryable, id: string): Promise<Token> {
   return toToken(rows[0]);
 }
 
-/** Accepted, or refused with the scope of the live token presented when it belongs to the other door. */
-export type TokenCheck = { ok: true; id: string } | { ok: false; otherScope: TokenScope | null };
+/** The agent gateway or the HTTP API. */
+export type TokenDoor = 'agent' | 'api';
 
-export async function verifyToken(db: Queryable, presented: string, scope: TokenScope): Promise<TokenCheck> {
+export function doorOf(scope: TokenScope): TokenDoor {
+  return scope === 'agent' ? 'agent' : 'api';
+}
+
+/** Accepted with the token's scope, or refused naming the other door when the live token presented opens that one. */
+export type TokenCheck = { ok: true; id: string; scope: TokenScope } | { ok: false; otherScope: TokenDoor | null };
+
+export async function verifyToken(db: Queryable, presented: string, door: TokenDoor): Promise<TokenCheck> {
   const match = /^bt_(tok_[0-9a-z]+)\.([A-Za-z0-9_-]+)$/.exec(presented);
   if (!match) return { ok: false, otherScope: null };
   const [, id, secret] = match;
   const { rows } = await db.query<TokenRow>('select * from tokens where id = $1 and revoked_at is null', [id]);
   const row = rows[0];
   if (!row || !crypto.timingSafeEqual(Buffer.from(row.hash, 'hex'), Buffer.from(hash(secret!), 'hex'))) return { ok: false, otherScope: null };
-  if (row.scope !== scope) return { ok: false, otherScope: row.scope };
+  if (doorOf(row.scope) !== door) return { ok: false, otherScope: doorOf(row.scope) };
   await db.query('update tokens set last_used_at = now() where id = $1', [id]);
-  return { ok: true, id: id! };
+  return { ok: true, id: id!, scope: row.scope };
 }
 
 /**
@@ -65,7 +73,8 @@ export async function verifyToken(db: Queryable, presented: string, scope: Token
  */
 export async function keepTokenInFile(db: Queryable, opts: { file: string; label: string; scope: TokenScope }): Promise<string> {
   const kept = await fs.readFile(opts.file, 'utf8').then((s) => s.trim(), () => null);
-  if (kept && (await verifyToken(db, kept, opts.scope)).ok) return kept;
+  const check = kept ? await verifyToken(db, kept, doorOf(opts.scope)) : null;
+  if (kept && check?.ok && check.scope === opts.scope) return kept;
   const { secret } = await createToken(db, opts.label, opts.scope);
   await fs.writeFile(opts.file, secret, { mode: 0o600 });
   return secret;
