@@ -20,6 +20,7 @@ const MAX_BODY = 2 * 1024 * 1024;
 const MAX_HEADER_BYTES = 16 * 1024;
 const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
+const LINGER_MS = 10_000;
 /** Set by a follower handing a call to the leader: a call is handed on once at most, never around a loop. */
 export const FORWARDED_HEADER = 'x-baton-forwarded';
 
@@ -52,9 +53,26 @@ function send(res: http.ServerResponse, status: number, reply: Reply, headers: R
   res.end(body);
 }
 
-/** A refusal before the body is read: the connection closes after it, so a refused body is never taken in. */
-function refuse(res: http.ServerResponse, status: number, error: WireError, headers: Record<string, string> = {}): void {
-  send(res, status, { ok: false, error }, { connection: 'close', ...headers });
+/**
+ * A refusal before the body is read. The body is then read and dropped, never kept: closing at once would reset a
+ * client still sending, and it would lose the answer. Past 2 MB more, or 10 s, the connection is cut.
+ */
+function refuse(req: http.IncomingMessage, res: http.ServerResponse, status: number, error: WireError, headers: Record<string, string> = {}): void {
+  if (!req.complete) discardBody(req);
+  send(res, status, { ok: false, error }, headers);
+}
+
+function discardBody(req: http.IncomingMessage): void {
+  let dropped = 0;
+  const cut = () => req.socket.destroy();
+  const timer = setTimeout(cut, LINGER_MS);
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > MAX_BODY) cut();
+  });
+  req.resume();
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
 }
 
 function quoted(value: string): string {
@@ -67,51 +85,51 @@ export function httpDoor(opts: HttpDoorOptions): http.RequestListener {
     answering.add(req.socket);
     res.once('close', () => answering.delete(req.socket));
     const target = parseTarget(req.url);
-    if (!target.ok) return refuse(res, 400, { code: 'invalid_input', message: target.message });
+    if (!target.ok) return refuse(req, res, 400, { code: 'invalid_input', message: target.message });
     const served = opts.hosts();
     const host = target.authority ?? req.headers.host;
-    if (host === undefined) return refuse(res, 400, { code: 'invalid_input', message: 'The request has no Host header.' });
+    if (host === undefined) return refuse(req, res, 400, { code: 'invalid_input', message: 'The request has no Host header.' });
     if (!hostServed(host, served, opts.scheme)) {
-      return refuse(res, 403, {
+      return refuse(req, res, 403, {
         code: 'forbidden',
         message: `Host ${quoted(host)} is not a name this master serves. If clients reach it by that name (a DNS name, a reverse proxy), add it to BATON_ALLOWED_HOSTS.`,
       });
     }
     const origin = req.headers.origin;
     if (!originServed(origin, served, opts.scheme)) {
-      return refuse(res, 403, { code: 'forbidden', message: `Cross-origin requests are refused: Origin ${quoted(origin ?? '')} is not this master.` });
+      return refuse(req, res, 403, { code: 'forbidden', message: `Cross-origin requests are refused: Origin ${quoted(origin ?? '')} is not this master.` });
     }
     if (req.method === 'OPTIONS') {
-      return refuse(res, 403, { code: 'forbidden', message: 'This master answers no cross-origin requests (CORS is closed), so there is nothing to preflight.' });
+      return refuse(req, res, 403, { code: 'forbidden', message: 'This master answers no cross-origin requests (CORS is closed), so there is nothing to preflight.' });
     }
     if (target.path.startsWith('/api/')) {
       serveApi(req, res, target.path.slice('/api/'.length), opts).catch(() => res.destroy());
       return;
     }
     if (opts.consoleDir && serveConsole(req, res, opts.consoleDir, target.path)) return;
-    refuse(res, 404, { code: 'not_found', message: `Nothing at ${quoted(target.path)}: the API is POST /api/<method>.` });
+    refuse(req, res, 404, { code: 'not_found', message: `Nothing at ${quoted(target.path)}: the API is POST /api/<method>.` });
   };
 }
 
 async function serveApi(req: http.IncomingMessage, res: http.ServerResponse, method: string, opts: HttpDoorOptions): Promise<void> {
   if (req.method !== 'POST') {
-    return refuse(res, 405, { code: 'invalid_input', message: `Use POST /api/${method.slice(0, 100)} with a JSON body.` }, { allow: 'POST' });
+    return refuse(req, res, 405, { code: 'invalid_input', message: `Use POST /api/${method.slice(0, 100)} with a JSON body.` }, { allow: 'POST' });
   }
   const admitted = await opts.authorize(req).catch((): Awaited<ReturnType<Authorize>> => ({
     ok: false, error: { code: 'unavailable', message: 'The master could not check the API key (database unreachable); try again shortly.' },
   }));
-  if (!admitted.ok) return refuse(res, STATUS[admitted.error.code], admitted.error);
-  if (!isMethodName(method)) return refuse(res, 404, { code: 'unknown_method', message: `There is no API method ${quoted(method)}.` });
+  if (!admitted.ok) return refuse(req, res, STATUS[admitted.error.code], admitted.error);
+  if (!isMethodName(method)) return refuse(req, res, 404, { code: 'unknown_method', message: `There is no API method ${quoted(method)}.` });
   const needed = METHOD_SCOPES[method];
   if (!scopeAllows(admitted.scope, needed)) {
-    return refuse(res, 403, {
+    return refuse(req, res, 403, {
       code: 'forbidden', message: `${method} needs an API key of scope "${needed}"; this key has scope "${admitted.scope}".`, data: { needed },
     });
   }
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_BODY) return refuse(res, 413, { code: 'invalid_input', message: `The request body is larger than ${MAX_BODY} bytes.` });
+  if (declared > MAX_BODY) return refuse(req, res, 413, { code: 'invalid_input', message: `The request body is larger than ${MAX_BODY} bytes.` });
   const text = await readBody(req);
-  if (text === null) return refuse(res, 413, { code: 'invalid_input', message: `The request body is larger than ${MAX_BODY} bytes.` });
+  if (text === null) return refuse(req, res, 413, { code: 'invalid_input', message: `The request body is larger than ${MAX_BODY} bytes.` });
   let input: unknown;
   try {
     input = text.trim() === '' ? {} : JSON.parse(text);

@@ -1,0 +1,67 @@
+// HTTP over a raw TCP socket, to send what Node's own client refuses to: malformed targets, odd methods,
+// broken or oversized headers, lying Content-Lengths. Reads the first response and closes.
+import net from 'node:net';
+
+export interface RawReply {
+  /** 0 when the server closed without answering. */
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  /** The body parsed as JSON, or null when it is not JSON. */
+  json: unknown;
+}
+
+function parse(raw: Buffer): RawReply | null {
+  const text = raw.toString('latin1');
+  const end = text.indexOf('\r\n\r\n');
+  if (end < 0) return null;
+  const [statusLine, ...lines] = text.slice(0, end).split('\r\n');
+  const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine ?? '')?.[1] ?? 0);
+  const headers = Object.fromEntries(lines.map((l) => {
+    const i = l.indexOf(':');
+    return [l.slice(0, i).trim().toLowerCase(), l.slice(i + 1).trim()];
+  }));
+  const length = headers['content-length'] === undefined ? null : Number(headers['content-length']);
+  const body = raw.subarray(Buffer.byteLength(text.slice(0, end + 4), 'latin1'));
+  if (length !== null && body.length < length) return null;
+  const bodyText = body.subarray(0, length ?? body.length).toString('utf8');
+  let json: unknown = null;
+  try { json = JSON.parse(bodyText); } catch { json = null; }
+  return { status, headers, body: bodyText, json };
+}
+
+/** Sends `request` (written piece by piece) and resolves with the first response, or status 0 if the connection closed without one. */
+export function rawHttp(port: number, request: string | Buffer | Array<string | Buffer>, timeoutMs = 15_000): Promise<RawReply> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    let done = false;
+    const finish = (reply: RawReply | null) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(reply ?? { status: 0, headers: {}, body: '', json: null });
+    };
+    const timer = setTimeout(() => {
+      done = true;
+      socket.destroy();
+      reject(new Error(`no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      const reply = parse(Buffer.concat(chunks));
+      if (reply) finish(reply);
+    });
+    // A server that answers early and closes may reset a socket still writing: the answer read so far counts.
+    socket.on('error', () => finish(parse(Buffer.concat(chunks))));
+    socket.on('close', () => finish(parse(Buffer.concat(chunks))));
+    for (const piece of Array.isArray(request) ? request : [request]) socket.write(piece);
+  });
+}
+
+/** A request line and headers (Connection: close added) with an optional body. */
+export function rawRequest(method: string, target: string, headers: Record<string, string>, body = ''): string {
+  const lines = Object.entries({ connection: 'close', ...headers }).map(([k, v]) => `${k}: ${v}`);
+  return `${method} ${target} HTTP/1.1\r\n${lines.join('\r\n')}\r\n\r\n${body}`;
+}
