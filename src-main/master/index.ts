@@ -11,7 +11,7 @@ import type { Alert } from './alerts/rules';
 import type { Reply } from './api/contract/client';
 import { BatonError } from './api/contract/errors';
 import { handle } from './api/handlers';
-import { answerClientError, HTTP_SERVER_OPTIONS, httpDoor, socketDoor } from './api/http';
+import { HTTP_SERVER_OPTIONS, serveHttp, SOCKET_IO_PATH, socketDoor } from './api/http';
 import { openGateway } from './agents/gateway';
 import { advertisedUrl, apiKeyFile, masterKeyLabel, type MasterConfig } from './config';
 import type { MasterContext } from './context';
@@ -107,11 +107,11 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
     const authorize = apiGuard(db, config.apiAuth);
 
     let served: HostEntry[] = [];
-    const server = http.createServer(HTTP_SERVER_OPTIONS, httpDoor({
-      api, authorize, hosts: () => served, scheme: 'http:', consoleDir: options.consoleDir,
-    }));
-    server.on('clientError', answerClientError);
-    const io = new Server(server, { serveClient: false, maxHttpBufferSize: 1e6, allowRequest: socketDoor(() => served, 'http:') });
+    const server = http.createServer(HTTP_SERVER_OPTIONS);
+    serveHttp(server, { api, authorize, hosts: () => served, scheme: 'http:', consoleDir: options.consoleDir });
+    const io = new Server(server, {
+      serveClient: false, maxHttpBufferSize: 1e6, path: SOCKET_IO_PATH, destroyUpgrade: false, allowRequest: socketDoor(() => served, 'http:'),
+    });
     stops.push(() => new Promise<void>((resolve) => { io.close(() => resolve()); server.closeAllConnections(); }));
     const gateway = openGateway(io, {
       db, log, heartbeatMs: config.heartbeatMs,

@@ -1,10 +1,14 @@
 // The HTTP API's door over real HTTP: by default every client shows an API key, on loopback too; with
 // BATON_API_AUTH=remote loopback clients are trusted. A key of the other door, a revoked key, a key without the
 // scope a method needs, or none is refused and changes nothing.
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../../src-main/master/db/migrations';
+import { closePool, openPool } from '../../src-main/master/db/store';
+import { verifyToken } from '../../src-main/master/db/tokens';
 import { freshDatabase, prepare, rawAgent, startTestMaster, type TestMaster } from './harness';
 
 async function post(master: TestMaster, method: string, input: unknown, key?: string) {
@@ -108,5 +112,24 @@ describe('API keys', () => {
 
     expect((await guarded.api.call('tasks.list', {})).map((t) => [t.name, t.enabled])).toEqual(before.map((t) => [t.name, false]));
     expect((await guarded.api.call('tokens.list', {})).map((t) => t.label)).not.toContain('escalate');
+  });
+
+  it('migration 6 turns keys made before scopes (scope api) into admin keys that still open the API', async () => {
+    const db = openPool(await freshDatabase());
+    try {
+      await migrate(db);
+      // The database as it was before migration 6: the old scopes, an old key.
+      await db.query(`alter table tokens drop constraint tokens_scope_check;
+        alter table tokens add constraint tokens_scope_check check (scope in ('agent', 'api'));
+        delete from baton_migrations where id = 6`);
+      const { rows } = await db.query<{ id: string }>(`insert into tokens (id, label, scope, hash) values ('tok_old', 'old script', 'api', $1) returning id`,
+        [createHash('sha256').update('s3cret').digest('hex')]);
+      expect(await migrate(db)).toEqual([6]);
+      expect((await db.query('select scope from tokens where id = $1', [rows[0]!.id])).rows[0]).toEqual({ scope: 'admin' });
+      expect(await verifyToken(db, 'bt_tok_old.s3cret', 'api')).toEqual({ ok: true, id: 'tok_old', scope: 'admin' });
+      await expect(db.query(`insert into tokens (id, label, scope, hash) values ('tok_bad', 'x', 'api', 'h')`)).rejects.toThrow(/tokens_scope_check/);
+    } finally {
+      await closePool(db);
+    }
   });
 });

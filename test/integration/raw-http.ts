@@ -11,7 +11,10 @@ export interface RawReply {
   json: unknown;
 }
 
-function parse(raw: Buffer): RawReply | null {
+function parse(whole: Buffer, head = false): RawReply | null {
+  // Interim answers (100 Continue) come before the one that counts.
+  let raw = whole;
+  while (/^HTTP\/1\.[01] 1\d\d /.test(raw.toString('latin1', 0, 13)) && raw.includes('\r\n\r\n')) raw = raw.subarray(raw.indexOf('\r\n\r\n') + 4);
   const text = raw.toString('latin1');
   const end = text.indexOf('\r\n\r\n');
   if (end < 0) return null;
@@ -21,7 +24,8 @@ function parse(raw: Buffer): RawReply | null {
     const i = l.indexOf(':');
     return [l.slice(0, i).trim().toLowerCase(), l.slice(i + 1).trim()];
   }));
-  const length = headers['content-length'] === undefined ? null : Number(headers['content-length']);
+  // The answer to HEAD has headers only, whatever length they announce.
+  const length = head ? 0 : headers['content-length'] === undefined ? null : Number(headers['content-length']);
   const body = raw.subarray(Buffer.byteLength(text.slice(0, end + 4), 'latin1'));
   if (length !== null && body.length < length) return null;
   const bodyText = body.subarray(0, length ?? body.length).toString('utf8');
@@ -31,7 +35,9 @@ function parse(raw: Buffer): RawReply | null {
 }
 
 /** Sends `request` (written piece by piece) and resolves with the first response, or status 0 if the connection closed without one. */
-export function rawHttp(port: number, request: string | Buffer | Array<string | Buffer>, timeoutMs = 15_000): Promise<RawReply> {
+export function rawHttp(
+  port: number, request: string | Buffer | Array<string | Buffer>, timeoutMs = 15_000, opts: { end?: boolean; head?: boolean } = {},
+): Promise<RawReply> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
@@ -50,13 +56,15 @@ export function rawHttp(port: number, request: string | Buffer | Array<string | 
     }, timeoutMs);
     socket.on('data', (chunk: Buffer) => {
       chunks.push(chunk);
-      const reply = parse(Buffer.concat(chunks));
+      const reply = parse(Buffer.concat(chunks), opts.head);
       if (reply) finish(reply);
     });
     // A server that answers early and closes may reset a socket still writing: the answer read so far counts.
-    socket.on('error', () => finish(parse(Buffer.concat(chunks))));
-    socket.on('close', () => finish(parse(Buffer.concat(chunks))));
+    socket.on('error', () => finish(parse(Buffer.concat(chunks), opts.head)));
+    socket.on('close', () => finish(parse(Buffer.concat(chunks), opts.head)));
     for (const piece of Array.isArray(request) ? request : [request]) socket.write(piece);
+    // Everything is sent: a server waiting for more (a Content-Length that lies) sees the end instead.
+    if (opts.end) socket.end();
   });
 }
 

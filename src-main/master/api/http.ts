@@ -21,6 +21,8 @@ const MAX_HEADER_BYTES = 16 * 1024;
 const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
 const LINGER_MS = 10_000;
+/** Where Socket.IO (engine.io) serves, its default. */
+export const SOCKET_IO_PATH = '/socket.io/';
 /** Set by a follower handing a call to the leader: a call is handed on once at most, never around a loop. */
 export const FORWARDED_HEADER = 'x-baton-forwarded';
 
@@ -43,8 +45,8 @@ export interface HttpDoorOptions {
   consoleDir?: string;
 }
 
-/** Sockets with a response under way: a parse error there cannot be answered in between, only closed. */
-const answering = new WeakSet<Duplex>();
+/** The response under way on a socket: a parse error of what the client sent after it is answered once it is out. */
+const answering = new WeakMap<Duplex, http.ServerResponse>();
 
 function send(res: http.ServerResponse, status: number, reply: Reply, headers: Record<string, string> = {}): void {
   if (res.headersSent || res.destroyed) return;
@@ -65,7 +67,7 @@ function refuse(req: http.IncomingMessage, res: http.ServerResponse, status: num
 function discardBody(req: http.IncomingMessage): void {
   let dropped = 0;
   const cut = () => req.socket.destroy();
-  const timer = setTimeout(cut, LINGER_MS);
+  const timer = setTimeout(cut, LINGER_MS).unref();
   req.on('data', (chunk: Buffer) => {
     dropped += chunk.length;
     if (dropped > MAX_BODY) cut();
@@ -79,39 +81,57 @@ function quoted(value: string): string {
   return JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value);
 }
 
-/** The request listener: target, Host, Origin, then the API or the console files. */
-export function httpDoor(opts: HttpDoorOptions): http.RequestListener {
-  return (req, res) => {
-    answering.add(req.socket);
-    res.once('close', () => answering.delete(req.socket));
-    const target = parseTarget(req.url);
-    if (!target.ok) return refuse(req, res, 400, { code: 'invalid_input', message: target.message });
-    const served = opts.hosts();
-    const host = target.authority ?? req.headers.host;
-    if (host === undefined) return refuse(req, res, 400, { code: 'invalid_input', message: 'The request has no Host header.' });
-    if (!hostServed(host, served, opts.scheme)) {
-      return refuse(req, res, 403, {
-        code: 'forbidden',
-        message: `Host ${quoted(host)} is not a name this master serves. If clients reach it by that name (a DNS name, a reverse proxy), add it to BATON_ALLOWED_HOSTS.`,
-      });
-    }
-    const origin = req.headers.origin;
-    if (!originServed(origin, served, opts.scheme)) {
-      return refuse(req, res, 403, { code: 'forbidden', message: `Cross-origin requests are refused: Origin ${quoted(origin ?? '')} is not this master.` });
-    }
-    if (req.method === 'OPTIONS') {
-      return refuse(req, res, 403, { code: 'forbidden', message: 'This master answers no cross-origin requests (CORS is closed), so there is nothing to preflight.' });
-    }
-    if (target.path.startsWith('/api/')) {
-      serveApi(req, res, target.path.slice('/api/'.length), opts).catch(() => res.destroy());
-      return;
-    }
-    if (opts.consoleDir && serveConsole(req, res, opts.consoleDir, target.path)) return;
-    refuse(req, res, 404, { code: 'not_found', message: `Nothing at ${quoted(target.path)}: the API is POST /api/<method>.` });
-  };
+/**
+ * Puts the door on a server: requests, what Node cannot parse, and `Expect` headers. A client that sends
+ * `Expect: 100-continue` (curl does for bodies over 1 MB) is told to go on only once its key and scope are good.
+ */
+export function serveHttp(server: http.Server, opts: HttpDoorOptions): void {
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => door(req, res, opts, false));
+  server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => door(req, res, opts, true));
+  server.on('checkExpectation', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    refuse(req, res, 417, { code: 'invalid_input', message: `Expect: ${quoted(String(req.headers.expect))} is not supported; only 100-continue is.` });
+  });
+  server.on('clientError', answerClientError);
+  server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => answerRaw(socket, 405, 'This master is not a proxy: CONNECT is not served.'));
+  // Upgrades to Socket.IO's path are Socket.IO's (created with destroyUpgrade off); any other is refused here.
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex) => {
+    if (!req.url?.startsWith(SOCKET_IO_PATH)) answerRaw(socket, 400, 'Only Socket.IO (/socket.io/) upgrades connections here.');
+  });
 }
 
-async function serveApi(req: http.IncomingMessage, res: http.ServerResponse, method: string, opts: HttpDoorOptions): Promise<void> {
+/** Target, Host, Origin, then the API or the console files. */
+function door(req: http.IncomingMessage, res: http.ServerResponse, opts: HttpDoorOptions, expectsContinue: boolean): void {
+  answering.set(req.socket, res);
+  res.once('close', () => answering.delete(req.socket));
+  const target = parseTarget(req.url);
+  if (!target.ok) return refuse(req, res, 400, { code: 'invalid_input', message: target.message });
+  const served = opts.hosts();
+  const host = target.authority ?? req.headers.host;
+  if (host === undefined) return refuse(req, res, 400, { code: 'invalid_input', message: 'The request has no Host header.' });
+  if (!hostServed(host, served, opts.scheme)) {
+    return refuse(req, res, 403, {
+      code: 'forbidden',
+      message: `Host ${quoted(host)} is not a name this master serves. If clients reach it by that name (a DNS name, a reverse proxy), add it to BATON_ALLOWED_HOSTS.`,
+    });
+  }
+  const origin = req.headers.origin;
+  if (!originServed(origin, served, opts.scheme)) {
+    return refuse(req, res, 403, { code: 'forbidden', message: `Cross-origin requests are refused: Origin ${quoted(origin ?? '')} is not this master.` });
+  }
+  if (req.method === 'OPTIONS') {
+    return refuse(req, res, 403, { code: 'forbidden', message: 'This master answers no cross-origin requests (CORS is closed), so there is nothing to preflight.' });
+  }
+  if (target.path.startsWith('/api/')) {
+    serveApi(req, res, target.path.slice('/api/'.length), opts, expectsContinue).catch(() => res.destroy());
+    return;
+  }
+  if (opts.consoleDir && serveConsole(req, res, opts.consoleDir, target.path)) return;
+  refuse(req, res, 404, { code: 'not_found', message: `Nothing at ${quoted(target.path)}: the API is POST /api/<method>.` });
+}
+
+async function serveApi(
+  req: http.IncomingMessage, res: http.ServerResponse, method: string, opts: HttpDoorOptions, expectsContinue: boolean,
+): Promise<void> {
   if (req.method !== 'POST') {
     return refuse(req, res, 405, { code: 'invalid_input', message: `Use POST /api/${method.slice(0, 100)} with a JSON body.` }, { allow: 'POST' });
   }
@@ -128,6 +148,7 @@ async function serveApi(req: http.IncomingMessage, res: http.ServerResponse, met
   }
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > MAX_BODY) return refuse(req, res, 413, { code: 'invalid_input', message: `The request body is larger than ${MAX_BODY} bytes.` });
+  if (expectsContinue) res.writeContinue();
   const text = await readBody(req);
   if (text === null) return refuse(req, res, 413, { code: 'invalid_input', message: `The request body is larger than ${MAX_BODY} bytes.` });
   let input: unknown;
@@ -163,13 +184,28 @@ const CLIENT_ERRORS: Record<string, [number, string]> = {
   ERR_HTTP_REQUEST_TIMEOUT: [408, `The request took too long to arrive (headers within ${HEADERS_TIMEOUT_MS / 1000} s, all of it within ${REQUEST_TIMEOUT_MS / 1000} s).`],
 };
 
-/** The server's `clientError` listener: what Node could not parse as HTTP is answered in JSON, then the connection closes. */
-export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
-  if (!socket.writable || answering.has(socket) || error.code === 'ECONNRESET') return void socket.destroy();
-  const [status, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, `The request is not valid HTTP (${error.code ?? 'parse error'}).`];
+const REASONS: Record<number, string> = { 400: 'Bad Request', 405: 'Method Not Allowed', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+
+/** A JSON refusal written straight to a connection Node hands over raw (parse errors, CONNECT, upgrades), which then closes. */
+function answerRaw(socket: Duplex, status: number, message: string): void {
   const body = JSON.stringify({ ok: false, error: { code: 'invalid_input', message } });
-  socket.end(`HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : status === 408 ? 'Request Timeout' : 'Request Header Fields Too Large'}\r\n`
-    + `content-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  socket.end(`HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\ncontent-type: application/json; charset=utf-8\r\n`
+    + `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  // Node hands such sockets over paused: read on (dropping it) so the client's end is seen and the socket closes;
+  // one that never ends is cut. Without this, every refused upgrade left a socket open for good.
+  const cut = setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  socket.once('close', () => clearTimeout(cut));
+  socket.resume();
+}
+
+/** What Node could not parse as HTTP is answered in JSON, then the connection closes. */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable || error.code === 'ECONNRESET') return void socket.destroy();
+  const [status, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, `The request is not valid HTTP (${error.code ?? 'parse error'}).`];
+  const inFlight = answering.get(socket);
+  if (!inFlight) return answerRaw(socket, status, message);
+  inFlight.once('finish', () => (socket.writable ? answerRaw(socket, status, message) : socket.destroy()));
+  inFlight.once('close', () => { if (!inFlight.writableFinished) socket.destroy(); });
 }
 
 /**
