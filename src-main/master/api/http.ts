@@ -56,15 +56,20 @@ function send(res: http.ServerResponse, status: number, reply: Reply, headers: R
 }
 
 /**
- * A refusal before the body is read. The body is then read and dropped, never kept: closing at once would reset a
- * client still sending, and it would lose the answer. Past 2 MB more, or 10 s, the connection is cut.
+ * A refusal before the body is read. The answer is written at once, but the body is then read and dropped, never
+ * kept, before the answer ends: closing with a body still coming would reset a client still sending, and it would
+ * lose the answer. Past 2 MB more, or 10 s, the connection is cut.
  */
 function refuse(req: http.IncomingMessage, res: http.ServerResponse, status: number, error: WireError, headers: Record<string, string> = {}): void {
-  if (!req.complete) discardBody(req);
-  send(res, status, { ok: false, error }, headers);
+  if (res.headersSent || res.destroyed) return;
+  const body = JSON.stringify({ ok: false, error });
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), ...headers });
+  if (req.complete) return void res.end(body);
+  res.write(body);
+  discardBody(req, () => res.end());
 }
 
-function discardBody(req: http.IncomingMessage): void {
+function discardBody(req: http.IncomingMessage, done: () => void): void {
   let dropped = 0;
   const cut = () => req.socket.destroy();
   const timer = setTimeout(cut, LINGER_MS).unref();
@@ -72,9 +77,9 @@ function discardBody(req: http.IncomingMessage): void {
     dropped += chunk.length;
     if (dropped > MAX_BODY) cut();
   });
-  req.resume();
-  req.once('end', () => clearTimeout(timer));
+  req.once('end', () => { clearTimeout(timer); done(); });
   req.once('close', () => clearTimeout(timer));
+  req.resume();
 }
 
 function quoted(value: string): string {
@@ -176,6 +181,7 @@ function readBody(req: http.IncomingMessage): Promise<string | null> {
     req.on('data', onData);
     req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.once('error', reject);
+    req.once('close', () => { if (!req.complete) reject(new Error('the client went away before its body was complete')); });
   });
 }
 
@@ -204,6 +210,11 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex): vo
   const [status, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, `The request is not valid HTTP (${error.code ?? 'parse error'}).`];
   const inFlight = answering.get(socket);
   if (!inFlight) return answerRaw(socket, status, message);
+  // A request that timed out is still the one in flight: it gets the 408, and the connection ends.
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' && !inFlight.headersSent) {
+    inFlight.once('finish', () => socket.destroy());
+    return send(inFlight, status, { ok: false, error: { code: 'invalid_input', message } }, { connection: 'close' });
+  }
   inFlight.once('finish', () => (socket.writable ? answerRaw(socket, status, message) : socket.destroy()));
   inFlight.once('close', () => { if (!inFlight.writableFinished) socket.destroy(); });
 }
