@@ -156,6 +156,17 @@ describe('bodies, sizes and time', () => {
     await stillUp();
   });
 
+  it('a client asking to continue is refused before it sends its body; an admitted one is told to go on', async () => {
+    const refused = await rawHttp(port, rawRequest('POST', '/api/groups.create', { host, expect: '100-continue', 'content-length': '2000000' }));
+    expect(refused).toMatchObject({ status: 401, interim: [] });
+    const body = '{"name":"continued"}';
+    const admitted = await rawHttp(port, [rawRequest('POST', '/api/groups.create', { ...auth(), expect: '100-continue', 'content-length': String(body.length) }), body]);
+    expect(admitted).toMatchObject({ status: 200, interim: [100] });
+    const odd = await rawHttp(port, rawRequest('POST', '/api/groups.list', { ...auth(), expect: 'magic' }));
+    expect(odd.status).toBe(417);
+    expect(odd.json).toEqual(refusal('invalid_input', /only 100-continue/));
+  });
+
   it('a body declared larger than 2 MB is refused with 413 before it is read', async () => {
     const reply = await rawHttp(port, rawRequest('POST', '/api/groups.create', { ...auth(), 'content-length': String(50 * 1024 * 1024) }, '{"name":'));
     expect(reply.status).toBe(413);

@@ -9,12 +9,18 @@ export interface RawReply {
   body: string;
   /** The body parsed as JSON, or null when it is not JSON. */
   json: unknown;
+  /** Interim answers before it (100 Continue). */
+  interim: number[];
 }
 
 function parse(whole: Buffer, head = false): RawReply | null {
   // Interim answers (100 Continue) come before the one that counts.
   let raw = whole;
-  while (/^HTTP\/1\.[01] 1\d\d /.test(raw.toString('latin1', 0, 13)) && raw.includes('\r\n\r\n')) raw = raw.subarray(raw.indexOf('\r\n\r\n') + 4);
+  const interim: number[] = [];
+  while (/^HTTP\/1\.[01] 1\d\d /.test(raw.toString('latin1', 0, 13)) && raw.includes('\r\n\r\n')) {
+    interim.push(Number(raw.toString('latin1', 9, 12)));
+    raw = raw.subarray(raw.indexOf('\r\n\r\n') + 4);
+  }
   const text = raw.toString('latin1');
   const end = text.indexOf('\r\n\r\n');
   if (end < 0) return null;
@@ -31,7 +37,7 @@ function parse(whole: Buffer, head = false): RawReply | null {
   const bodyText = body.subarray(0, length ?? body.length).toString('utf8');
   let json: unknown = null;
   try { json = JSON.parse(bodyText); } catch { json = null; }
-  return { status, headers, body: bodyText, json };
+  return { status, headers, body: bodyText, json, interim };
 }
 
 /** Sends `request` (written piece by piece) and resolves with the first response, or status 0 if the connection closed without one. */
@@ -47,7 +53,7 @@ export function rawHttp(
       done = true;
       clearTimeout(timer);
       socket.destroy();
-      resolve(reply ?? { status: 0, headers: {}, body: '', json: null });
+      resolve(reply ?? { status: 0, headers: {}, body: '', json: null, interim: [] });
     };
     const timer = setTimeout(() => {
       done = true;
