@@ -151,8 +151,9 @@ describe('bodies, sizes and time', () => {
     ], 30_000)));
     expect(replies.every((r) => r.status === 401)).toBe(true);
     const grown = (await rss()) - before;
-    // Buffered, the bodies alone are 200 MB (and cost +240 MB before this door); unread, the growth is a few MB.
-    expect(grown).toBeLessThan(60 * 1024 * 1024);
+    // Buffered, the bodies alone are 200 MB: +158 MB measured before this door (issue 7 saw +240 MB). Read and
+    // dropped, +35 MB (chunks awaiting garbage collection, 100 sockets' buffers); the bound leaves room for a busy machine.
+    expect(grown).toBeLessThan(100 * 1024 * 1024);
     await stillUp();
   });
 

@@ -48,11 +48,17 @@ export interface HttpDoorOptions {
 /** The response under way on a socket: a parse error of what the client sent after it is answered once it is out. */
 const answering = new WeakMap<Duplex, http.ServerResponse>();
 
-function send(res: http.ServerResponse, status: number, reply: Reply, headers: Record<string, string> = {}): void {
-  if (res.headersSent || res.destroyed) return;
+/** Writes the status and headers of a JSON answer; returns its body, or null when an answer already went out. */
+function jsonHead(res: http.ServerResponse, status: number, reply: Reply, headers: Record<string, string>): string | null {
+  if (res.headersSent || res.destroyed) return null;
   const body = JSON.stringify(reply);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), ...headers });
-  res.end(body);
+  return body;
+}
+
+function send(res: http.ServerResponse, status: number, reply: Reply, headers: Record<string, string> = {}): void {
+  const body = jsonHead(res, status, reply, headers);
+  if (body !== null) res.end(body);
 }
 
 /**
@@ -61,9 +67,8 @@ function send(res: http.ServerResponse, status: number, reply: Reply, headers: R
  * lose the answer. Past 2 MB more, or 10 s, the connection is cut.
  */
 function refuse(req: http.IncomingMessage, res: http.ServerResponse, status: number, error: WireError, headers: Record<string, string> = {}): void {
-  if (res.headersSent || res.destroyed) return;
-  const body = JSON.stringify({ ok: false, error });
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), ...headers });
+  const body = jsonHead(res, status, { ok: false, error }, headers);
+  if (body === null) return;
   if (req.complete) return void res.end(body);
   res.write(body);
   discardBody(req, () => res.end());
