@@ -95,7 +95,10 @@ function encode(r: Generated): { bytes: Buffer; lies: boolean } {
   headers.push(...r.extra.filter(([name]) => !/^(host|content-length|transfer-encoding|connection|expect|upgrade)$/i.test(name)));
   const head = `${r.verb} ${r.path} HTTP/1.1\r\n${headers.map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n`;
   const framed = r.lengthLie === 'chunked' ? Buffer.concat([Buffer.from(`${payload.length.toString(16)}\r\n`), payload, Buffer.from('\r\n0\r\n\r\n')]) : payload;
-  return { bytes: Buffer.concat([Buffer.from(head, 'latin1'), framed]), lies: ['long', 'huge'].includes(r.lengthLie) };
+  // A body that never fully comes leaves the master waiting; bytes beyond the request are a second, broken one, and
+  // Node closes a `Connection: close` socket right after the first answer, so the unread rest may reset it.
+  const unframed = ['long', 'huge', 'short'].includes(r.lengthLie) || (r.lengthLie === 'missing' && payload.length > 0);
+  return { bytes: Buffer.concat([Buffer.from(head, 'latin1'), framed]), lies: unframed };
 }
 
 it('1,000 generated requests: the master stays up, every answer is JSON, a refused request changes nothing', async () => {
@@ -107,8 +110,8 @@ it('1,000 generated requests: the master stays up, every answer is JSON, a refus
     const reply = await rawHttp(port, bytes, 45_000, { end: true, head });
     const socketIo = r.path.includes('/socket.io/');
     if (reply.status === 0) {
-      // Only a request whose body never fully came may go unanswered: the master cannot tell it is over.
-      expect(lies || socketIo).toBe(true);
+      // Only a request not framed as it says may go unanswered (see encode).
+      expect(lies || socketIo, `unanswered: ${JSON.stringify(r).slice(0, 600)}`).toBe(true);
       return;
     }
     answered++;
