@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { clientOver } from './master/api/contract/client';
+import type { TokenScope } from './master/api/contract/domain';
 import { httpTransport } from './master/api/contract/http-client';
 import { BatonError } from './master/api/contract/errors';
 import { apiKeyFile, defaultDataDir, parseCertificate, readPem, resolveConfig } from './master/config';
@@ -15,7 +16,7 @@ const FLAG_TO_ENV: Record<string, string> = {
   databaseUrl: 'BATON_DATABASE_URL', port: 'BATON_PORT', bind: 'BATON_BIND', dataDir: 'BATON_DATA_DIR',
   heartbeatMs: 'BATON_HEARTBEAT_MS', missedHeartbeats: 'BATON_MISSED_HEARTBEATS', logLevel: 'BATON_LOG_LEVEL',
   apiAuth: 'BATON_API_AUTH', advertiseUrl: 'BATON_ADVERTISE_URL', leaderLeaseMs: 'BATON_LEADER_LEASE_MS',
-  smtpUrl: 'BATON_SMTP_URL', alertFrom: 'BATON_ALERT_FROM',
+  smtpUrl: 'BATON_SMTP_URL', alertFrom: 'BATON_ALERT_FROM', allowedHosts: 'BATON_ALLOWED_HOSTS',
   tlsCert: 'BATON_TLS_CERT', tlsKey: 'BATON_TLS_KEY', tlsCa: 'BATON_TLS_CA',
 };
 
@@ -43,7 +44,7 @@ async function serve(flags: Record<string, string | undefined>): Promise<void> {
     process.exit(1);
   }
   process.stdout.write(`baton-master listening on ${master.agentUrl} (agents: ${master.agentUrl}/agent, API: ${master.agentUrl}/api), ${master.leading ? 'leading' : 'following'}\n`
-    + `API key for ${config.apiAuth === 'all' ? 'every HTTP client' : 'clients on other machines'}: in ${apiKeyFile(config)}\n`);
+    + `API key (scope admin) for ${config.apiAuth === 'all' ? 'every HTTP client' : 'clients on other machines'}: in ${apiKeyFile(config)} (readable by this user only)\n`);
   let stopping = false;
   const stop = () => {
     if (stopping) return;
@@ -108,7 +109,8 @@ const program = new Command('baton-master').enablePositionalOptions()
   .option('--missed-heartbeats <n>', 'missed heartbeats before a worker is dead (default 3)')
   .option('--advertise-url <url>', 'how agents and other masters reach this one (default http://<bind or host name>:<port>)')
   .option('--leader-lease-ms <ms>', 'how long a silent leader keeps leadership before another master takes over (default 5000)')
-  .option('--api-auth <mode>', 'which HTTP clients need an API key: remote (default) or all')
+  .option('--api-auth <mode>', 'which HTTP clients need an API key: all (default) or remote (not clients on this machine)')
+  .option('--allowed-hosts <list>', 'host names clients use beyond the bind, loopback and advertised ones, comma-separated (name or name:port)')
   .option('--smtp-url <url>', 'mail server for alert emails: smtp:// or smtps://, user:pass optional (default: none, email alerts fail)')
   .option('--alert-from <address>', 'sender of alert emails (default baton@<host name>)')
   .option('--tls-cert <file>', 'PEM certificate: serve the API, console and agents over HTTPS only (with --tls-key)')
@@ -120,12 +122,13 @@ const program = new Command('baton-master').enablePositionalOptions()
 const token = program.command('token').description('manage API keys on a running master (agents: see `enrol`)');
 const remote = (command: Command) => command
   .addOption(new Option('--url <url>', 'the master').default('http://127.0.0.1:7070'))
-  .option('--api-key <key>', 'API key (default: BATON_API_KEY, else the api-key file in the data folder)')
+  .option('--api-key <key>', 'API key; visible to ps, so prefer BATON_API_KEY or the api-key file in the data folder (the defaults, in that order)')
   .option('--data-dir <dir>', 'the master\'s data folder, to read its api-key file (default ~/.baton)')
   .option('--ca <file>', 'PEM CA certificate(s) to verify an https:// master (default: BATON_TLS_CA, else Node\'s built-in CAs)');
-remote(token.command('create').argument('<label>').description('create a token and print its secret (shown once); its id is the tok_… part'))
-  .addOption(new Option('--scope <scope>', 'agent: joins worker agents; api: an API key for HTTP clients').choices(['agent', 'api']).default('agent'))
-  .action((label: string, o: Remote & { scope: 'agent' | 'api' }) => tokenCommand(async () => (await apiAt(o).call('tokens.create', { label, scope: o.scope })).secret));
+remote(token.command('create').argument('<label>').description('create an API key and print its secret (shown once); its id is the tok_… part'))
+  .addOption(new Option('--scope <scope>', 'read, operate or admin: an API key for HTTP clients that may read, also run and stop, or do everything')
+    .choices(['read', 'operate', 'admin']).default('read'))
+  .action((label: string, o: Remote & { scope: TokenScope }) => tokenCommand(async () => (await apiAt(o).call('tokens.create', { label, scope: o.scope })).secret));
 remote(token.command('list').description('list tokens and API keys (secrets are never shown again)')).action((o: Remote) => tokenCommand(() => apiAt(o).call('tokens.list', {})));
 remote(token.command('revoke').argument('<id>').description('revoke a token or API key by its id (tok_…, see `token list`)'))
   .action((id: string, o: Remote) => tokenCommand(async () => {

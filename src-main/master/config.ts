@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { BatonError } from './api/contract/errors';
+import { parseHost } from './access/hosts';
 import { API_AUTH_MODES, type ApiAuth } from './access/rules';
 import { parseAllowList, type OutboundRules } from 'baton-agent/outbound';
 import { DEFAULT_LOG_QUOTA, type LogQuota } from './agents/log-quota';
@@ -28,7 +29,11 @@ const EnvSchema = z.object({
   BATON_ADVERTISE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://master-1.example:7070' })
     .transform((v) => v.replace(/\/+$/, '')).optional(),
   BATON_LEADER_LEASE_MS: positiveMs(1_000).default(5_000),
-  BATON_API_AUTH: z.enum(API_AUTH_MODES, { error: 'must be "remote" (API keys for clients on other machines) or "all" (for every HTTP client)' }).default('remote'),
+  BATON_API_AUTH: z.enum(API_AUTH_MODES, { error: 'must be "all" (an API key from every HTTP client) or "remote" (clients on this machine need none)' }).default('all'),
+  BATON_ALLOWED_HOSTS: z.string()
+    .transform((v) => v.split(',').map((h) => h.trim()).filter(Boolean))
+    .refine((hosts) => hosts.every((h) => parseHost(h) !== null), 'must be host names or addresses, with an optional :port, separated by commas, e.g. baton.example.com,10.0.0.5:7070')
+    .optional(),
   BATON_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BATON_RUN_RETENTION_DAYS: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').default(30),
   BATON_SMTP_URL: z.url({ protocol: /^smtps?$/, hostname: /./, error: 'must be an smtp:// or smtps:// URL such as smtp://user:pass@mail.example.com:587' }).optional(),
@@ -59,6 +64,8 @@ export interface MasterConfig {
   leaderLeaseMs: number;
   /** Which HTTP clients must show an API key; the desktop console's IPC never does. */
   apiAuth: ApiAuth;
+  /** Host names served beyond the bind, loopback and advertised ones (`name` or `name:port`). */
+  allowedHosts: string[];
   heartbeatMs: number;
   missedBeats: number;
   logLevel: z.infer<typeof EnvSchema>['BATON_LOG_LEVEL'];
@@ -126,6 +133,7 @@ export function resolveConfig(
     advertiseUrl: e.BATON_ADVERTISE_URL ?? null,
     leaderLeaseMs: e.BATON_LEADER_LEASE_MS,
     apiAuth: e.BATON_API_AUTH,
+    allowedHosts: e.BATON_ALLOWED_HOSTS ?? [],
     heartbeatMs: e.BATON_HEARTBEAT_MS,
     missedBeats: e.BATON_MISSED_HEARTBEATS,
     logLevel: e.BATON_LOG_LEVEL,

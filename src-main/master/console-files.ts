@@ -1,4 +1,5 @@
-// Serves the built console to browsers, so an operator can use Baton without the desktop app.
+// Serves the built console to browsers, so an operator can use Baton without the desktop app. The path comes
+// decoded from the HTTP door (which refuses malformed ones); nothing here throws or leaves an error unheard.
 import fs from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
@@ -8,14 +9,32 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json', '.ico': 'image/x-icon',
 };
 
-/** Answers GET requests for files under `dir` (index.html for /); true when it answered. */
-export function serveConsole(req: http.IncomingMessage, res: http.ServerResponse, dir: string): boolean {
-  if (req.method !== 'GET') return false;
-  const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://local').pathname);
-  const file = path.resolve(dir, `.${pathname === '/' ? '/index.html' : pathname}`);
-  if (!file.startsWith(path.resolve(dir) + path.sep)) return false;
-  if (!fs.existsSync(file) || !fs.statSync(file).isFile()) return false;
-  res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
-  fs.createReadStream(file).pipe(res);
+/** The console may not be framed by another site (clickjacking) nor its files read as another type. */
+const HEADERS = { 'x-frame-options': 'DENY', 'content-security-policy': "frame-ancestors 'none'", 'x-content-type-options': 'nosniff' };
+
+function fileAt(dir: string, pathname: string): string | null {
+  const root = path.resolve(dir);
+  const file = path.resolve(root, `.${pathname === '/' ? '/index.html' : pathname}`);
+  if (!file.startsWith(root + path.sep)) return null;
+  try {
+    return fs.statSync(file, { throwIfNoEntry: false })?.isFile() ? file : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Answers GET and HEAD requests for files under `dir` (index.html for /); true when it answered. */
+export function serveConsole(req: http.IncomingMessage, res: http.ServerResponse, dir: string, pathname: string): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const file = fileAt(dir, pathname);
+  if (!file) return false;
+  res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', ...HEADERS });
+  if (req.method === 'HEAD') {
+    res.end();
+    return true;
+  }
+  const stream = fs.createReadStream(file);
+  stream.once('error', () => res.destroy());
+  stream.pipe(res);
   return true;
 }

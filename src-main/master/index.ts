@@ -4,17 +4,18 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
+import os from 'node:os';
 import { Server } from 'socket.io';
 import { apiGuard } from './access/guard';
+import { servedHosts, type HostEntry } from './access/hosts';
 import type { AlertRetry } from './alerts/delivery';
 import type { Alert } from './alerts/rules';
 import type { Reply } from './api/contract/client';
 import { BatonError } from './api/contract/errors';
 import { handle } from './api/handlers';
-import { serveApi } from './api/http';
+import { HTTP_SERVER_OPTIONS, serveHttp, SOCKET_IO_PATH, socketDoor } from './api/http';
 import { openGateway } from './agents/gateway';
 import { advertisedUrl, apiKeyFile, masterKeyLabel, type MasterConfig } from './config';
-import { serveConsole } from './console-files';
 import type { MasterContext } from './context';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './db/embedded';
 import { newId } from './db/ids';
@@ -80,7 +81,7 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
   try {
     await migrate(db);
     await fs.mkdir(config.dataDir, { recursive: true });
-    const apiKey = await keepTokenInFile(db, { file: apiKeyFile(config), label: masterKeyLabel(config), scope: 'api' });
+    const apiKey = await keepTokenInFile(db, { file: apiKeyFile(config), label: masterKeyLabel(config), scope: 'admin' });
 
     let leading: Leading | null = null;
     let leadership: Leadership | null = null;
@@ -110,14 +111,17 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
     const authorize = apiGuard(db, config.apiAuth);
 
     const leaderFetch = fetchTrusting(config.tlsCa);
-    const onRequest: http.RequestListener = (req, res) => {
-      if (serveApi(req, res, api, authorize)) return;
-      if (options.consoleDir && serveConsole(req, res, options.consoleDir)) return;
-      res.writeHead(404).end();
-    };
+    let served: HostEntry[] = [];
+    const scheme = config.tls ? 'https:' : 'http:';
     // Given a certificate, HTTPS only: the API, the console and the agent gateway share this one listener.
-    const server = config.tls ? https.createServer({ cert: config.tls.cert, key: config.tls.key }, onRequest) : http.createServer(onRequest);
-    const io = new Server(server, { serveClient: false, maxHttpBufferSize: 1e6 });
+    const server = config.tls
+      ? https.createServer({ ...HTTP_SERVER_OPTIONS, cert: config.tls.cert, key: config.tls.key })
+      : http.createServer(HTTP_SERVER_OPTIONS);
+    // An HTTPS server emits the same request and upgrade events as an HTTP one.
+    serveHttp(server as unknown as http.Server, { api, authorize, hosts: () => served, scheme, consoleDir: options.consoleDir });
+    const io = new Server(server, {
+      serveClient: false, maxHttpBufferSize: 1e6, path: SOCKET_IO_PATH, destroyUpgrade: false, allowRequest: socketDoor(() => served, scheme),
+    });
     stops.push(() => new Promise<void>((resolve) => { io.close(() => resolve()); server.closeAllConnections(); }));
     const gateway = openGateway(io, {
       db, log, heartbeatMs: config.heartbeatMs, eventsPerSec: config.agentEventsPerSec,
@@ -128,6 +132,8 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
     const port = await listen(server, config.port, config.bind);
     agentUrl = `${config.tls ? 'https' : 'http'}://${config.bind.includes(':') ? `[${config.bind}]` : config.bind}:${port}`;
     ownUrl = advertisedUrl(config, port);
+    const interfaces = Object.values(os.networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address));
+    served = servedHosts({ bind: config.bind, port, advertiseUrl: ownUrl, allowed: config.allowedHosts, interfaces });
 
     const housekeeping = await startHousekeeping(db, {
       retentionDays: config.runRetentionDays, log: (msg, data) => log.info(data ?? {}, msg),

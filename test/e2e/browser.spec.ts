@@ -1,6 +1,7 @@
 // The same console in a plain browser (Debian Chromium), served by the headless master over HTTP: the renderer
 // does not know whether it runs in Electron or a browser. This master asks every HTTP client for an API key.
 import { mkdirSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { chromium, expect, test, type Browser } from '@playwright/test';
 import { repoRoot, startHeadlessMaster } from './baton-app';
@@ -12,7 +13,7 @@ const shots = path.join(repoRoot, 'test-results', 'screenshots-browser');
 
 test('the console works in a browser against the headless master', async () => {
   mkdirSync(shots, { recursive: true });
-  const master = await startHeadlessMaster(['--api-auth', 'all']);
+  const master = await startHeadlessMaster();
   let browser: Browser | null = null;
   try {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
@@ -35,6 +36,25 @@ test('the console works in a browser against the headless master', async () => {
     await page.getByTestId('group-create').click();
     await expect(page.locator('[data-testid="group-row"][data-name="from-browser"]')).toBeVisible();
     await page.screenshot({ path: path.join(shots, '02-browser-groups.png') });
+
+    // Another site in the same browser (another origin on loopback) posts to the API, key and all: refused (CSRF).
+    const site = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<title>elsewhere</title>'));
+    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+    try {
+      const other = await browser.newPage();
+      await other.goto(`http://127.0.0.1:${(site.address() as { port: number }).port}/`);
+      const statuses = await other.evaluate(async ({ url, key }) => {
+        const plain = await fetch(`${url}/api/groups.create`, { method: 'POST', body: '{"name":"csrf"}', mode: 'no-cors' });
+        const keyed = await fetch(`${url}/api/groups.create`, { method: 'POST', body: '{"name":"csrf"}', headers: { authorization: `Bearer ${key}` } })
+          .then((r) => r.status, () => 'blocked');
+        return [plain.type, keyed];
+      }, { url: master.url, key: master.apiKey() });
+      expect(statuses).toEqual(['opaque', 'blocked']);
+      const groups = await fetch(`${master.url}/api/groups.list`, { method: 'POST', body: '{}', headers: { authorization: `Bearer ${master.apiKey()}` } });
+      expect(((await groups.json()) as { value: Array<{ name: string }> }).value.map((g) => g.name)).not.toContain('csrf');
+    } finally {
+      site.close();
+    }
   } finally {
     await browser?.close();
     const code = await master.stop();

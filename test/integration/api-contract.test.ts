@@ -1,18 +1,25 @@
 // One contract, several transports: the same suite runs against the in-process entry (what IPC calls) and HTTP.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientOver, type ApiClient } from '../../src-main/master/api/contract/client';
 import { BatonError } from '../../src-main/master/api/contract/errors';
 import { freshDatabase, startTestMaster, type TestMaster } from './harness';
 
 let master: TestMaster;
-beforeAll(async () => { master = await startTestMaster(await freshDatabase()); });
+/** The master's own admin key: every HTTP client shows one. */
+let key: string;
+beforeAll(async () => {
+  master = await startTestMaster(await freshDatabase());
+  key = (await readFile(path.join(master.config.dataDir, 'api-key'), 'utf8')).trim();
+});
 afterAll(async () => { await master?.stop(); });
 
 const transports: Record<string, () => ApiClient> = {
   'in-process (IPC)': () => clientOver((method, input) => master.handle(method, input)),
   http: () => clientOver(async (method, input) => {
     const res = await fetch(`${master.agentUrl}/api/${method}`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(input),
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify(input),
     });
     return res.json() as never;
   }),
@@ -93,12 +100,12 @@ describe.each(Object.entries(transports))('API contract over %s', (transport, ma
 
 describe('HTTP specifics', () => {
   it('answers malformed JSON with 400 and a readable error', async () => {
-    const res = await fetch(`${master.agentUrl}/api/groups.create`, { method: 'POST', body: '{nope' });
+    const res = await fetch(`${master.agentUrl}/api/groups.create`, { method: 'POST', body: '{nope', headers: { authorization: `Bearer ${key}` } });
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({ ok: false, error: { code: 'invalid_input', message: 'The request body is not valid JSON.' } });
   });
   it('maps error codes to HTTP statuses', async () => {
-    const res = await fetch(`${master.agentUrl}/api/runs.get`, { method: 'POST', body: JSON.stringify({ id: 'run_missing' }) });
+    const res = await fetch(`${master.agentUrl}/api/runs.get`, { method: 'POST', body: JSON.stringify({ id: 'run_missing' }), headers: { authorization: `Bearer ${key}` } });
     expect(res.status).toBe(404);
   });
 });

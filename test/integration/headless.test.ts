@@ -1,5 +1,5 @@
 // The slice without Electron: `baton-master` and `baton-agent` as command-line processes, driven over HTTP.
-// This master asks every HTTP client for an API key (`--api-auth all`); the CLI finds it in the data folder.
+// This master asks every HTTP client for an API key (the default); the CLI finds it in the data folder.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,7 @@ describe('headless master and agent', () => {
   let dataDir: string;
 
   beforeAll(async () => {
-    master = await startMasterProcess(await freshDatabase(), ['--api-auth', 'all', '--log-level', 'warn']);
+    master = await startMasterProcess(await freshDatabase(), ['--log-level', 'warn']);
     ({ url, api, dataDir } = master);
   });
   afterAll(async () => {
@@ -63,6 +63,20 @@ describe('headless master and agent', () => {
       .then(() => null, (e: { code: number; stderr: string }) => e);
     expect(unreachable?.code).toBe(2);
     expect(unreachable?.stderr).toContain(`cannot reach the master at ${nowhere} (ECONNREFUSED)`);
+  });
+
+  it('makes API keys of a scope from the CLI; a read key, given in the environment, may not manage tokens', async () => {
+    const { stdout } = await run(process.execPath, [MASTER_BIN, 'token', 'create', 'dashboard', '--scope', 'read', '--url', url, '--data-dir', dataDir]);
+    const readKey = stdout.trim();
+    expect((await api.call('tokens.list', {})).find((t) => t.label === 'dashboard')?.scope).toBe('read');
+    const refused = await run(process.execPath, [MASTER_BIN, 'token', 'list', '--url', url], { env: { ...process.env, BATON_API_KEY: readKey }, timeout: 20_000 })
+      .then(() => null, (e: { code: number; stderr: string }) => e);
+    expect(refused?.code).toBe(2);
+    expect(refused?.stderr).toMatch(/tokens\.list needs an API key of scope "admin"; this key has scope "read"/);
+    const oldScope = await run(process.execPath, [MASTER_BIN, 'token', 'create', 'ci', '--scope', 'api', '--url', url, '--data-dir', dataDir], { timeout: 20_000 })
+      .then(() => null, (e: { code: number; stderr: string }) => e);
+    expect(oldScope?.stderr).toMatch(/Allowed choices are agent, read, operate, admin/);
+    expect((await api.call('tokens.list', {})).map((t) => t.label)).not.toContain('ci');
   });
 
   it('refuses a bad flag with a message naming it, and starts nothing', async () => {

@@ -1,6 +1,8 @@
 // Several masters on one PostgreSQL, as processes: one leads, the other follows and serves the API (handing
 // actions to the leader); SIGKILL the leader and the follower takes over, the agent follows it, the run in
 // flight is stored, the schedule goes on, and no fire is doubled.
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshDatabase, startAgent, startMasterProcess, waitFor, type MasterProcess, type TestAgent } from './harness';
 
@@ -30,7 +32,10 @@ describe('several masters on one database', () => {
     expect((await b.api.call('masters.list', {})).map((m) => [m.url, m.leader])).toEqual([[a.url, true], [b.url, false]]);
 
     // A call another master handed on is never handed on again (two masters with stale views cannot loop).
-    const handedOn = await fetch(`${b.url}/api/groups.create`, { method: 'POST', body: '{"name":"loop"}', headers: { 'x-baton-forwarded': '1' } });
+    const bKey = (await fs.readFile(path.join(b.dataDir, 'api-key'), 'utf8')).trim();
+    const handedOn = await fetch(`${b.url}/api/groups.create`, {
+      method: 'POST', body: '{"name":"loop"}', headers: { 'x-baton-forwarded': '1', authorization: `Bearer ${bKey}` },
+    });
     expect(handedOn.status).toBe(503);
     expect(((await handedOn.json()) as { error: { message: string } }).error.message).toMatch(/Leadership is changing hands/);
 

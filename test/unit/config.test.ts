@@ -10,16 +10,18 @@ import { advertisedUrl, resolveConfig, withoutPassword } from '../../src-main/ma
 describe('resolveConfig', () => {
   it('fills every field from defaults', () => {
     const c = resolveConfig({}, { dataDir: '/tmp/x' });
-    expect(c).toMatchObject({ databaseUrl: null, dataDir: '/tmp/x', port: 7070, bind: '127.0.0.1', heartbeatMs: 1000, missedBeats: 3, apiAuth: 'remote', advertiseUrl: null, leaderLeaseMs: 5000 });
+    expect(c).toMatchObject({ databaseUrl: null, dataDir: '/tmp/x', port: 7070, bind: '127.0.0.1', heartbeatMs: 1000, missedBeats: 3, apiAuth: 'all', allowedHosts: [], advertiseUrl: null, leaderLeaseMs: 5000 });
   });
 
   it('reads every variable', () => {
     const c = resolveConfig({
       BATON_DATABASE_URL: 'postgres://u:p@db:5432/baton', BATON_PORT: '8080', BATON_BIND: '0.0.0.0',
-      BATON_DATA_DIR: '/srv/baton', BATON_HEARTBEAT_MS: '500', BATON_MISSED_HEARTBEATS: '5', BATON_API_AUTH: 'all',
+      BATON_DATA_DIR: '/srv/baton', BATON_HEARTBEAT_MS: '500', BATON_MISSED_HEARTBEATS: '5', BATON_API_AUTH: 'remote',
+      BATON_ALLOWED_HOSTS: 'baton.example.com, 10.0.0.5:7070,',
       BATON_ADVERTISE_URL: 'http://m1.example:8080/', BATON_LEADER_LEASE_MS: '3000',
     });
-    expect(c).toMatchObject({ databaseUrl: 'postgres://u:p@db:5432/baton', port: 8080, bind: '0.0.0.0', dataDir: '/srv/baton', heartbeatMs: 500, missedBeats: 5, apiAuth: 'all',
+    expect(c).toMatchObject({ databaseUrl: 'postgres://u:p@db:5432/baton', port: 8080, bind: '0.0.0.0', dataDir: '/srv/baton', heartbeatMs: 500, missedBeats: 5, apiAuth: 'remote',
+      allowedHosts: ['baton.example.com', '10.0.0.5:7070'],
       advertiseUrl: 'http://m1.example:8080', leaderLeaseMs: 3000 });
   });
 
@@ -33,7 +35,9 @@ describe('resolveConfig', () => {
     ['BATON_LOG_LEVEL', 'loud', /BATON_LOG_LEVEL="loud"/],
     ['BATON_ADVERTISE_URL', 'master-1:7070', /BATON_ADVERTISE_URL="master-1:7070": must be an http\(s\) URL/],
     ['BATON_LEADER_LEASE_MS', '200', /BATON_LEADER_LEASE_MS="200": must be at least 1000/],
-    ['BATON_API_AUTH', 'none', /BATON_API_AUTH="none": must be "remote" .* or "all"/],
+    ['BATON_API_AUTH', 'none', /BATON_API_AUTH="none": must be "all" .* or "remote"/],
+    ['BATON_ALLOWED_HOSTS', 'evil.com/x', /BATON_ALLOWED_HOSTS="evil.com\/x": must be host names or addresses/],
+    ['BATON_ALLOWED_HOSTS', 'a.example,b.example:99999', /BATON_ALLOWED_HOSTS=.*must be host names/],
     ['BATON_SMTP_URL', 'mail.example.com:25', /BATON_SMTP_URL="mail.example.com:25": must be an smtp:\/\/ or smtps:\/\/ URL/],
     ['BATON_SMTP_URL', 'https://mail.example.com', /BATON_SMTP_URL="https:\/\/mail.example.com": must be an smtp:\/\/ or smtps:\/\/ URL/],
     ['BATON_SMTP_URL', 'smtp://', /BATON_SMTP_URL="smtp:\/\/": must be an smtp/],

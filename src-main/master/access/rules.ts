@@ -1,8 +1,11 @@
 // Who must show an API key: pure decisions over the client's address, the configured mode and the header sent.
 // The desktop console talks over IPC and is never asked; the HTTP API is the door these rules guard.
 
-/** `remote`: clients on this machine (loopback) are trusted, others need a key. `all`: every HTTP client needs one. */
-export const API_AUTH_MODES = ['remote', 'all'] as const;
+/**
+ * `all` (the default): every HTTP client needs a key. `remote`: clients on this machine (loopback) are trusted, others
+ * need a key; only for a master no one else on the host can reach, never behind a same-host reverse proxy.
+ */
+export const API_AUTH_MODES = ['all', 'remote'] as const;
 export type ApiAuth = (typeof API_AUTH_MODES)[number];
 
 /** 127.0.0.0/8 and ::1, also as IPv4-mapped IPv6 (how Node reports IPv4 clients of a dual-stack socket). */

@@ -1,65 +1,237 @@
-// The HTTP transport of the API: `POST /api/<method>` with the input as JSON, answered with a Reply.
+// The HTTP door of a master: every request is taken apart without throwing, its Host and Origin checked, its
+// API key and the key's scope checked before its body is read; only then is the body read (bounded) and the
+// API called. Whatever fails answers JSON `{ ok: false, error: { code, message } }` (issue 7, findings 1, 3, 7).
 import type http from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Reply } from './contract/client';
-import type { ErrorCode } from './contract/errors';
+import type { ErrorCode, WireError } from './contract/errors';
+import { isMethodName } from './contract/methods';
+import { METHOD_SCOPES, scopeAllows } from './contract/scopes';
 import type { Authorize } from '../access/guard';
+import { hostServed, originServed, type HostEntry } from '../access/hosts';
+import { parseTarget } from '../access/target';
+import { serveConsole } from '../console-files';
 
 const STATUS: Record<ErrorCode, number> = {
-  invalid_input: 400, unknown_method: 404, not_found: 404, conflict: 409, unauthorized: 401,
+  invalid_input: 400, unknown_method: 404, not_found: 404, conflict: 409, unauthorized: 401, forbidden: 403,
   no_worker: 409, not_leader: 503, unavailable: 503, internal: 500,
 };
 const MAX_BODY = 2 * 1024 * 1024;
+const MAX_HEADER_BYTES = 16 * 1024;
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+const LINGER_MS = 10_000;
+/** Where Socket.IO (engine.io) serves, its default. */
+export const SOCKET_IO_PATH = '/socket.io/';
 /** Set by a follower handing a call to the leader: a call is handed on once at most, never around a loop. */
 export const FORWARDED_HEADER = 'x-baton-forwarded';
 
-function send(res: http.ServerResponse, status: number, reply: Reply): void {
-  const body = JSON.stringify(reply);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+/**
+ * A slow client cannot hold a request open: headers must arrive within 10 s and the whole request within 30 s
+ * (2 MB at 70 KB/s), checked every second. A missing Host is answered by the door (JSON), not by Node.
+ */
+export const HTTP_SERVER_OPTIONS: http.ServerOptions = {
+  headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1_000,
+  maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false,
+};
+
+export interface HttpDoorOptions {
+  api: (method: string, input: unknown, from: { forwarded: boolean }) => Promise<Reply>;
+  authorize: Authorize;
+  /** The Host names this master serves; known once it listens. */
+  hosts: () => readonly HostEntry[];
+  scheme: 'http:' | 'https:';
+  /** Folder of the built console, served at / for browsers. */
+  consoleDir?: string;
 }
 
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY) reject(new Error('too large'));
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
+/** The response under way on a socket: a parse error of what the client sent after it is answered once it is out. */
+const answering = new WeakMap<Duplex, http.ServerResponse>();
+
+/** Writes the status and headers of a JSON answer; returns its body, or null when an answer already went out. */
+function jsonHead(res: http.ServerResponse, status: number, reply: Reply, headers: Record<string, string>): string | null {
+  if (res.headersSent || res.destroyed) return null;
+  const body = JSON.stringify(reply);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), ...headers });
+  return body;
+}
+
+function send(res: http.ServerResponse, status: number, reply: Reply, headers: Record<string, string> = {}): void {
+  const body = jsonHead(res, status, reply, headers);
+  if (body !== null) res.end(body);
+}
+
+/**
+ * A refusal before the body is read. The answer is written at once, but the body is then read and dropped, never
+ * kept, before the answer ends: closing with a body still coming would reset a client still sending, and it would
+ * lose the answer. Past 2 MB more, or 10 s, the connection is cut.
+ */
+function refuse(req: http.IncomingMessage, res: http.ServerResponse, status: number, error: WireError, headers: Record<string, string> = {}): void {
+  const body = jsonHead(res, status, { ok: false, error }, headers);
+  if (body === null) return;
+  if (req.complete) return void res.end(body);
+  res.write(body);
+  discardBody(req, () => res.end());
+}
+
+function discardBody(req: http.IncomingMessage, done: () => void): void {
+  let dropped = 0;
+  const cut = () => req.socket.destroy();
+  const timer = setTimeout(cut, LINGER_MS).unref();
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > MAX_BODY) cut();
+  });
+  req.once('end', () => { clearTimeout(timer); done(); });
+  req.once('close', () => clearTimeout(timer));
+  req.resume();
+}
+
+function quoted(value: string): string {
+  return JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value);
+}
+
+/**
+ * Puts the door on a server: requests, what Node cannot parse, and `Expect` headers. A client that sends
+ * `Expect: 100-continue` (curl does for bodies over 1 MB) is told to go on only once its key and scope are good.
+ */
+export function serveHttp(server: http.Server, opts: HttpDoorOptions): void {
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => door(req, res, opts, false));
+  server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => door(req, res, opts, true));
+  server.on('checkExpectation', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    refuse(req, res, 417, { code: 'invalid_input', message: `Expect: ${quoted(String(req.headers.expect))} is not supported; only 100-continue is.` });
+  });
+  server.on('clientError', answerClientError);
+  server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => answerRaw(socket, 405, 'This master is not a proxy: CONNECT is not served.'));
+  // Upgrades to Socket.IO's path are Socket.IO's (created with destroyUpgrade off); any other is refused here.
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex) => {
+    if (!req.url?.startsWith(SOCKET_IO_PATH)) answerRaw(socket, 400, 'Only Socket.IO (/socket.io/) upgrades connections here.');
   });
 }
 
-function failure(code: ErrorCode, message: string): Reply {
-  return { ok: false, error: { code, message } };
+/** Target, Host, Origin, then the API or the console files. */
+function door(req: http.IncomingMessage, res: http.ServerResponse, opts: HttpDoorOptions, expectsContinue: boolean): void {
+  answering.set(req.socket, res);
+  res.once('close', () => answering.delete(req.socket));
+  const target = parseTarget(req.url);
+  if (!target.ok) return refuse(req, res, 400, { code: 'invalid_input', message: target.message });
+  const served = opts.hosts();
+  const host = target.authority ?? req.headers.host;
+  if (host === undefined) return refuse(req, res, 400, { code: 'invalid_input', message: 'The request has no Host header.' });
+  if (!hostServed(host, served, opts.scheme)) {
+    return refuse(req, res, 403, {
+      code: 'forbidden',
+      message: `Host ${quoted(host)} is not a name this master serves. If clients reach it by that name (a DNS name, a reverse proxy), add it to BATON_ALLOWED_HOSTS.`,
+    });
+  }
+  const origin = req.headers.origin;
+  if (!originServed(origin, served, opts.scheme)) {
+    return refuse(req, res, 403, { code: 'forbidden', message: `Cross-origin requests are refused: Origin ${quoted(origin ?? '')} is not this master.` });
+  }
+  if (req.method === 'OPTIONS') {
+    return refuse(req, res, 403, { code: 'forbidden', message: 'This master answers no cross-origin requests (CORS is closed), so there is nothing to preflight.' });
+  }
+  if (target.path.startsWith('/api/')) {
+    serveApi(req, res, target.path.slice('/api/'.length), opts, expectsContinue).catch(() => res.destroy());
+    return;
+  }
+  if (opts.consoleDir && serveConsole(req, res, opts.consoleDir, target.path)) return;
+  refuse(req, res, 404, { code: 'not_found', message: `Nothing at ${quoted(target.path)}: the API is POST /api/<method>.` });
 }
 
-/** Returns true when it answered the request (it was for /api). */
-export function serveApi(
-  req: http.IncomingMessage, res: http.ServerResponse,
-  handle: (method: string, input: unknown, from: { forwarded: boolean }) => Promise<Reply>,
-  authorize: Authorize,
-): boolean {
-  const url = new URL(req.url ?? '/', 'http://local');
-  if (!url.pathname.startsWith('/api/')) return false;
-  const method = decodeURIComponent(url.pathname.slice('/api/'.length));
+async function serveApi(
+  req: http.IncomingMessage, res: http.ServerResponse, method: string, opts: HttpDoorOptions, expectsContinue: boolean,
+): Promise<void> {
   if (req.method !== 'POST') {
-    send(res, 405, failure('invalid_input', `Use POST /api/${method} with a JSON body.`));
-    return true;
+    return refuse(req, res, 405, { code: 'invalid_input', message: `Use POST /api/${method.slice(0, 100)} with a JSON body.` }, { allow: 'POST' });
   }
-  readBody(req).then(async (text) => {
-    const refused = await authorize(req).catch(() => ({ code: 'unavailable' as const, message: 'The master could not check the API key (database unreachable); try again shortly.' }));
-    if (refused) return send(res, STATUS[refused.code], { ok: false, error: refused });
-    let input: unknown;
-    try {
-      input = text.trim() === '' ? {} : JSON.parse(text);
-    } catch {
-      return send(res, 400, failure('invalid_input', 'The request body is not valid JSON.'));
-    }
-    const reply = await handle(method, input, { forwarded: req.headers[FORWARDED_HEADER] === '1' });
-    send(res, reply.ok ? 200 : STATUS[(reply.error as { code: ErrorCode }).code] ?? 500, reply);
-  }, () => send(res, 413, failure('invalid_input', `The request body is larger than ${MAX_BODY} bytes.`)));
-  return true;
+  const admitted = await opts.authorize(req).catch((): Awaited<ReturnType<Authorize>> => ({
+    ok: false, error: { code: 'unavailable', message: 'The master could not check the API key (database unreachable); try again shortly.' },
+  }));
+  if (!admitted.ok) return refuse(req, res, STATUS[admitted.error.code], admitted.error);
+  if (!isMethodName(method)) return refuse(req, res, 404, { code: 'unknown_method', message: `There is no API method ${quoted(method)}.` });
+  const needed = METHOD_SCOPES[method];
+  if (!scopeAllows(admitted.scope, needed)) {
+    return refuse(req, res, 403, {
+      code: 'forbidden', message: `${method} needs an API key of scope "${needed}"; this key has scope "${admitted.scope}".`, data: { needed },
+    });
+  }
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY) return refuse(req, res, 413, { code: 'invalid_input', message: `The request body is larger than ${MAX_BODY} bytes.` });
+  if (expectsContinue) res.writeContinue();
+  const text = await readBody(req);
+  if (text === null) return refuse(req, res, 413, { code: 'invalid_input', message: `The request body is larger than ${MAX_BODY} bytes.` });
+  let input: unknown;
+  try {
+    input = text.trim() === '' ? {} : JSON.parse(text);
+  } catch {
+    return send(res, 400, { ok: false, error: { code: 'invalid_input', message: 'The request body is not valid JSON.' } });
+  }
+  const reply = await opts.api(method, input, { forwarded: req.headers[FORWARDED_HEADER] === '1' });
+  send(res, reply.ok ? 200 : STATUS[(reply.error as { code: ErrorCode }).code] ?? 500, reply);
+}
+
+/** The body as text, or null once it passes MAX_BODY (the rest is not read). Rejects when the client goes away. */
+function readBody(req: http.IncomingMessage): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY) return void chunks.push(chunk);
+      req.off('data', onData);
+      req.pause();
+      resolve(null);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.once('error', reject);
+    req.once('close', () => { if (!req.complete) reject(new Error('the client went away before its body was complete')); });
+  });
+}
+
+const CLIENT_ERRORS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, `The request's headers are larger than ${MAX_HEADER_BYTES} bytes.`],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, `The request took too long to arrive (headers within ${HEADERS_TIMEOUT_MS / 1000} s, all of it within ${REQUEST_TIMEOUT_MS / 1000} s).`],
+};
+
+const REASONS: Record<number, string> = { 400: 'Bad Request', 405: 'Method Not Allowed', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+
+/** A JSON refusal written straight to a connection Node hands over raw (parse errors, CONNECT, upgrades), which then closes. */
+function answerRaw(socket: Duplex, status: number, message: string): void {
+  const body = JSON.stringify({ ok: false, error: { code: 'invalid_input', message } });
+  socket.end(`HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\ncontent-type: application/json; charset=utf-8\r\n`
+    + `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  // Node hands such sockets over paused: read on (dropping it) so the client's end is seen and the socket closes;
+  // one that never ends is cut. Without this, every refused upgrade left a socket open for good.
+  const cut = setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  socket.once('close', () => clearTimeout(cut));
+  socket.resume();
+}
+
+/** What Node could not parse as HTTP is answered in JSON, then the connection closes. */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable || error.code === 'ECONNRESET') return void socket.destroy();
+  const [status, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, `The request is not valid HTTP (${error.code ?? 'parse error'}).`];
+  const inFlight = answering.get(socket);
+  if (!inFlight) return answerRaw(socket, status, message);
+  // A request that timed out is still the one in flight: it gets the 408, and the connection ends.
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' && !inFlight.headersSent) {
+    inFlight.once('finish', () => socket.destroy());
+    return send(inFlight, status, { ok: false, error: { code: 'invalid_input', message } }, { connection: 'close' });
+  }
+  inFlight.once('finish', () => (socket.writable ? answerRaw(socket, status, message) : socket.destroy()));
+  inFlight.once('close', () => { if (!inFlight.writableFinished) socket.destroy(); });
+}
+
+/**
+ * Socket.IO's handshake: agents prove themselves with their credentials and may reach the master by any name (NAT, a
+ * load balancer), so the Host is not checked there; a browser's cross-site Origin is refused as on the API.
+ */
+export function socketDoor(hosts: () => readonly HostEntry[], scheme: 'http:' | 'https:') {
+  return (req: http.IncomingMessage, callback: (err: string | null | undefined, success: boolean) => void): void => {
+    const origin = req.headers.origin;
+    if (originServed(origin, hosts(), scheme)) callback(null, true);
+    else callback(`Cross-origin connections are refused: Origin ${quoted(origin ?? '')} is not this master.`, false);
+  };
 }

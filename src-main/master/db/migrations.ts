@@ -161,6 +161,16 @@ update tasks set retry = retry || '{"reassign": 3}'::jsonb where not (retry ? 'r
 `,
   },
   {
+    id: 6,
+    name: 'api key scopes',
+    // Every key made before scopes existed could do everything, so it keeps doing so as an admin key.
+    sql: `
+alter table tokens drop constraint tokens_scope_check;
+update tokens set scope = 'admin' where scope = 'api';
+alter table tokens add constraint tokens_scope_check check (scope in ('agent', 'read', 'operate', 'admin'));
+`,
+  },
+  {
     id: 7,
     name: 'declared trigger params',
     sql: `
@@ -205,6 +215,10 @@ delete from tokens where scope = 'agent';
 
 alter table runs add column log_bytes bigint not null default 0;
 alter table runs add column log_truncated boolean not null default false;
+
+-- Agent tokens are gone (enrolment tokens and credentials replace them): the tokens table holds API keys only.
+alter table tokens drop constraint tokens_scope_check;
+alter table tokens add constraint tokens_scope_check check (scope in ('read', 'operate', 'admin'));
 `,
   },
 ];

@@ -1,5 +1,5 @@
-// Agent tokens and API keys: the secret is shown once and stored only as a SHA-256 hash; a token is
-// `bt_<id>.<secret>`. A token of one scope never opens the other door.
+// API keys (read, operate, admin): the secret is shown once and stored only as a SHA-256 hash; a key is
+// `bt_<id>.<secret>`. Agents have credentials of their own (agent-credentials.ts), which open no API door.
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import { BatonError } from '../api/contract/errors';
@@ -21,7 +21,7 @@ function hash(secret: string): string {
   return crypto.createHash('sha256').update(secret).digest('hex');
 }
 
-export async function createToken(db: Queryable, label: string, scope: TokenScope = 'agent'): Promise<{ token: Token; secret: string }> {
+export async function createToken(db: Queryable, label: string, scope: TokenScope): Promise<{ token: Token; secret: string }> {
   const id = newId('tok');
   const secret = crypto.randomBytes(24).toString('base64url');
   const { rows } = await db.query<TokenRow>(
@@ -43,19 +43,17 @@ export async function revokeToken(db: Queryable, id: string): Promise<Token> {
   return toToken(rows[0]);
 }
 
-/** Accepted, or refused with the scope of the live token presented when it belongs to the other door. */
-export type TokenCheck = { ok: true; id: string } | { ok: false; otherScope: TokenScope | null };
+export type TokenCheck = { ok: true; id: string; scope: TokenScope } | { ok: false };
 
-export async function verifyToken(db: Queryable, presented: string, scope: TokenScope): Promise<TokenCheck> {
+export async function verifyToken(db: Queryable, presented: string): Promise<TokenCheck> {
   const match = /^bt_(tok_[0-9a-z]+)\.([A-Za-z0-9_-]+)$/.exec(presented);
-  if (!match) return { ok: false, otherScope: null };
+  if (!match) return { ok: false };
   const [, id, secret] = match;
   const { rows } = await db.query<TokenRow>('select * from tokens where id = $1 and revoked_at is null', [id]);
   const row = rows[0];
-  if (!row || !crypto.timingSafeEqual(Buffer.from(row.hash, 'hex'), Buffer.from(hash(secret!), 'hex'))) return { ok: false, otherScope: null };
-  if (row.scope !== scope) return { ok: false, otherScope: row.scope };
+  if (!row || !crypto.timingSafeEqual(Buffer.from(row.hash, 'hex'), Buffer.from(hash(secret!), 'hex'))) return { ok: false };
   await db.query('update tokens set last_used_at = now() where id = $1', [id]);
-  return { ok: true, id: id! };
+  return { ok: true, id: id!, scope: row.scope };
 }
 
 /**
@@ -65,7 +63,8 @@ export async function verifyToken(db: Queryable, presented: string, scope: Token
  */
 export async function keepTokenInFile(db: Queryable, opts: { file: string; label: string; scope: TokenScope }): Promise<string> {
   const kept = await fs.readFile(opts.file, 'utf8').then((s) => s.trim(), () => null);
-  if (kept && (await verifyToken(db, kept, opts.scope)).ok) return kept;
+  const check = kept ? await verifyToken(db, kept) : null;
+  if (kept && check?.ok && check.scope === opts.scope) return kept;
   const { secret } = await createToken(db, opts.label, opts.scope);
   await fs.writeFile(opts.file, secret, { mode: 0o600 });
   return secret;

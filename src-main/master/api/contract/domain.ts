@@ -309,8 +309,11 @@ export const RunLogLine = z.object({
 });
 export type RunLogLine = z.infer<typeof RunLogLine>;
 
-/** `agent`: joins a worker agent over the gateway. `api`: an API key for HTTP clients of the API. */
-export const TokenScope = z.enum(['agent', 'api'], { error: 'must be "agent" or "api"' });
+/**
+ * `agent`: joins a worker agent over the gateway. The others are API keys for HTTP clients, each opening more:
+ * `read` (lists and reads), `operate` (also trigger, stop, enable/disable, drain), `admin` (everything).
+ */
+export const TokenScope = z.enum(['read', 'operate', 'admin'], { error: 'must be "read", "operate" or "admin"' });
 export type TokenScope = z.infer<typeof TokenScope>;
 
 export const Token = z.object({

@@ -2,7 +2,7 @@
 import type { z } from 'zod';
 
 export const ERROR_CODES = [
-  'invalid_input', 'not_found', 'conflict', 'unknown_method', 'unauthorized',
+  'invalid_input', 'not_found', 'conflict', 'unknown_method', 'unauthorized', 'forbidden',
   'no_worker', 'not_leader', 'unavailable', 'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

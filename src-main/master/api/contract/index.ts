@@ -4,3 +4,4 @@ export * from './methods';
 export * from './errors';
 export * from './client';
 export * from './http-client';
+export * from './scopes';

@@ -72,7 +72,7 @@ export const methods = {
 
   'tokens.list': method(none, z.array(Token)),
   /** The secret is shown once, here, and stored only hashed. */
-  'tokens.create': method(z.strictObject({ label: name, scope: TokenScope.default('agent') }), z.object({ token: Token, secret: z.string() })),
+  'tokens.create': method(z.strictObject({ label: name, scope: TokenScope.default('read') }), z.object({ token: Token, secret: z.string() })),
   'tokens.revoke': method(byId, Token),
 
   'enrolments.list': method(none, z.array(Enrolment)),
