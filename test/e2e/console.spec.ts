@@ -60,7 +60,7 @@ test.describe.serial('desktop console', () => {
       await page.getByTestId('task-name').fill('hello-e2e');
       await page.getByTestId('task-group').selectOption({ label: 'local' });
       await page.getByTestId('task-handler').selectOption('shell');
-      await page.getByTestId('task-command').fill('echo hello');
+      await page.getByTestId('task-command').fill("printf 'hello\\nalpha\\nbeta\\n'");
       await page.getByTestId('task-trigger-type').selectOption('cron');
       await page.getByTestId('task-cron').fill('*/5 * * * * *');
       await shot(page, '04-task-form');
@@ -71,7 +71,7 @@ test.describe.serial('desktop console', () => {
       await page.getByTestId('nav-runs').click();
       const succeeded = row(page, 'run-row', 'state', 'succeeded').filter({ hasText: 'hello-e2e' }).first();
       await expect(succeeded).toBeVisible({ timeout: 30_000 });
-      await expect(succeeded.getByTestId('run-output')).toHaveText('hello');
+      await expect(succeeded.getByTestId('run-output')).toHaveText('hello alpha beta');
       const workerName = (await succeeded.getByTestId('run-worker').textContent())?.trim() ?? '';
       expect(workerName).toMatch(/\w/);
       await shot(page, '06-runs');
@@ -81,6 +81,8 @@ test.describe.serial('desktop console', () => {
       await expect(page.getByTestId('run-detail-worker')).toHaveText(workerName);
       await expect(page.getByTestId('run-detail-exit')).toHaveText('0');
       await expect(page.getByTestId('run-detail-output')).toContainText('hello');
+      // One write of several lines is one log batch: its lines share a seq, and the page still shows them all, in order.
+      await expect(page.getByTestId('run-detail-logs')).toContainText(/hello\s[\s\S]*alpha\s[\s\S]*beta/);
       await shot(page, '07-run-detail');
 
       await page.getByTestId('nav-workers').click();

@@ -46,8 +46,8 @@ describe('agent log quotas', () => {
   /** Another running run of the same task, with an empty log. */
   const extraRun = async (id: string) => {
     await db.query(
-      `insert into runs (id, task_id, root_run_id, attempt, trigger, state, trace_id, planned_at)
-       select $2, task_id, $2, 1, 'api', 'running', trace_id, now() from runs where id = $1`, [runId, id]);
+      `insert into runs (id, task_id, root_run_id, attempt, trigger, state, trace_id, planned_at, worker_id, worker_name)
+       select $2, task_id, $2, 1, 'api', 'running', trace_id, now(), worker_id, worker_name from runs where id = $1`, [runId, id]);
     return id;
   };
 
@@ -85,6 +85,17 @@ describe('agent log quotas', () => {
     const [stored] = await master.api.call('runs.logs', { id: other });
     expect(Buffer.byteLength(stored!.line)).toBe(LINE_BYTES);
     expect(stored!.line).toBe('é'.repeat(LINE_BYTES / 2));
+  });
+
+  it('runs.logs keeps its limit in lines, at whole batches, in order (issue 8: it ignored it)', async () => {
+    const other = await extraRun('run_paged');
+    for (let seq = 0; seq < 3; seq++) expect(await send(seq, [`${seq}a`, `${seq}b`, `${seq}c`], other)).toEqual({ stored: true });
+    const page = async (afterSeq: number, limit: number) => (await master.api.call('runs.logs', { id: other, afterSeq, limit })).map((l) => `${l.seq}:${l.line}`);
+    expect(await page(-1, 3)).toEqual(['0:0a', '0:0b', '0:0c']);
+    expect(await page(-1, 4)).toEqual(['0:0a', '0:0b', '0:0c', '1:1a', '1:1b', '1:1c']);
+    expect(await page(0, 1)).toEqual(['1:1a', '1:1b', '1:1c']);
+    expect(await page(-1, 1_000)).toHaveLength(9);
+    expect(await page(2, 10)).toEqual([]);
   });
 
   it('an agent over its log budget gets refusals with a code, and one warning line per interval', async () => {

@@ -38,9 +38,16 @@ export async function appendLog(
   return r.stored ? 'stored' : 'over_quota';
 }
 
+/**
+ * Lines after batch `afterSeq`, about `limit` of them: whole batches (a batch's lines share its seq, which is the
+ * reader's cursor), as many as start before `limit` lines are reached, so at least one batch.
+ */
 export async function readLog(db: Queryable, runId: string, afterSeq: number, limit: number): Promise<RunLogLine[]> {
   const { rows } = await db.query<{ seq: number; stream: RunLogLine['stream']; lines: string[]; at: Date }>(
-    'select seq, stream, lines, at from run_logs where run_id = $1 and seq > $2 order by seq limit $3',
+    `select seq, stream, lines, at from (
+       select seq, stream, lines, at, sum(cardinality(lines)) over (order by seq) - cardinality(lines) as before
+       from run_logs where run_id = $1 and seq > $2) batches
+     where before < $3 order by seq`,
     [runId, afterSeq, limit],
   );
   return rows.flatMap((r) => r.lines.map((line) => ({ seq: r.seq, stream: r.stream, line, at: r.at.toISOString() })));
