@@ -85,7 +85,7 @@ it('a broken or arbitrary import file is refused with a code and changes nothing
 
 it('a good import file imports exactly its tasks', async () => {
   await fc.assert(fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.uuid(), async (size, tag) => {
-    const specs = Array.from({ length: size }, (_, i) => ({ name: `good-${tag}-${i}`, groupId, handler: 'noop', trigger: { type: 'api' } }));
+    const specs = Array.from({ length: size }, (_, i) => ({ name: `good-${tag}-${i}`, groupId, handler: 'noop', trigger: { type: 'api' as const } }));
     const created = await master.api.call('tasks.import', { tasks: specs });
     expect(created.map((t) => t.name)).toEqual(specs.map((s) => s.name));
     const stored = await master.db.query<{ name: string }>('select name from tasks where name like $1 order by name', [`good-${tag}-%`]);
