@@ -16,9 +16,11 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.le
 export async function run(ctx: BenchContext): Promise<BenchResult> {
   const holdS = ctx.quick ? 10 : 30;
   const s = await stage(ctx, 'agents');
+  const simGroup = await s.master.api.call('groups.create', { name: 'sim' });
+  const simToken = (await s.master.api.call('enrolments.create', { label: 'simulated agents', groupId: simGroup.id })).secret;
   const sim = fork(path.resolve('bench/sim-agents.ts'), [], {
     execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, SIM_MASTER_URL: s.master.agentUrl, SIM_TOKEN: s.token, SIM_COUNT: String(AGENTS) },
+    env: { ...process.env, SIM_MASTER_URL: s.master.agentUrl, SIM_TOKEN: simToken, SIM_COUNT: String(AGENTS) },
   });
   const simExited = new Promise<void>((resolve) => sim.once('exit', () => resolve()));
   let status = { connected: 0, refused: 0, beats: 0 };

@@ -3,6 +3,7 @@
 import os from 'node:os';
 import { io, type Socket } from 'socket.io-client';
 import { AGENT_NAMESPACE, PROTOCOL_VERSION, type AgentHello, type AgentToMasterEvents, type AgentWelcome, type MasterToAgentEvents } from 'baton-agent/protocol';
+import { enrolAt } from '../worker-agent/src/credential';
 
 const url = process.env.SIM_MASTER_URL!;
 const token = process.env.SIM_TOKEN!;
@@ -15,9 +16,15 @@ let connected = 0;
 let refused = 0;
 let beats = 0;
 
-function connect(i: number): void {
+/** Each simulated agent trades the enrolment token for its own credential first, as baton-agent does. */
+async function connect(i: number): Promise<void> {
+  const reply = await enrolAt(url, { token, name: `sim-${i}`, group: 'sim' });
+  if (!reply?.ok) {
+    refused++;
+    return;
+  }
   const hello: AgentHello = {
-    protocol: PROTOCOL_VERSION, token, name: `sim-${i}`, group: 'sim', host: os.hostname(), ip: '127.0.0.1',
+    protocol: PROTOCOL_VERSION, token: reply.credential, name: `sim-${i}`, group: 'sim', host: os.hostname(), ip: '127.0.0.1',
     version: 'bench', handlers: ['noop'], capacity: 1, labels: {}, running: [],
   };
   const socket: Socket<MasterToAgentEvents, AgentToMasterEvents> = io(`${url}${AGENT_NAMESPACE}`, {
@@ -58,6 +65,6 @@ process.on('disconnect', () => process.exit(0));
 await started;
 // Connect in batches so the handshakes (token check + worker upsert each) do not all queue at once.
 for (let i = 0; i < count; i += batch) {
-  for (let j = i; j < Math.min(count, i + batch); j++) connect(j);
+  await Promise.all(Array.from({ length: Math.min(count, i + batch) - i }, (_, k) => connect(i + k)));
   await new Promise((r) => setTimeout(r, 100));
 }

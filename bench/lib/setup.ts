@@ -1,4 +1,4 @@
-// Boilerplate shared by the benchmarks: a fresh database, a master process, a group and a token.
+// Boilerplate shared by the benchmarks: a fresh database, a master process, a group and an enrolment token for it.
 import path from 'node:path';
 import { tempDir, withClient } from './cluster';
 import { startMasterProcess, type MasterProcess } from './master';
@@ -25,7 +25,7 @@ export async function stage(ctx: BenchContext, name: string, env: Record<string,
   const master = await startMasterProcess({ databaseUrl, dataDir, logFile, env, cpuProfDir: ctx.cpuProfDir ?? undefined });
   try {
     const group = await master.api.call('groups.create', { name: 'bench' });
-    const { secret } = await master.api.call('tokens.create', { label: `bench ${name}` });
+    const { secret } = await master.api.call('enrolments.create', { label: `bench ${name}`, groupId: group.id });
     ctx.log(`${name}: master pid ${master.pid}, log ${logFile}`);
     return { databaseUrl, master, groupId: group.id, token: secret, logFile };
   } catch (error) {

@@ -77,7 +77,7 @@ describe('restart after a crash, embedded database', () => {
     const api: ApiClient = clientOver(httpTransport(url, { apiKey }));
 
     const group = await api.call('groups.create', { name: 'it' });
-    const { secret } = await api.call('tokens.create', { label: 'crash test' });
+    const { secret } = await api.call('enrolments.create', { label: 'crash test', groupId: group.id });
     for (const name of ['c1', 'c2']) agents.push(await startAgent({ agentUrl: url }, secret, { name, args: ['--capacity', '60'] }));
     await waitFor('2 agents online', async () => (await api.call('workers.list', {})).filter((w) => w.status === 'online').length === 2);
     const task = await api.call('tasks.create', {

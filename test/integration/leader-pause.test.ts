@@ -24,7 +24,7 @@ describe('leader paused past its lease', () => {
     master = await startMasterProcess(await freshDatabase(), ['--leader-lease-ms', String(LEADER_LEASE_MS), '--log-level', 'info']);
     const api = master.api;
     const group = await api.call('groups.create', { name: 'pause' });
-    const { secret } = await api.call('tokens.create', { label: 'pause agents' });
+    const { secret } = await api.call('enrolments.create', { label: 'pause agents', groupId: group.id });
     for (const name of ['pause-a', 'pause-b']) agents.push(await startAgent({ agentUrl: master.url }, secret, { name, group: 'pause' }));
     await waitFor('2 online', async () => (await api.call('workers.list', {})).filter((w) => w.status === 'online').length === 2);
 
