@@ -37,6 +37,9 @@ describe('TLS', () => {
   let master: TestMaster;
   let token: string;
   let groupId: string;
+  /** Every HTTP client shows a key (the default); the master's own is in its data folder. */
+  let apiKey: string;
+  const keyOf = (m: TestMaster) => readFileSync(path.join(m.config.dataDir, 'api-key'), 'utf8').trim();
   const masters: TestMaster[] = [];
   const agents: TestAgent[] = [];
 
@@ -46,6 +49,7 @@ describe('TLS', () => {
     master = await startTestMaster(databaseUrl, { BATON_TLS_CERT: pki.cert, BATON_TLS_KEY: pki.key });
     masters.push(master);
     ({ token, groupId } = await prepare(master));
+    apiKey = keyOf(master);
   });
   afterAll(async () => {
     await Promise.all(agents.map((a) => a.stop('SIGKILL')));
@@ -54,7 +58,7 @@ describe('TLS', () => {
 
   it('serves the API over HTTPS only: verified with the CA, refused with another, and plain HTTP gets nothing', async () => {
     expect(master.agentUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-    const trusted = clientOver(httpTransport(master.agentUrl, { fetch: fetchTrusting(readFileSync(pki.ca, 'utf8')) }));
+    const trusted = clientOver(httpTransport(master.agentUrl, { apiKey, fetch: fetchTrusting(readFileSync(pki.ca, 'utf8')) }));
     expect((await trusted.call('master.info', {})).url).toMatch(/^https:\/\//);
 
     const untrusted = await httpTransport(master.agentUrl, { fetch: fetchTrusting(readFileSync(pki.otherCa, 'utf8')) })('master.info', {});
@@ -114,7 +118,7 @@ describe('TLS', () => {
     const group = await follower.handle('groups.create', { name: 'via-follower' });
     expect(group).toMatchObject({ ok: true, value: { name: 'via-follower' } });
 
-    const target = remoteMasterFrom({ BATON_REMOTE_URL: follower.agentUrl, BATON_TLS_CA: pki.ca })!;
+    const target = remoteMasterFrom({ BATON_REMOTE_URL: follower.agentUrl, BATON_TLS_CA: pki.ca, BATON_API_KEY: keyOf(follower) })!;
     const remote = await attachRemote(target);
     expect(await remote.call('groups.list', {})).toMatchObject({ ok: true, value: expect.arrayContaining([expect.objectContaining({ name: 'via-follower' })]) });
     await expect(attachRemote({ url: follower.agentUrl })).rejects.toThrow(/not trusted/);
