@@ -17,7 +17,9 @@ describe('runs belong to their worker', () => {
     const prepared = await prepare(master);
     groupId = prepared.groupId;
     owner = await rawAgent(master.agentUrl, prepared.token, { name: 'owner', onAssign: (a) => assigned.push(a) });
-    intruder = await rawAgent(master.agentUrl, prepared.token, { name: 'intruder', group: 'elsewhere' });
+    // An agent of another group, enrolled with its own group's token: a legitimate worker, just not this run's.
+    const elsewhere = await prepare(master, 'elsewhere');
+    intruder = await rawAgent(master.agentUrl, elsewhere.token, { name: 'intruder', group: 'elsewhere' });
     for (const s of [owner, intruder]) {
       beats.push(setInterval(() => s.emit('heartbeat', { at: Date.now(), cpu: 0, memory: 0, load1: 0, running: assigned.map((a) => a.runId) }, () => undefined), 300));
     }
