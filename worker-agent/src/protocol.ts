@@ -7,8 +7,16 @@ export const AGENT_NAMESPACE = '/agent';
 /** Where an agent trades its enrolment token for its own credential, once. */
 export const ENROL_NAMESPACE = '/enrol';
 
-const label = z.string().min(1).max(128);
-const runId = z.string().min(1).max(64);
+/** PostgreSQL text cannot hold U+0000: an identifier with one is refused, named (it would fail deep in the store). */
+const noNul = (s: z.ZodString) => s.refine((v) => !v.includes('\u0000'), 'must not contain a NUL character (U+0000)');
+/**
+ * Output is whatever a command printed, binary included: a NUL keeps its place as U+FFFD, as invalid UTF-8 already
+ * does, so the run's result and log lines can be stored (a NUL made the store refuse them, and the run never ended).
+ */
+const printable = (max: number) => z.string().max(max).transform((v) => v.replaceAll('\u0000', '\uFFFD'));
+
+const label = noNul(z.string().min(1).max(128));
+const runId = noNul(z.string().min(1).max(64));
 const attempt = z.number().int().min(1);
 
 const secret = z.string().min(16).max(256);
@@ -23,12 +31,12 @@ export const AgentHello = z.strictObject({
   token: secret,
   name: label,
   group: label,
-  host: z.string().min(1).max(255),
-  ip: z.string().max(64).default(''),
-  version: z.string().min(1).max(64),
+  host: noNul(z.string().min(1).max(255)),
+  ip: noNul(z.string().max(64)).default(''),
+  version: noNul(z.string().min(1).max(64)),
   handlers: z.array(label).min(1).max(64),
   capacity: z.number().int().min(1).max(10_000),
-  labels: z.record(label, z.string().max(256)).default({}),
+  labels: z.record(label, noNul(z.string().max(256))).default({}),
   /** Runs still executing on this agent when it (re)connects, so the master does not mark them lost. */
   running: z.array(runId).max(10_000).default([]),
 });
@@ -121,7 +129,7 @@ export const RunLog = z.strictObject({
   /** Per-run sequence, so the master can drop a batch it already stored. */
   seq: z.number().int().min(0),
   stream: z.enum(['stdout', 'stderr', 'system']),
-  lines: z.array(z.string().max(16_384)).max(1_000),
+  lines: z.array(printable(16_384)).max(1_000),
 });
 export type RunLog = z.infer<typeof RunLog>;
 
@@ -133,8 +141,8 @@ export const RunResult = z.strictObject({
   state: ResultState,
   exitCode: z.number().int().nullable(),
   /** Tail of the handler's output, bounded by the agent. */
-  output: z.string().max(65_536),
-  error: z.string().max(8_192).nullable(),
+  output: printable(65_536),
+  error: printable(8_192).nullable(),
   startedAt: z.number().int(),
   finishedAt: z.number().int(),
   /** The agent killed the run because its lease could not be renewed: the master counts it as lost, not failed. */

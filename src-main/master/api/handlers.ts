@@ -17,6 +17,7 @@ import { listMasters } from '../ha/lease';
 import type { MasterContext } from '../context';
 import { checkParams, checkTaskSpec, firstFire, type TaskWorld } from '../scheduler/task-rules';
 import { checkTriggerParams } from '../scheduler/trigger-params';
+import { nulPath } from './stored-text';
 
 type Handler<M extends MethodName> = (
   input: z.infer<Methods[M]['input']>, ctx: MasterContext,
@@ -143,6 +144,8 @@ const handlers: { [M in MethodName]: Handler<M> } = {
 export async function handle(ctx: MasterContext, method: string, input: unknown): Promise<Reply> {
   try {
     if (!isMethodName(method)) throw new BatonError('unknown_method', `There is no API method "${method}".`);
+    const nul = nulPath(input);
+    if (nul !== null) throw new BatonError('invalid_input', `${nul || 'input'}: must not contain a NUL character (U+0000)`, nul || undefined);
     const parsed = methods[method].input.safeParse(input ?? {});
     if (!parsed.success) throw invalidInput(parsed.error);
     const run = handlers[method] as (input: unknown, ctx: MasterContext) => Promise<unknown>;
