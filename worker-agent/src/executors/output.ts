@@ -26,27 +26,47 @@ export class TailBuffer {
   }
 }
 
+/** Marks a line cut to the limit; within the limit in bytes, so the master (which counts bytes) keeps it. */
+export const CUT_MARK = ' …[line cut]';
+
+/** A line of at most LINE_LIMIT bytes, ending in CUT_MARK when it had to be cut. */
 export function capLine(line: string): string {
-  return line.length <= LINE_LIMIT ? line : `${line.slice(0, LINE_LIMIT - 1)}…`;
+  if (Buffer.byteLength(line) <= LINE_LIMIT) return line;
+  const room = LINE_LIMIT - Buffer.byteLength(CUT_MARK);
+  let kept = line.slice(0, room);
+  // Every character takes at least one byte, so dropping as many characters as bytes are over always converges.
+  for (let over = Buffer.byteLength(kept) - room; over > 0; over = Buffer.byteLength(kept) - room) kept = kept.slice(0, kept.length - over);
+  return kept + CUT_MARK;
 }
 
-/** Turns a stream of chunks into capped log lines; `end()` emits a trailing partial line. */
+/**
+ * Turns a stream of chunks into capped log lines; `end()` emits a trailing partial line. A line longer than the
+ * limit is logged once, cut and marked, and the rest of it (up to its newline) is skipped: it used to come out as
+ * a line of its own, with the part in between silently gone.
+ */
 export function lineSplitter(io: RunIO, stream: LogStream): { write(chunk: string): void; end(): void } {
   let partial = '';
+  let skipping = false;
+  const emit = (line: string) => {
+    if (skipping) skipping = false;
+    else io.log(stream, capLine(line));
+  };
   return {
     write(chunk) {
       const parts = (partial + chunk).split(/\r?\n/);
       partial = parts.pop() ?? '';
-      for (const line of parts) io.log(stream, capLine(line));
+      for (const line of parts) emit(line);
       // A producer that never prints a newline must not grow this buffer without bound.
       if (partial.length > LINE_LIMIT) {
-        io.log(stream, capLine(partial));
+        if (!skipping) io.log(stream, capLine(partial));
+        skipping = true;
         partial = '';
       }
     },
     end() {
-      if (partial) io.log(stream, capLine(partial));
+      if (partial && !skipping) io.log(stream, capLine(partial));
       partial = '';
+      skipping = false;
     },
   };
 }
