@@ -70,7 +70,7 @@ function trustFor(o: Remote): typeof fetch {
 
 /** The key from the flag, else BATON_API_KEY, else the master's own key file when it runs on this machine. */
 function apiKeyFor(o: Remote): { key?: string; from: string } {
-  const file = apiKeyFile({ dataDir: o.dataDir ?? defaultDataDir() });
+  const file = apiKeyFile({ dataDir: o.dataDir ?? process.env.BATON_DATA_DIR ?? defaultDataDir() });
   if (o.apiKey) return { key: o.apiKey, from: '--api-key' };
   if (process.env.BATON_API_KEY) return { key: process.env.BATON_API_KEY, from: 'BATON_API_KEY' };
   if (existsSync(file)) return { key: readFileSync(file, 'utf8').trim(), from: file };
@@ -121,9 +121,10 @@ const program = new Command('baton-master').enablePositionalOptions()
 
 const token = program.command('token').description('manage API keys on a running master (agents: see `enrol`)');
 const remote = (command: Command) => command
-  .addOption(new Option('--url <url>', 'the master').default('http://127.0.0.1:7070'))
+  // The same variables the master itself reads, so a shell set up for one master talks to it without flags.
+  .addOption(new Option('--url <url>', 'the master (default http://127.0.0.1:<BATON_PORT or 7070>)').default(`http://127.0.0.1:${process.env.BATON_PORT || 7070}`))
   .option('--api-key <key>', 'API key; visible to ps, so prefer BATON_API_KEY or the api-key file in the data folder (the defaults, in that order)')
-  .option('--data-dir <dir>', 'the master\'s data folder, to read its api-key file (default ~/.baton)')
+  .option('--data-dir <dir>', 'the master\'s data folder, to read its api-key file (default BATON_DATA_DIR, else ~/.baton)')
   .option('--ca <file>', 'PEM CA certificate(s) to verify an https:// master (default: BATON_TLS_CA, else Node\'s built-in CAs)');
 remote(token.command('create').argument('<label>').description('create an API key and print its secret (shown once); its id is the tok_… part'))
   .addOption(new Option('--scope <scope>', 'read, operate or admin: an API key for HTTP clients that may read, also run and stop, or do everything')

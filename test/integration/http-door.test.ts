@@ -73,6 +73,15 @@ describe('requests that crashed the master', () => {
     expect(reply.json).toEqual(refusal('invalid_input', /no Host header/));
   });
 
+  it('a second Host or Authorization header is refused, not read two ways (found by a tester)', async () => {
+    for (const extra of ['Host: attacker.example', `Authorization: Bearer ${key}`]) {
+      const reply = await rawHttp(port, `POST /api/groups.list HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${key}\r\n${extra}\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}`);
+      expect(reply.status).toBe(400);
+      expect(reply.json).toEqual(refusal('invalid_input', /more than one (host|authorization) header/));
+    }
+    await stillUp();
+  });
+
   it('the console files and the Socket.IO paths take malformed paths too', async () => {
     for (const target of ['/%E0%A4%A.js', '/assets/%ZZ', '/../../../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd']) {
       const reply = await rawHttp(port, rawRequest('GET', target, { host }));

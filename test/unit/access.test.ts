@@ -1,5 +1,6 @@
 // The HTTP door's pure decisions: who must show a key, which targets, Hosts and Origins are served, which scope opens what.
 import { describe, expect, it } from 'vitest';
+import { repeatedHeader } from '../../src-main/master/access/headers';
 import { hostServed, originServed, parseHost, servedHosts } from '../../src-main/master/access/hosts';
 import { bearerKey, isLoopback, keyRequired } from '../../src-main/master/access/rules';
 import { parseTarget } from '../../src-main/master/access/target';
@@ -118,5 +119,14 @@ describe('API key scopes', () => {
     ['admin', 'read', true], ['admin', 'operate', true], ['admin', 'admin', true],
   ] as const)('a %s key may call a method needing %s: %s', (held, needed, expected) => {
     expect(scopeAllows(held, needed)).toBe(expected);
+  });
+});
+
+describe('repeatedHeader', () => {
+  it('names a Host or Authorization header given twice, in any case, and lets other repeats pass', () => {
+    expect(repeatedHeader(['Host', 'a', 'host', 'b'])).toBe('host');
+    expect(repeatedHeader(['Authorization', 'x', 'Host', 'a', 'AUTHORIZATION', 'y'])).toBe('authorization');
+    expect(repeatedHeader(['Host', 'a', 'Accept', 'x', 'Accept', 'y'])).toBeNull();
+    expect(repeatedHeader([])).toBeNull();
   });
 });

@@ -8,6 +8,7 @@ import type { ErrorCode, WireError } from './contract/errors';
 import { isMethodName } from './contract/methods';
 import { METHOD_SCOPES, scopeAllows } from './contract/scopes';
 import type { Authorize } from '../access/guard';
+import { repeatedHeader } from '../access/headers';
 import { hostServed, originServed, type HostEntry } from '../access/hosts';
 import { parseTarget } from '../access/target';
 import { serveConsole } from '../console-files';
@@ -115,6 +116,8 @@ function door(req: http.IncomingMessage, res: http.ServerResponse, opts: HttpDoo
   res.once('close', () => answering.delete(req.socket));
   const target = parseTarget(req.url);
   if (!target.ok) return refuse(req, res, 400, { code: 'invalid_input', message: target.message });
+  const repeated = repeatedHeader(req.rawHeaders);
+  if (repeated) return refuse(req, res, 400, { code: 'invalid_input', message: `The request carries more than one ${repeated} header.` });
   const served = opts.hosts();
   const host = target.authority ?? req.headers.host;
   if (host === undefined) return refuse(req, res, 400, { code: 'invalid_input', message: 'The request has no Host header.' });
