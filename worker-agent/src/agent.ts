@@ -9,7 +9,8 @@ import { hostSampler } from './host-stats.js';
 import type { Logger } from './logger.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
 import { performance } from 'node:perf_hooks';
-import { LeaseClock, mustFence } from './lease.js';
+import { fencedIfLapsed, LeaseClock, mustFence, reaperFenceInMs } from './lease.js';
+import type { LeaseGuard } from './processes/watchdog.js';
 import {
   AGENT_NAMESPACE,
   AgentWelcome,
@@ -50,7 +51,11 @@ export interface Agent {
   readonly closed: Promise<AgentExit>;
 }
 
-export async function startAgent(config: AgentConfig, log: Logger): Promise<Agent> {
+/**
+ * `guard`: the reaper that enforces the run lease from outside this process (see processes/lease-guard.ts);
+ * without one (tests, embedders), runs are fenced by this process alone.
+ */
+export async function startAgent(config: AgentConfig, log: Logger, guard?: LeaseGuard): Promise<Agent> {
   const outbox = await Outbox.open(join(config.dataDir, 'outbox'), (file, reason) =>
     log.error({ file, reason }, 'unreadable outbox entry set aside'),
   );
@@ -74,7 +79,11 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
       void sendLogs(batch.runId);
     },
     async record(result) {
-      await outbox.append(result);
+      // After a pause the run's processes may have died (the reaper's kill) before this process got to fence them;
+      // a lease this agent counts as over makes such a death the fencing it is.
+      const lapsed = mustFence(lease.confirmedSentAt, monotonic(), leaseMs);
+      if (lapsed && !result.fenced) fence('run processes killed while the lease was not renewed');
+      await outbox.append(fencedIfLapsed(result, lapsed));
       void flushOutbox();
     },
   });
@@ -120,19 +129,40 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     const sentAt = monotonic();
     const sent = socket;
     sent.timeout(leaseMs).emitWithAck('heartbeat', { at: Date.now(), ...sample(), running: inFlight() }).then((raw) => {
-      if (sent === socket && HeartbeatAck.safeParse(raw).success) lease.confirmed(sentAt);
+      if (sent === socket && HeartbeatAck.safeParse(raw).success) {
+        lease.confirmed(sentAt);
+        syncGuard();
+      }
     }, () => undefined);
   };
-  // Fencing: checked often, whether connected or not. A stalled link looks connected, so it is dropped too.
-  const fenceCheck = setInterval(() => {
-    if (runs.ids().length === 0) return;
-    if (!mustFence(lease.confirmedSentAt, monotonic(), leaseMs)) return;
+  // The reaper enforces the same lease from outside this process, which cannot fence while paused: after each
+  // renewal, and when the first run starts, it learns how long the runs may live; with no runs, that there are none.
+  let guardTold: { sentAt: number; leaseMs: number } | 'idle' = 'idle';
+  const syncGuard = () => {
+    if (!guard) return;
+    if (runs.ids().length === 0) {
+      if (guardTold !== 'idle') guard.idle();
+      guardTold = 'idle';
+      return;
+    }
+    if (guardTold !== 'idle' && guardTold.sentAt === lease.confirmedSentAt && guardTold.leaseMs === leaseMs) return;
+    guardTold = { sentAt: lease.confirmedSentAt, leaseMs };
+    guard.fenceIn(reaperFenceInMs(lease.confirmedSentAt, monotonic(), leaseMs));
+  };
+  /** Stops every run at once; a stalled link looks connected, so it is dropped too. */
+  const fence = (why: string) => {
     const stopped = runs.fence();
     if (stopped > 0 && socket.connected) {
-      log.warn({ master }, 'no heartbeat acknowledged within the lease; reconnecting');
+      log.warn({ master, why }, 'no heartbeat acknowledged within the lease; reconnecting');
       socket.disconnect();
       reconnect();
     }
+  };
+  // Fencing: checked often, whether connected or not. A stalled link looks connected, so it is dropped too.
+  const fenceCheck = setInterval(() => {
+    syncGuard(); // tells the reaper once the last run has ended
+    if (runs.ids().length === 0) return;
+    if (mustFence(lease.confirmedSentAt, monotonic(), leaseMs)) fence('lease not renewed');
   }, 100);
   const startHeartbeat = (ms: number) => {
     stopHeartbeat();
@@ -254,6 +284,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
       // Accepting the hello renewed the lease of the runs it listed, at a time no earlier than this connect began;
       // runs assigned before the first heartbeat's answer must not be fenced on the old renewal.
       lease.confirmed(openedAt);
+      syncGuard();
       log.info({ workerId: welcome.data.workerId, heartbeatMs: welcome.data.heartbeatMs, leaseMs }, 'welcomed by master');
       beat();
       startHeartbeat(welcome.data.heartbeatMs);
@@ -280,6 +311,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     });
     s.on('run:assign', (raw, ack) => {
       const answer = runs.assign(raw);
+      syncGuard(); // a first run arms the reaper's deadline
       if (!answer.accepted) log.warn({ runId: (raw as { runId?: unknown })?.runId, reason: answer.reason, message: answer.message }, 'run rejected');
       if (typeof ack === 'function') ack(answer);
     });
