@@ -27,11 +27,35 @@ import {
   type RunLog,
 } from './protocol.js';
 import { nextMaster, retryDelay } from './masters.js';
+import { assertNever } from './issues.js';
 import { PendingLogs } from './run-logs.js';
 import { Runs, within } from './runs.js';
 
-/** Refusals that retrying cannot fix: the operator has to change the token or the flags. */
-const FATAL_REFUSALS: ReadonlySet<RefusalCode> = new Set(['bad_token', 'bad_hello']);
+/**
+ * Whether a handshake refusal ends the agent: true when retrying cannot change it and an operator has to (the
+ * credential, the token, the name or group flags, the master URL). Every code is decided here, so a new one
+ * cannot slip into retrying forever unnoticed.
+ */
+export function refusalIsFatal(code: RefusalCode): boolean {
+  switch (code) {
+    case 'not_leader': // another master leads now; the refusal names it
+    case 'duplicate_name': // this agent's previous connection, not yet gone on the master's side
+    case 'rate_limited': // passes with time
+      return false;
+    case 'bad_token': // unknown or revoked credential
+    case 'bad_hello': // this agent's hello does not parse (another version, bad flags)
+    case 'name_mismatch': // the credential file is for another worker name
+    case 'group_mismatch': // … or another group
+    case 'name_taken': // the name belongs to another worker's credential
+    case 'enrolment_expired': // enrolment token expired, used up, or for a group that does not exist
+    case 'enrolment_used':
+    case 'unknown_group':
+    case 'wrong_namespace': // not an agent endpoint: the master URL is wrong
+      return true;
+    default:
+      return assertNever(code);
+  }
+}
 const RESULT_ACK_MS = 10_000;
 const OUTBOX_RETRY_MS = 5_000;
 /** How long log delivery pauses after the master answered `rate_limited`. */
@@ -301,8 +325,9 @@ export async function startAgent(config: AgentConfig, log: Logger, guard?: Lease
         log.warn({ master, err: err.message }, 'cannot reach the master; trying again');
         return reconnect();
       }
-      if (FATAL_REFUSALS.has(refusal.data.code)) {
-        log.error({ code: refusal.data.code, reason: refusal.data.message }, 'master refused this agent; not retrying');
+      if (refusalIsFatal(refusal.data.code)) {
+        log.error({ master, code: refusal.data.code, reason: refusal.data.message },
+          'master refused this agent for a reason retrying cannot change; stopping (an operator must fix the credential, token or flags)');
         void shutdown({ kind: 'refused', refusal: refusal.data });
         return;
       }
