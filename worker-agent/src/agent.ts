@@ -9,7 +9,8 @@ import { hostSampler } from './host-stats.js';
 import type { Logger } from './logger.js';
 import { Outbox, type OutboxEntry } from './outbox.js';
 import { performance } from 'node:perf_hooks';
-import { LeaseClock, mustFence } from './lease.js';
+import { fencedIfLapsed, LeaseClock, mustFence, reaperFenceInMs } from './lease.js';
+import type { LeaseGuard } from './processes/watchdog.js';
 import {
   AGENT_NAMESPACE,
   AgentWelcome,
@@ -26,11 +27,35 @@ import {
   type RunLog,
 } from './protocol.js';
 import { nextMaster, retryDelay } from './masters.js';
+import { assertNever } from './issues.js';
 import { PendingLogs } from './run-logs.js';
 import { Runs, within } from './runs.js';
 
-/** Refusals that retrying cannot fix: the operator has to change the token or the flags. */
-const FATAL_REFUSALS: ReadonlySet<RefusalCode> = new Set(['bad_token', 'bad_hello']);
+/**
+ * Whether a handshake refusal ends the agent: true when retrying cannot change it and an operator has to (the
+ * credential, the token, the name or group flags, the master URL). Every code is decided here, so a new one
+ * cannot slip into retrying forever unnoticed.
+ */
+export function refusalIsFatal(code: RefusalCode): boolean {
+  switch (code) {
+    case 'not_leader': // another master leads now; the refusal names it
+    case 'duplicate_name': // this agent's previous connection, not yet gone on the master's side
+    case 'rate_limited': // passes with time
+      return false;
+    case 'bad_token': // unknown or revoked credential
+    case 'bad_hello': // this agent's hello does not parse (another version, bad flags)
+    case 'name_mismatch': // the credential file is for another worker name
+    case 'group_mismatch': // … or another group
+    case 'name_taken': // the name belongs to another worker's credential
+    case 'enrolment_expired': // enrolment token expired, used up, or for a group that does not exist
+    case 'enrolment_used':
+    case 'unknown_group':
+    case 'wrong_namespace': // not an agent endpoint: the master URL is wrong
+      return true;
+    default:
+      return assertNever(code);
+  }
+}
 const RESULT_ACK_MS = 10_000;
 const OUTBOX_RETRY_MS = 5_000;
 /** How long log delivery pauses after the master answered `rate_limited`. */
@@ -50,7 +75,11 @@ export interface Agent {
   readonly closed: Promise<AgentExit>;
 }
 
-export async function startAgent(config: AgentConfig, log: Logger): Promise<Agent> {
+/**
+ * `guard`: the reaper that enforces the run lease from outside this process (see processes/lease-guard.ts);
+ * without one (tests, embedders), runs are fenced by this process alone.
+ */
+export async function startAgent(config: AgentConfig, log: Logger, guard?: LeaseGuard): Promise<Agent> {
   const outbox = await Outbox.open(join(config.dataDir, 'outbox'), (file, reason) =>
     log.error({ file, reason }, 'unreadable outbox entry set aside'),
   );
@@ -74,7 +103,11 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
       void sendLogs(batch.runId);
     },
     async record(result) {
-      await outbox.append(result);
+      // After a pause the run's processes may have died (the reaper's kill) before this process got to fence them;
+      // a lease this agent counts as over makes such a death the fencing it is.
+      const lapsed = mustFence(lease.confirmedSentAt, monotonic(), leaseMs);
+      if (lapsed && !result.fenced) fence('run processes killed while the lease was not renewed');
+      await outbox.append(fencedIfLapsed(result, lapsed));
       void flushOutbox();
     },
   });
@@ -120,19 +153,40 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     const sentAt = monotonic();
     const sent = socket;
     sent.timeout(leaseMs).emitWithAck('heartbeat', { at: Date.now(), ...sample(), running: inFlight() }).then((raw) => {
-      if (sent === socket && HeartbeatAck.safeParse(raw).success) lease.confirmed(sentAt);
+      if (sent === socket && HeartbeatAck.safeParse(raw).success) {
+        lease.confirmed(sentAt);
+        syncGuard();
+      }
     }, () => undefined);
   };
-  // Fencing: checked often, whether connected or not. A stalled link looks connected, so it is dropped too.
-  const fenceCheck = setInterval(() => {
-    if (runs.ids().length === 0) return;
-    if (!mustFence(lease.confirmedSentAt, monotonic(), leaseMs)) return;
+  // The reaper enforces the same lease from outside this process, which cannot fence while paused: after each
+  // renewal, and when the first run starts, it learns how long the runs may live; with no runs, that there are none.
+  let guardTold: { sentAt: number; leaseMs: number } | 'idle' = 'idle';
+  const syncGuard = () => {
+    if (!guard) return;
+    if (runs.ids().length === 0) {
+      if (guardTold !== 'idle') guard.idle();
+      guardTold = 'idle';
+      return;
+    }
+    if (guardTold !== 'idle' && guardTold.sentAt === lease.confirmedSentAt && guardTold.leaseMs === leaseMs) return;
+    guardTold = { sentAt: lease.confirmedSentAt, leaseMs };
+    guard.fenceIn(reaperFenceInMs(lease.confirmedSentAt, monotonic(), leaseMs));
+  };
+  /** Stops every run at once; a stalled link looks connected, so it is dropped too. */
+  const fence = (why: string) => {
     const stopped = runs.fence();
     if (stopped > 0 && socket.connected) {
-      log.warn({ master }, 'no heartbeat acknowledged within the lease; reconnecting');
+      log.warn({ master, why }, 'no heartbeat acknowledged within the lease; reconnecting');
       socket.disconnect();
       reconnect();
     }
+  };
+  // Fencing: checked often, whether connected or not. A stalled link looks connected, so it is dropped too.
+  const fenceCheck = setInterval(() => {
+    syncGuard(); // tells the reaper once the last run has ended
+    if (runs.ids().length === 0) return;
+    if (mustFence(lease.confirmedSentAt, monotonic(), leaseMs)) fence('lease not renewed');
   }, 100);
   const startHeartbeat = (ms: number) => {
     stopHeartbeat();
@@ -254,6 +308,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
       // Accepting the hello renewed the lease of the runs it listed, at a time no earlier than this connect began;
       // runs assigned before the first heartbeat's answer must not be fenced on the old renewal.
       lease.confirmed(openedAt);
+      syncGuard();
       log.info({ workerId: welcome.data.workerId, heartbeatMs: welcome.data.heartbeatMs, leaseMs }, 'welcomed by master');
       beat();
       startHeartbeat(welcome.data.heartbeatMs);
@@ -270,8 +325,9 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
         log.warn({ master, err: err.message }, 'cannot reach the master; trying again');
         return reconnect();
       }
-      if (FATAL_REFUSALS.has(refusal.data.code)) {
-        log.error({ code: refusal.data.code, reason: refusal.data.message }, 'master refused this agent; not retrying');
+      if (refusalIsFatal(refusal.data.code)) {
+        log.error({ master, code: refusal.data.code, reason: refusal.data.message },
+          'master refused this agent for a reason retrying cannot change; stopping (an operator must fix the credential, token or flags)');
         void shutdown({ kind: 'refused', refusal: refusal.data });
         return;
       }
@@ -280,6 +336,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     });
     s.on('run:assign', (raw, ack) => {
       const answer = runs.assign(raw);
+      syncGuard(); // a first run arms the reaper's deadline
       if (!answer.accepted) log.warn({ runId: (raw as { runId?: unknown })?.runId, reason: answer.reason, message: answer.message }, 'run rejected');
       if (typeof ack === 'function') ack(answer);
     });

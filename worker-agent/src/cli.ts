@@ -47,7 +47,8 @@ async function runAgent(flags: RawOptions): Promise<number> {
   }
   // Before taking runs: kill what an earlier instance on this data folder left, start the reaper (issue 6).
   const watchdog = guardRuns(options.dataDir, log);
-  const agent = await startAgent({ ...options, token: credential }, log);
+  // The reaper also enforces the run lease: the agent tells it each renewal (it cannot fence while paused).
+  const agent = await startAgent({ ...options, token: credential }, log, watchdog);
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     if (signals++ > 0) {

@@ -16,7 +16,8 @@ import {
   type RunLog,
   type RunResult,
 } from 'baton-agent/protocol';
-import { startAgent, type Agent } from '../../../worker-agent/src/agent';
+import { refusalIsFatal, startAgent, type Agent } from '../../../worker-agent/src/agent';
+import { RefusalCode } from '../../../worker-agent/src/protocol';
 import { resolveAgentConfig } from '../../../worker-agent/src/config';
 import { writeCredential } from '../../../worker-agent/src/credential';
 import { createLogger } from '../../../worker-agent/src/logger';
@@ -39,6 +40,8 @@ interface Master {
   renew: boolean;
   /** The lease told in `welcome`. */
   leaseMs: number;
+  /** Handshakes the agent attempted, refused or not. */
+  handshakes: number;
 }
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -61,9 +64,11 @@ async function startMaster(refusal: Refusal | null = null): Promise<Master> {
     store: () => ({ stored: true }),
     renew: true,
     leaseMs: 60_000,
+    handshakes: 0,
   };
   const nsp = io.of(AGENT_NAMESPACE);
   nsp.use((socket, next) => {
+    master.handshakes++;
     const hello = AgentHello.safeParse(socket.handshake.auth);
     const refuse = refusal ?? (hello.success ? null : { code: 'bad_hello', message: hello.error.message });
     if (refuse) return next(Object.assign(new Error(refuse.message), { data: refuse }));
@@ -211,6 +216,32 @@ describe('agent', () => {
     const master = await startMaster(refusal);
     const agent = await agentFor(master, await tempDir());
     expect(await agent.closed).toEqual({ kind: 'refused', refusal });
+  });
+
+  // Refusals an operator must fix end the agent at the first answer instead of retrying forever (seen: an agent
+  // whose credential file was for another name retried `name_mismatch` every 2 s for good).
+  it.each(['bad_token', 'bad_hello', 'name_mismatch', 'group_mismatch', 'name_taken', 'enrolment_expired', 'enrolment_used', 'unknown_group', 'wrong_namespace'] as const)(
+    'gives up at once on %s', async (code) => {
+      const refusal: Refusal = { code, message: `refused: ${code}` };
+      const master = await startMaster(refusal);
+      const agent = await agentFor(master, await tempDir());
+      expect(await agent.closed).toEqual({ kind: 'refused', refusal });
+      expect(master.handshakes).toBe(1);
+    },
+  );
+
+  it.each(['not_leader', 'duplicate_name', 'rate_limited'] as const)('keeps trying on %s, which can pass', async (code) => {
+    const master = await startMaster({ code, message: `refused: ${code}` });
+    const agent = await agentFor(master, await tempDir());
+    let closed = false;
+    void agent.closed.then(() => (closed = true));
+    await vi.waitFor(() => expect(master.handshakes).toBeGreaterThanOrEqual(2), { timeout: 10_000 });
+    expect(closed).toBe(false);
+  }, 15_000);
+
+  it('decides every refusal code: fatal unless retrying can change it', () => {
+    const retried = RefusalCode.options.filter((code) => !refusalIsFatal(code));
+    expect(retried.sort()).toEqual(['duplicate_name', 'not_leader', 'rate_limited']);
   });
 
   it('the CLI exits with code 3 and the refusal when its credential is refused', async () => {

@@ -2,7 +2,8 @@
 // that the first always comes before the second (so a run never lives in two places).
 import { describe, expect, it } from 'vitest';
 import { isDead, leaseMs } from '../../../src-main/master/agents/liveness';
-import { fenceAfterMs, LeaseClock, mustFence } from '../../../worker-agent/src/lease';
+import { fenceAfterMs, fencedIfLapsed, LeaseClock, mustFence, reaperFenceInMs } from '../../../worker-agent/src/lease';
+import type { RunResult } from '../../../worker-agent/src/protocol';
 
 const defaults = { heartbeatMs: 1_000, missedBeats: 3 };
 
@@ -46,5 +47,42 @@ describe('lease: the agent has fenced before the master may reassign', () => {
     const firstLostAt = received + lease + 1;
     expect(isDead(received, firstLostAt, defaults)).toBe(true);
     expect(firstLostAt - agentStopsBy).toBeGreaterThan(lease / 3);
+  });
+});
+
+describe('the reaper\'s deadline', () => {
+  it('falls between the agent\'s own fencing and the end of the lease on the master', () => {
+    const lease = leaseMs(defaults);
+    // Sent right at the renewal: 2.5 s, after the agent's 2 s and before the master's 3 s.
+    expect(reaperFenceInMs(10_000, 10_000, lease)).toBe(2_500);
+    expect(reaperFenceInMs(10_000, 10_000, lease)).toBeGreaterThan(fenceAfterMs(lease));
+    expect(reaperFenceInMs(10_000, 10_000, lease)).toBeLessThan(lease);
+  });
+
+  it('sends what is left, so a message sent late (or sitting in the pipe) never moves the kill later', () => {
+    expect(reaperFenceInMs(10_000, 11_000, 3_000)).toBe(1_500);
+    expect(reaperFenceInMs(10_000, 12_500, 3_000)).toBe(0);
+    expect(reaperFenceInMs(10_000, 60_000, 3_000)).toBe(0);
+  });
+});
+
+describe('a run that ended while the lease was over', () => {
+  const result = (over: Partial<RunResult>): RunResult => ({
+    runId: 'r1', attempt: 1, state: 'failed', exitCode: null, output: '', error: 'killed by SIGKILL',
+    startedAt: 1, finishedAt: 2, fenced: false, ...over,
+  });
+
+  it('killed (no exit code) with the lease over: fenced, so the master counts it lost', () => {
+    expect(fencedIfLapsed(result({}), true)).toMatchObject({ state: 'failed', fenced: true, error: expect.stringMatching(/fencing/) });
+  });
+
+  it.each([
+    ['lease not over', result({}), false],
+    ['already fenced by the agent', result({ fenced: true, error: 'stopped by the agent (fencing)' }), true],
+    ['exited by itself with a code', result({ exitCode: 1, error: 'exit code 1' }), true],
+    ['succeeded', result({ state: 'succeeded', exitCode: 0, error: null }), true],
+    ['timed out', result({ state: 'timed_out' }), true],
+  ])('%s: reported as it ended', (_name, r, lapsed) => {
+    expect(fencedIfLapsed(r, lapsed)).toBe(r);
   });
 });

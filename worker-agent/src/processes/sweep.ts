@@ -15,9 +15,10 @@ const sleepSync = (ms: number) => Atomics.wait(pause, 0, 0, ms);
 
 /**
  * SIGKILLs what `select` picks from the process table, and everything in `cgroup`, until nothing is left;
- * then removes the cgroup. Returns the pids killed.
+ * then removes the cgroup unless `keepCgroup` (the reaper fencing a live agent's runs: the agent removes its
+ * run cgroups itself, and may be making a new one that a removal here would take away). Returns the pids killed.
  */
-export function sweepSync(select: (table: ProcessEntry[]) => number[], cgroup: string | null): number[] {
+export function sweepSync(select: (table: ProcessEntry[]) => number[], cgroup: string | null, keepCgroup = false): number[] {
   const killed = new Set<number>();
   for (let round = 0; round < ROUNDS; round++) {
     const pids = [...(cgroup ? cgroupPids(cgroup) : []), ...select(readProcessTableSync())];
@@ -26,6 +27,6 @@ export function sweepSync(select: (table: ProcessEntry[]) => number[], cgroup: s
     for (const pid of pids) killed.add(pid);
     sleepSync(PAUSE_MS);
   }
-  for (let round = 0; cgroup && round < REMOVE_ROUNDS && !removeCgroup(cgroup); round++) sleepSync(PAUSE_MS);
+  for (let round = 0; cgroup && !keepCgroup && round < REMOVE_ROUNDS && !removeCgroup(cgroup); round++) sleepSync(PAUSE_MS);
   return [...killed].sort((a, b) => a - b);
 }

@@ -11,6 +11,7 @@ import { ConfigError } from '../config.js';
 import { cgroupName, claimHome, type CgroupMode } from './instance.js';
 import { leftoverMembers } from './members.js';
 import { sweepSync } from './sweep.js';
+import { encodeGuardMessage, type GuardMessage } from './lease-guard.js';
 
 /** What the running instance records in its data folder, for the next one to clean up after it. */
 const InstanceRecord = z.object({
@@ -27,7 +28,15 @@ type InstanceRecord = z.infer<typeof InstanceRecord>;
 
 export const RECORD_FILE = 'processes.json';
 
-export interface Watchdog {
+/** The agent's side of the lease the reaper enforces (lease-guard.ts). */
+export interface LeaseGuard {
+  /** Kill every run process of this instance in `ms` unless told again. */
+  fenceIn(ms: number): void;
+  /** No runs: nothing to enforce. */
+  idle(): void;
+}
+
+export interface Watchdog extends LeaseGuard {
   readonly reaperPid: number | null;
   /** Closes the reaper's pipe, as the agent's exit would: it sweeps once and exits. */
   stop(): void;
@@ -62,6 +71,12 @@ export function guardRuns(dataDir: string, log: Logger, env: NodeJS.ProcessEnv =
   });
   reaper.on('error', (err) => log.error({ err: err.message }, 'could not start the run reaper; runs may outlive a killed agent'));
   reaper.unref();
+  // A reaper that died makes writes fail with EPIPE; that must not take the agent down (its runs are then guarded
+  // by the agent's own fencing only, as the 'error' above already logs when it could not start).
+  reaper.stdin?.on('error', (err) => log.warn({ err: err.message }, 'the run reaper\'s pipe failed; the lease is enforced by the agent alone'));
+  const send = (message: GuardMessage) => {
+    if (reaper.stdin?.writable) reaper.stdin.write(encodeGuardMessage(message));
+  };
   const reaperPid = reaper.pid ?? null;
   const record: InstanceRecord = { instance: instance.id, agentPid: process.pid, reaperPid, cgroup: instance.cgroup };
   writeFileSync(recordFile, `${JSON.stringify(record)}\n`);
@@ -71,6 +86,8 @@ export function guardRuns(dataDir: string, log: Logger, env: NodeJS.ProcessEnv =
 
   return {
     reaperPid,
+    fenceIn: (ms) => send({ type: 'fence', inMs: Math.max(0, Math.floor(ms)) }),
+    idle: () => send({ type: 'idle' }),
     stop() {
       // Not awaited: the reaper sweeps once (finding nothing after a clean stop) and exits by itself; waiting
       // would hold the agent's exit for as long as the reaper takes to start on a busy host.
