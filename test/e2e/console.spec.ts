@@ -93,10 +93,10 @@ test.describe.serial('desktop console', () => {
 
       await page.getByTestId('nav-tokens').click();
       await expect(page.getByTestId('token-row').first()).toBeVisible();
-      await page.getByTestId('token-label').fill('e2e-agent');
+      await page.getByTestId('token-label').fill('e2e-key');
       await page.getByTestId('token-create').click();
       await expect(page.getByTestId('token-secret')).toHaveText(/\S{16,}/);
-      await expect(row(page, 'token-row', 'label', 'e2e-agent')).toBeVisible();
+      await expect(row(page, 'token-row', 'label', 'e2e-key')).toBeVisible();
       // The local agent's own credential, made by its master (no enrolment token), with a revoke button.
       await expect(row(page, 'credential-row', 'worker', workerName)).toBeVisible();
       await shot(page, '09-tokens');
