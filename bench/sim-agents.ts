@@ -17,14 +17,16 @@ let refused = 0;
 let beats = 0;
 
 /** Each simulated agent trades the enrolment token for its own credential first, as baton-agent does. */
-async function connect(i: number): Promise<void> {
+async function enrol(i: number): Promise<string | null> {
   const reply = await enrolAt(url, { token, name: `sim-${i}`, group: 'sim' });
-  if (!reply?.ok) {
-    refused++;
-    return;
-  }
+  if (reply?.ok) return reply.credential;
+  refused++;
+  return null;
+}
+
+function connect(i: number, credential: string): void {
   const hello: AgentHello = {
-    protocol: PROTOCOL_VERSION, token: reply.credential, name: `sim-${i}`, group: 'sim', host: os.hostname(), ip: '127.0.0.1',
+    protocol: PROTOCOL_VERSION, token: credential, name: `sim-${i}`, group: 'sim', host: os.hostname(), ip: '127.0.0.1',
     version: 'bench', handlers: ['noop'], capacity: 1, labels: {}, running: [],
   };
   const socket: Socket<MasterToAgentEvents, AgentToMasterEvents> = io(`${url}${AGENT_NAMESPACE}`, {
@@ -63,8 +65,14 @@ process.on('message', (m) => {
 process.on('disconnect', () => process.exit(0));
 
 await started;
-// Connect in batches so the handshakes (token check + worker upsert each) do not all queue at once.
+// Every agent enrols before any connects: enrolling while earlier agents heartbeat starved this process's
+// timers past the lease (measured: the first agents were declared dead), which measures the simulator, not the master.
+const credentials: Array<string | null> = [];
 for (let i = 0; i < count; i += batch) {
-  await Promise.all(Array.from({ length: Math.min(count, i + batch) - i }, (_, k) => connect(i + k)));
+  credentials.push(...await Promise.all(Array.from({ length: Math.min(count, i + batch) - i }, (_, k) => enrol(i + k))));
+}
+// Connect in batches so the handshakes (credential check + worker upsert each) do not all queue at once.
+for (let i = 0; i < count; i += batch) {
+  for (let j = i; j < Math.min(count, i + batch); j++) if (credentials[j]) connect(j, credentials[j]!);
   await new Promise((r) => setTimeout(r, 100));
 }
