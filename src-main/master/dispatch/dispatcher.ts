@@ -137,7 +137,13 @@ export class Dispatcher {
       const live = this.runs.get(p.row.id);
       if (!live) continue;
       live.stored = true;
-      if (p.session) void this.send(live, p.session, task);
+      if (p.session) {
+        // Fire and forget, so a failed write after the agent's answer (a database outage) is logged, not thrown:
+        // the run's lease and its result settle it either way.
+        this.send(live, p.session, task).catch((error: unknown) => {
+          this.deps.log.warn({ err: error, runId: live.id }, 'could not record the agent\'s answer to an assignment');
+        });
+      }
     }
     return rows;
   }
@@ -186,6 +192,14 @@ export class Dispatcher {
 
   /** Starts waiting runs of a task as far as its blocking strategy and the workers allow. */
   async pump(taskId: string): Promise<void> {
+    // Callers fire and forget (a worker came online, a run ended): a database outage here must not become an
+    // unhandled rejection that ends the master. The queue stays as it is and the next sweep pumps it again.
+    await this.pumpOnce(taskId).catch((error: unknown) => {
+      this.deps.log.warn({ err: error, taskId }, 'could not start queued runs; the next sweep tries again');
+    });
+  }
+
+  private async pumpOnce(taskId: string): Promise<void> {
     const task = await this.task(taskId).catch(() => null);
     if (!task) return;
     // The queue is kept in FIFO order (LiveRuns), so the next runs to start are its head.
