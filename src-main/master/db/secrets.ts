@@ -1,4 +1,4 @@
-// Bearer secrets of agent identity (enrolment tokens, credentials): `bt_<id>.<secret>`, stored only as a SHA-256 hash.
+// Bearer secrets (API keys, enrolment tokens, agent credentials): `bt_<id>.<secret>`, stored only as a SHA-256 hash.
 import crypto from 'node:crypto';
 
 export function hashSecret(secret: string): string {

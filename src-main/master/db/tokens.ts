@@ -1,10 +1,10 @@
 // API keys (read, operate, admin): the secret is shown once and stored only as a SHA-256 hash; a key is
 // `bt_<id>.<secret>`. Agents have credentials of their own (agent-credentials.ts), which open no API door.
-import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import { BatonError } from '../api/contract/errors';
 import type { Token, TokenScope } from '../api/contract/domain';
 import { newId } from './ids';
+import { matches, newSecret, splitSecret } from './secrets';
 import { iso, type Queryable } from './store';
 
 interface TokenRow {
@@ -17,17 +17,13 @@ function toToken(r: TokenRow): Token {
   };
 }
 
-function hash(secret: string): string {
-  return crypto.createHash('sha256').update(secret).digest('hex');
-}
-
 export async function createToken(db: Queryable, label: string, scope: TokenScope): Promise<{ token: Token; secret: string }> {
   const id = newId('tok');
-  const secret = crypto.randomBytes(24).toString('base64url');
+  const { presented, hash } = newSecret(id);
   const { rows } = await db.query<TokenRow>(
-    'insert into tokens (id, label, scope, hash) values ($1, $2, $3, $4) returning *', [id, label, scope, hash(secret)],
+    'insert into tokens (id, label, scope, hash) values ($1, $2, $3, $4) returning *', [id, label, scope, hash],
   );
-  return { token: toToken(rows[0]!), secret: `bt_${id}.${secret}` };
+  return { token: toToken(rows[0]!), secret: presented };
 }
 
 export async function listTokens(db: Queryable): Promise<Token[]> {
@@ -46,14 +42,13 @@ export async function revokeToken(db: Queryable, id: string): Promise<Token> {
 export type TokenCheck = { ok: true; id: string; scope: TokenScope } | { ok: false };
 
 export async function verifyToken(db: Queryable, presented: string): Promise<TokenCheck> {
-  const match = /^bt_(tok_[0-9a-z]+)\.([A-Za-z0-9_-]+)$/.exec(presented);
-  if (!match) return { ok: false };
-  const [, id, secret] = match;
-  const { rows } = await db.query<TokenRow>('select * from tokens where id = $1 and revoked_at is null', [id]);
+  const split = splitSecret(presented, ['tok']);
+  if (!split) return { ok: false };
+  const { rows } = await db.query<TokenRow>('select * from tokens where id = $1 and revoked_at is null', [split.id]);
   const row = rows[0];
-  if (!row || !crypto.timingSafeEqual(Buffer.from(row.hash, 'hex'), Buffer.from(hash(secret!), 'hex'))) return { ok: false };
-  await db.query('update tokens set last_used_at = now() where id = $1', [id]);
-  return { ok: true, id: id!, scope: row.scope };
+  if (!row || !matches(row.hash, split.secret)) return { ok: false };
+  await db.query('update tokens set last_used_at = now() where id = $1', [split.id]);
+  return { ok: true, id: split.id, scope: row.scope };
 }
 
 /**
