@@ -190,6 +190,21 @@ describe('bodies, sizes and time', () => {
     expect(reply.status).toBe(413);
   });
 
+  it('a client that half-closes after its request (shutdown of its sending side) still gets every answer', async () => {
+    // Node's server ends a connection at the client's FIN unless told otherwise, dropping an answer still being made:
+    // the fuzz suite saw about 1 in 5,000 such requests unanswered on a loaded machine (CI failed on it).
+    const small = '{"name":"half-closed"}';
+    const large = JSON.stringify({ name: 'a'.repeat(300_000) });
+    const replies = await Promise.all([
+      ...Array.from({ length: 20 }, () => rawHttp(port, rawRequest('POST', '/api/groups.list', { ...auth(), 'content-length': '2' }, '{}'), 15_000, { end: true })),
+      rawHttp(port, rawRequest('POST', '/api/groups.create', { ...auth(), 'content-length': String(small.length) }, small), 15_000, { end: true }),
+      rawHttp(port, rawRequest('POST', '/api/master.info', { ...auth(), 'content-length': String(large.length) }, large), 15_000, { end: true }),
+    ]);
+    expect(replies.map((r) => r.status)).toEqual([...Array(21).fill(200), 400]);
+    expect(replies.at(-1)?.json).toMatchObject(refusal('invalid_input', /unknown field name/));
+    expect(await groupNames()).toContain('half-closed');
+  });
+
   it('a client that never finishes its headers is answered 408 and dropped within the headers timeout', async () => {
     const started = Date.now();
     const reply = await rawHttp(port, `POST /api/groups.list HTTP/1.1\r\nHost: ${host}\r\nX-Slow: `, 30_000);

@@ -108,11 +108,7 @@ it('1,000 generated requests: the master stays up, every answer is JSON, a refus
     const { bytes, lies } = encode(r);
     const head = r.verb === 'HEAD';
     const socketIo = r.path.includes('/socket.io/');
-    let reply = await rawHttp(port, bytes, 45_000, { end: true, head });
-    // Rarely (about once in 5,000 well-framed requests, only on a loaded machine) a connection closes without an
-    // answer; not understood yet (see the closing note). Sent again once on a new connection, the request must be
-    // answered, so a door that stops answering still fails here.
-    if (reply.status === 0 && !lies && !socketIo) reply = await rawHttp(port, bytes, 45_000, { end: true, head });
+    const reply = await rawHttp(port, bytes, 45_000, { end: true, head });
     if (reply.status === 0) {
       // Only a request not framed as it says may go unanswered (see encode).
       expect(lies || socketIo, `unanswered: ${JSON.stringify(r).slice(0, 600)}`).toBe(true);

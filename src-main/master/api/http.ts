@@ -97,6 +97,11 @@ function quoted(value: string): string {
  * `Expect: 100-continue` (curl does for bodies over 1 MB) is told to go on only once its key and scope are good.
  */
 export function serveHttp(server: http.Server, opts: HttpDoorOptions): void {
+  // Node ends a connection at the client's FIN by default, and an answer still being made (a key check, a query) is
+  // lost: a client that shuts down its sending side after the request (`nc -N`, raw sockets, some proxies) got
+  // nothing. Half-open, the last answer goes out first and the connection then ends; the request timeouts still apply.
+  // The switch is Node's own (lib/_http_server.js) but missing from its typings.
+  (server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => door(req, res, opts, false));
   server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => door(req, res, opts, true));
   server.on('checkExpectation', (req: http.IncomingMessage, res: http.ServerResponse) => {
