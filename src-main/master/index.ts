@@ -13,7 +13,7 @@ import type { Alert } from './alerts/rules';
 import type { Reply } from './api/contract/client';
 import { BatonError } from './api/contract/errors';
 import { handle } from './api/handlers';
-import { HTTP_SERVER_OPTIONS, serveHttp, SOCKET_IO_PATH, socketDoor } from './api/http';
+import { HTTP_SERVER_OPTIONS, serveHttp, SOCKET_IO_PATH, socketDoor, type CallOrigin } from './api/http';
 import { openGateway } from './agents/gateway';
 import { advertisedUrl, apiKeyFile, masterKeyLabel, type MasterConfig } from './config';
 import type { MasterContext } from './context';
@@ -28,8 +28,12 @@ import { Leadership } from './ha/leadership';
 import { answeredLocally } from './ha/rules';
 import { startLeading, type Leading } from './leading';
 import { createLogger, type Logger } from './log';
+import { registerClusterGauges } from './metrics/cluster-gauges';
+import { MasterMetrics } from './metrics/instruments';
 import { startHousekeeping } from './scheduler/housekeeping';
 import { fetchTrusting } from './tls-client';
+import { withCallTrace } from './tracing/call-trace';
+import { parseTraceparent } from './tracing/traceparent';
 
 export const VERSION = '0.1.0';
 
@@ -77,6 +81,11 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
   const db = openPool(url);
   const lazy = openPool(url, { durable: false });
   const writer = new RunWriter(db, lazy);
+  const metrics = new MasterMetrics();
+  for (const [pool, p] of [['durable', db], ['lazy', lazy]] as const) {
+    p.on('error', () => metrics.dbError(pool));
+    p.on('connect', (c) => c.on('error', () => metrics.dbError(pool)));
+  }
   const stops: Array<() => Promise<void> | void> = [];
   try {
     await migrate(db);
@@ -103,10 +112,11 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
       taskChanged: (task) => leader().taskChanged(task),
       outbound: config.outbound,
     };
-    const api = async (method: string, input: unknown, from = { forwarded: false }): Promise<Reply> => {
-      if (leading || answeredLocally(method)) return handle(ctx, method, input);
+    const api = async (method: string, input: unknown, from: CallOrigin = { forwarded: false }): Promise<Reply> => {
+      const trace = parseTraceparent(from.traceparent);
+      if (leading || answeredLocally(method)) return withCallTrace(trace, () => handle(ctx, method, input));
       if (from.forwarded) return notLeaderEither(method);
-      return forwardToLeader(leadership?.leaderUrl ?? null, apiKey, method, input, leaderFetch);
+      return forwardToLeader(leadership?.leaderUrl ?? null, apiKey, method, input, { trusting: leaderFetch, traceparent: trace ? from.traceparent : undefined });
     };
     const authorize = apiGuard(db, config.apiAuth);
 
@@ -118,7 +128,10 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
       ? https.createServer({ ...HTTP_SERVER_OPTIONS, cert: config.tls.cert, key: config.tls.key })
       : http.createServer(HTTP_SERVER_OPTIONS);
     // An HTTPS server emits the same request and upgrade events as an HTTP one.
-    serveHttp(server as unknown as http.Server, { api, authorize, hosts: () => served, scheme, consoleDir: options.consoleDir });
+    registerClusterGauges(metrics, { db, pools: { durable: db, lazy }, agentsConnected: () => leading?.registry.connected().length ?? null });
+    serveHttp(server as unknown as http.Server, {
+      api, authorize, hosts: () => served, scheme, consoleDir: options.consoleDir, metrics: () => metrics.scrape(),
+    });
     const io = new Server(server, {
       serveClient: false, maxHttpBufferSize: 1e6, path: SOCKET_IO_PATH, destroyUpgrade: false, allowRequest: socketDoor(() => served, scheme),
     });
@@ -144,7 +157,7 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
     leadership = new Leadership({
       db, masterId, url: ownUrl, leaseMs: config.leaderLeaseMs, sole: embedded !== null, log,
       elected: async () => {
-        leading = await startLeading({ db, lazy, writer, log, config });
+        leading = await startLeading({ db, lazy, writer, log, config, metrics });
         // Subscribed before any I/O callback can run, so no run of this term ends unheard.
         leading.endings.events.on('alert', (alert: Alert) => void housekeeping.alerts.enqueue(alert));
       },

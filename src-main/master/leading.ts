@@ -4,7 +4,7 @@ import type { Task } from './api/contract/domain';
 import { Presence } from './agents/presence';
 import { AgentRegistry } from './agents/registry';
 import type { MasterConfig } from './config';
-import { activeRuns, recentLatency } from './db/runs';
+import { activeRuns, recentLatency, type StoredRun } from './db/runs';
 import type { RunWriter } from './db/run-writer';
 import type { Db } from './db/store';
 import { allWorkersOffline, listWorkers } from './db/workers';
@@ -12,6 +12,7 @@ import { Dispatcher } from './dispatch/dispatcher';
 import { RunEndings } from './dispatch/endings';
 import { fromStored, type LiveRun } from './dispatch/live-runs';
 import type { Logger } from './log';
+import type { MasterMetrics } from './metrics/instruments';
 import { Planner } from './scheduler/planner';
 
 const SWEEP_MS = 250;
@@ -59,15 +60,20 @@ async function adopt(db: Db, registry: AgentRegistry, dispatcher: Dispatcher, en
   return adopted;
 }
 
-export async function startLeading(deps: { db: Db; lazy: Db; writer: RunWriter; log: Logger; config: MasterConfig }): Promise<Leading> {
-  const { db, lazy, writer, log, config } = deps;
+export async function startLeading(deps: {
+  db: Db; lazy: Db; writer: RunWriter; log: Logger; config: MasterConfig; metrics: MasterMetrics;
+}): Promise<Leading> {
+  const { db, lazy, writer, log, config, metrics } = deps;
   // Agents held by an earlier leader (or this master before a restart) are not connected here yet.
   await allWorkersOffline(db);
   const registry = new AgentRegistry();
-  const dispatcher = new Dispatcher({ db, writer, registry, log, heartbeatMs: config.heartbeatMs });
+  const dispatcher = new Dispatcher({ db, writer, registry, log, heartbeatMs: config.heartbeatMs, metrics });
   const planner = new Planner({ db, writer, dispatcher, log });
   const endings = new RunEndings({ db, writer, registry, dispatcher, log, scheduleChanged: (id) => planner.reload(id) });
   dispatcher.stopRun = (id, reason) => endings.stop(id, reason);
+  endings.events.on('ended', (run: StoredRun) => {
+    dispatcher.task(run.taskId).then((t) => t.handler, () => 'unknown').then((handler) => metrics.runFinished(run.state, handler), () => undefined);
+  });
   dispatcher.refused = (run, reason, message) => endings.finish(run.id, run.attempt, { state: 'failed', reason, error: message });
   const presence = new Presence({
     db: lazy, registry, dispatcher, endings, log, liveness: { heartbeatMs: config.heartbeatMs, missedBeats: config.missedBeats },

@@ -106,6 +106,8 @@ export const RunAssign = z.object({
   timeoutMs: z.number().int().min(0),
   shard: ShardInfo,
   traceId: z.string().regex(/^[0-9a-f]{32}$/),
+  /** This attempt's span in the trace (W3C parent-id format); masters before 0.2 sent none. */
+  spanId: z.string().regex(/^[0-9a-f]{16}$/).optional(),
   parent: z.object({ runId, output: z.string() }).nullable().default(null),
 });
 export type RunAssign = z.infer<typeof RunAssign>;

@@ -57,7 +57,7 @@ export class Runs {
     if (!prepared.ok) return reject(prepared.reason, prepared.message);
 
     const startedAt = Date.now();
-    const log = this.host.log.child({ runId: assign.runId, attempt: assign.attempt, traceId: assign.traceId });
+    const log = this.host.log.child({ runId: assign.runId, attempt: assign.attempt, traceId: assign.traceId, spanId: assign.spanId });
     const logs = new RunLogBatcher(assign, (batch) => this.host.sendLog(batch));
     const execution = prepared.start({ log: (stream, line) => logs.push(stream, line), outbound: this.host.outbound });
     log.info({ handler: assign.handler, task: assign.taskName, shard: assign.shard }, 'run started');

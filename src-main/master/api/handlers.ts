@@ -18,6 +18,7 @@ import type { MasterContext } from '../context';
 import { checkParams, checkTaskSpec, firstFire, type TaskWorld } from '../scheduler/task-rules';
 import { checkTriggerParams } from '../scheduler/trigger-params';
 import { nulPath } from './stored-text';
+import { callTrace } from '../tracing/call-trace';
 
 type Handler<M extends MethodName> = (
   input: z.infer<Methods[M]['input']>, ctx: MasterContext,
@@ -119,7 +120,7 @@ const handlers: { [M in MethodName]: Handler<M> } = {
     const bad = checkTriggerParams(task.handler, task.triggerParams, params ?? {})
       ?? (params ? checkParams(task.handler, { ...task.params, ...params }) : null);
     if (bad) throw bad;
-    return ctx.dispatcher.fire(task, Date.now(), 'api', { params });
+    return ctx.dispatcher.fire(task, Date.now(), 'api', { params, trace: callTrace() });
   },
 
   'runs.list': (input, ctx) => runs.listRuns(ctx.db, input),

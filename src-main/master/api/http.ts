@@ -22,6 +22,8 @@ const MAX_HEADER_BYTES = 16 * 1024;
 const HEADERS_TIMEOUT_MS = 10_000;
 const REQUEST_TIMEOUT_MS = 30_000;
 const LINGER_MS = 10_000;
+/** Where Prometheus scrapes, its default. */
+const METRICS_PATH = '/metrics';
 /** Where Socket.IO (engine.io) serves, its default. */
 export const SOCKET_IO_PATH = '/socket.io/';
 /** Set by a follower handing a call to the leader: a call is handed on once at most, never around a loop. */
@@ -36,14 +38,22 @@ export const HTTP_SERVER_OPTIONS: http.ServerOptions = {
   maxHeaderSize: MAX_HEADER_BYTES, requireHostHeader: false,
 };
 
+/** Where an API call came from: handed on by another master, and the caller's W3C trace context if it sent one. */
+export interface CallOrigin {
+  forwarded: boolean;
+  traceparent?: string;
+}
+
 export interface HttpDoorOptions {
-  api: (method: string, input: unknown, from: { forwarded: boolean }) => Promise<Reply>;
+  api: (method: string, input: unknown, from: CallOrigin) => Promise<Reply>;
   authorize: Authorize;
   /** The Host names this master serves; known once it listens. */
   hosts: () => readonly HostEntry[];
   scheme: 'http:' | 'https:';
   /** Folder of the built console, served at / for browsers. */
   consoleDir?: string;
+  /** The Prometheus exposition served at GET /metrics to a key of scope `read` or more. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
 }
 
 /** The response under way on a socket: a parse error of what the client sent after it is answered once it is out. */
@@ -86,6 +96,14 @@ function discardBody(req: http.IncomingMessage, done: () => void): void {
   req.once('end', () => { clearTimeout(timer); done(); });
   req.once('close', () => clearTimeout(timer));
   req.resume();
+}
+
+function singleHeader(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function unreachableGuard(): Awaited<ReturnType<Authorize>> {
+  return { ok: false, error: { code: 'unavailable', message: 'The master could not check the API key (database unreachable); try again shortly.' } };
 }
 
 function quoted(value: string): string {
@@ -143,6 +161,10 @@ function door(req: http.IncomingMessage, res: http.ServerResponse, opts: HttpDoo
     serveApi(req, res, target.path.slice('/api/'.length), opts, expectsContinue).catch(() => res.destroy());
     return;
   }
+  if (target.path === METRICS_PATH && opts.metrics) {
+    serveMetrics(req, res, opts, opts.metrics).catch(() => res.destroy());
+    return;
+  }
   if (opts.consoleDir && serveConsole(req, res, opts.consoleDir, target.path)) return;
   refuse(req, res, 404, { code: 'not_found', message: `Nothing at ${quoted(target.path)}: the API is POST /api/<method>.` });
 }
@@ -153,9 +175,7 @@ async function serveApi(
   if (req.method !== 'POST') {
     return refuse(req, res, 405, { code: 'invalid_input', message: `Use POST /api/${method.slice(0, 100)} with a JSON body.` }, { allow: 'POST' });
   }
-  const admitted = await opts.authorize(req).catch((): Awaited<ReturnType<Authorize>> => ({
-    ok: false, error: { code: 'unavailable', message: 'The master could not check the API key (database unreachable); try again shortly.' },
-  }));
+  const admitted = await opts.authorize(req).catch(unreachableGuard);
   if (!admitted.ok) return refuse(req, res, STATUS[admitted.error.code], admitted.error);
   if (!isMethodName(method)) return refuse(req, res, 404, { code: 'unknown_method', message: `There is no API method ${quoted(method)}.` });
   const needed = METHOD_SCOPES[method];
@@ -175,8 +195,25 @@ async function serveApi(
   } catch {
     return send(res, 400, { ok: false, error: { code: 'invalid_input', message: 'The request body is not valid JSON.' } });
   }
-  const reply = await opts.api(method, input, { forwarded: req.headers[FORWARDED_HEADER] === '1' });
+  const reply = await opts.api(method, input, { forwarded: req.headers[FORWARDED_HEADER] === '1', traceparent: singleHeader(req.headers.traceparent) });
   send(res, reply.ok ? 200 : STATUS[(reply.error as { code: ErrorCode }).code] ?? 500, reply);
+}
+
+/** Prometheus scrapes with a bearer key like any API client (`authorization` in its scrape config). */
+async function serveMetrics(
+  req: http.IncomingMessage, res: http.ServerResponse, opts: HttpDoorOptions, scrape: NonNullable<HttpDoorOptions['metrics']>,
+): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    return refuse(req, res, 405, { code: 'invalid_input', message: `Use GET ${METRICS_PATH}.` }, { allow: 'GET, HEAD' });
+  }
+  const admitted = await opts.authorize(req).catch(unreachableGuard);
+  if (!admitted.ok) return refuse(req, res, STATUS[admitted.error.code], admitted.error);
+  if (!scopeAllows(admitted.scope, 'read')) {
+    return refuse(req, res, 403, { code: 'forbidden', message: `${METRICS_PATH} needs an API key of scope "read"; this key has scope "${admitted.scope}".` });
+  }
+  const { contentType, body } = await scrape();
+  res.writeHead(200, { 'content-type': contentType, 'content-length': String(Buffer.byteLength(body)) });
+  res.end(req.method === 'HEAD' ? undefined : body);
 }
 
 /** The body as text, or null once it passes MAX_BODY (the rest is not read). Rejects when the client goes away. */

@@ -10,9 +10,11 @@ import { markRequeued, type NewRun, type StoredRun } from '../db/runs';
 import type { Db } from '../db/store';
 import { childTasks, getTask } from '../db/tasks';
 import type { Logger } from '../log';
+import type { MasterMetrics } from '../metrics/instruments';
 import { decideBlocking, freeSlots } from './blocking';
 import { asBlockingRun, fromNew, LiveRuns, type LiveRun } from './live-runs';
 import { route, type Candidate, type RouteDecision } from './routing';
+import { spanIdOf } from '../tracing/traceparent';
 
 /** How long an agent has to accept or refuse an assignment before the run goes back to the queue. */
 const ASSIGN_ACK_MS = 10_000;
@@ -21,6 +23,8 @@ export interface FireExtra {
   params?: Record<string, unknown>;
   parentRunId?: string;
   parentOutput?: string;
+  /** The trace the new runs join (an API caller's, a parent run's); a new trace when absent. */
+  trace?: { traceId: string; parentSpanId?: string };
 }
 
 export interface DispatchDeps {
@@ -29,6 +33,7 @@ export interface DispatchDeps {
   registry: AgentRegistry;
   log: Logger;
   heartbeatMs: number;
+  metrics: MasterMetrics;
 }
 
 /** A run decided in memory, to be stored and then (if it has one) sent to its worker. */
@@ -70,6 +75,7 @@ export class Dispatcher {
 
   /** One fire of a task: applies its blocking strategy, then routes. Returns the runs it stored. */
   async fire(task: Task, plannedAt: number, trigger: RunTrigger, extra: FireExtra = {}): Promise<StoredRun[]> {
+    this.deps.metrics.fired(trigger);
     const { planned, cover } = this.planFire(task, this.newRun(task, plannedAt, trigger, extra), extra);
     for (const id of cover) void this.stopRun(id, 'covered');
     return this.commit(task, planned);
@@ -107,7 +113,7 @@ export class Dispatcher {
   private onWorker(task: Task, base: NewRun, session: AgentSession, index: number, total: number): Planned {
     const id = index === 0 ? base.id : newId('run');
     const row: NewRun = {
-      ...base, id, rootRunId: index === 0 ? base.rootRunId : id, traceId: index === 0 ? base.traceId : newTraceId(),
+      ...base, id, rootRunId: index === 0 ? base.rootRunId : id, 
       shardIndex: index, shardTotal: total, state: 'assigned', workerId: session.workerId, workerName: session.name,
     };
     return { row, session };
@@ -157,7 +163,7 @@ export class Dispatcher {
     const id = newId('run');
     return {
       id, taskId: task.id, rootRunId: id, attempt: 1, trigger, parentRunId: extra.parentRunId ?? null,
-      shardIndex: 0, shardTotal: 1, traceId: newTraceId(), state: 'queued', params: extra.params ?? null,
+      shardIndex: 0, shardTotal: 1, traceId: extra.trace?.traceId ?? newTraceId(), state: 'queued', params: extra.params ?? null,
       plannedAt, reason: null, workerId: null, workerName: null,
     };
   }
@@ -253,7 +259,7 @@ export class Dispatcher {
   /** A broadcast that waited for workers: it becomes shard 0 and gets a sibling run per other worker. */
   private splitShards(task: Task, run: LiveRun, sessions: AgentSession[]): Planned[] {
     run.shardTotal = sessions.length;
-    const base = this.newRun(task, run.plannedAt, run.trigger, { params: run.params ?? undefined, parentRunId: run.parentRunId ?? undefined });
+    const base = this.newRun(task, run.plannedAt, run.trigger, { params: run.params ?? undefined, parentRunId: run.parentRunId ?? undefined, trace: { traceId: run.traceId } });
     return sessions.slice(1).map((s, i) => this.reserve(
       this.onWorker(task, { ...base, id: newId('run') }, s, i + 1, sessions.length),
       { parentOutput: run.parentOutput ?? undefined },
@@ -265,14 +271,17 @@ export class Dispatcher {
     const payload: RunAssign = {
       runId: run.id, attempt: run.attempt, taskId: task.id, taskName: task.name, handler: task.handler,
       params: { ...task.params, ...(run.params ?? {}) }, timeoutMs: task.timeoutMs,
-      shard: { index: run.shardIndex, total: Math.max(run.shardTotal, 1) }, traceId: run.traceId,
+      shard: { index: run.shardIndex, total: Math.max(run.shardTotal, 1) }, traceId: run.traceId, spanId: spanIdOf(run.id),
       parent: run.parentRunId ? { runId: run.parentRunId, output: run.parentOutput ?? '' } : null,
     };
     const socket = session.socket;
+    const sentAt = Date.now();
+    this.deps.metrics.assignmentSent(run.trigger, run.attempt, run.plannedAt, sentAt);
     const ack: AssignAck | null = socket
       ? await socket.timeout(ASSIGN_ACK_MS).emitWithAck('run:assign', payload).then((a) => a as AssignAck, () => null)
       : null;
-    this.deps.log.debug({ runId: run.id, traceId: run.traceId, worker: session.name, ack }, 'run assigned');
+    if (ack) this.deps.metrics.agentAnswered(sentAt, Date.now());
+    this.deps.log.debug({ runId: run.id, traceId: run.traceId, spanId: payload.spanId, worker: session.name, ack }, 'run assigned');
     if (this.runs.get(run.id) !== run) return; // its result already arrived
     if (ack?.accepted) {
       if (run.state === 'assigned') this.runs.move(run, 'running');

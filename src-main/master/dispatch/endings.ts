@@ -6,12 +6,13 @@ import type { AgentRegistry } from '../agents/registry';
 import { decideAlert } from '../alerts/rules';
 import type { RunWriter } from '../db/run-writer';
 import { attemptCounts, getRun, markQueued, storeLateResult, type NewRun, type Outcome, type StoredRun } from '../db/runs';
-import { newId, newTraceId } from '../db/ids';
+import { newId } from '../db/ids';
 import type { Db } from '../db/store';
 import { setNextFire } from '../db/tasks';
 import type { Logger } from '../log';
 import { parentConditionMet } from '../scheduler/dag';
 import { fixedDelayNext } from '../scheduler/triggers';
+import { spanIdOf } from '../tracing/traceparent';
 import type { Dispatcher } from './dispatcher';
 import { fromNew, type LiveRun } from './live-runs';
 import { decideNext, type NextAttempt } from './retry';
@@ -81,7 +82,7 @@ export class RunEndings {
     this.stopping.delete(runId);
     // Successes are the bulk of the traffic and are all in the runs table; the log keeps the exceptions.
     const level = stored.state === 'succeeded' ? 'debug' : 'info';
-    this.deps.log[level]({ runId, traceId: stored.traceId, task: stored.taskName, state: stored.state, reason: stored.reason, error: stored.error }, 'run ended');
+    this.deps.log[level]({ runId, traceId: stored.traceId, spanId: spanIdOf(runId), task: stored.taskName, state: stored.state, reason: stored.reason, error: stored.error }, 'run ended');
     await this.afterEnd(stored);
     this.events.emit('ended', stored);
     return stored;
@@ -129,7 +130,7 @@ export class RunEndings {
     const id = newId('run');
     const row: NewRun = {
       id, taskId: run.taskId, rootRunId: run.rootRunId, attempt, trigger, parentRunId: run.parentRunId,
-      shardIndex: run.shardIndex, shardTotal: run.shardTotal, traceId: newTraceId(), state: 'scheduled',
+      shardIndex: run.shardIndex, shardTotal: run.shardTotal, traceId: run.traceId, state: 'scheduled',
       params: run.params, plannedAt: Date.now() + delayMs, reason: null, workerId: null, workerName: null,
     };
     await this.deps.writer.insert([row]);
@@ -158,7 +159,9 @@ export class RunEndings {
     }
     for (const child of await this.deps.dispatcher.childrenOf(task.id)) {
       if (child.trigger.type !== 'parent' || !parentConditionMet(child.trigger.on, run.state)) continue;
-      await this.deps.dispatcher.fire(child, Date.now(), 'parent', { parentRunId: run.id, parentOutput: run.output });
+      await this.deps.dispatcher.fire(child, Date.now(), 'parent', {
+        parentRunId: run.id, parentOutput: run.output, trace: { traceId: run.traceId, parentSpanId: spanIdOf(run.id) },
+      });
     }
   }
 

@@ -6,9 +6,9 @@ import { traceparent, type RunAssign } from '../protocol.js';
 // when every char takes 4 bytes in UTF-8, so a big parent output cannot make the spawn fail.
 const PARENT_OUTPUT_LIMIT = 32_768;
 
-/** A fresh span per run execution, so retries of one trace are distinguishable. */
+/** The attempt's span as the master named it (its logs say the same); a fresh one from an older master. */
 export function runTraceparent(assign: RunAssign): string {
-  return traceparent(assign.traceId, randomBytes(8).toString('hex'));
+  return traceparent(assign.traceId, assign.spanId ?? randomBytes(8).toString('hex'));
 }
 
 export function runEnv(assign: RunAssign): Record<string, string> {
