@@ -1,5 +1,6 @@
 // Which worker(s) get a run: eligibility first, then the task's routing strategy over the eligible set.
 import type { Routing, RoutingStrategy, WorkerStatus } from '../api/contract/domain';
+import { formatTerm, parseSelector, unmatchedTerm, type Selector } from '../api/contract/label-selector';
 import { assertNever } from '../assert-never';
 
 export interface Candidate {
@@ -41,6 +42,8 @@ export function ineligibility(w: Candidate, req: Scope): string | null {
   if (!w.handlers.includes(req.handler)) return `does not offer handler '${req.handler}'`;
   const missing = Object.entries(req.routing.labels).filter(([k, v]) => w.labels[k] !== v);
   if (missing.length > 0) return `lacks label ${missing.map(([k, v]) => `${k}=${v}`).join(', ')}`;
+  const unmatched = req.routing.selector ? unmatchedTerm(selectorOf(req.routing.selector), w.labels) : null;
+  if (unmatched) return `does not match selector term ${formatTerm(unmatched)}`;
   if (w.running >= w.capacity) return `at capacity (${w.running}/${w.capacity})`;
   return null;
 }
@@ -96,10 +99,43 @@ function pick(strategy: RoutingStrategy, eligible: Candidate[], req: RouteReques
     case 'failover':
       return failover(eligible, req.freshness);
     case 'shard_broadcast':
-      return eligible; // shard index = position in this list
+      // shard index = position in this list
+      return req.routing.shards === undefined ? eligible : spread(eligible, req.routing.shards);
     default:
       return assertNever(strategy, 'routing strategy');
   }
+}
+
+/**
+ * A fixed shard count over the eligible workers, round robin so neighbouring shards land on different workers, never
+ * past a worker's free slots. A fire that does not fit waits for slots rather than overloading a worker.
+ */
+function spread(eligible: Candidate[], shards: number): Candidate[] | string {
+  const free = eligible.map((w) => Math.max(0, w.capacity - w.running));
+  const total = free.reduce((a, b) => a + b, 0);
+  if (total < shards) return `routing.shards asks for ${shards} shards; the eligible workers have ${total} free slots between them`;
+  const picked: Candidate[] = [];
+  for (let i = 0; picked.length < shards; i = (i + 1) % eligible.length) {
+    if (free[i]! === 0) continue;
+    free[i]! -= 1;
+    picked.push(eligible[i]!);
+  }
+  return picked;
+}
+
+/** Parsed selectors by text: routing runs for every fire, a task's selector changes rarely. */
+const selectors = new Map<string, Selector>();
+
+function selectorOf(text: string): Selector {
+  let selector = selectors.get(text);
+  if (!selector) {
+    const parsed = parseSelector(text);
+    // The contract refused a bad selector when the task was stored; one that fails here selects nobody.
+    selector = parsed.ok ? parsed.selector : [{ op: 'exists', key: 'baton.invalid/selector' }];
+    if (selectors.size > 10_000) selectors.clear();
+    selectors.set(text, selector);
+  }
+  return selector;
 }
 
 /**

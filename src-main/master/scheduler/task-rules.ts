@@ -35,6 +35,9 @@ export function checkTaskSpec(spec: TaskSpec, world: TaskWorld): BatonError | nu
   if (spec.routing.strategy === 'consistent_hash' && !spec.routing.hashKey) {
     return new BatonError('invalid_input', 'routing.hashKey: consistent_hash needs the params key to hash on.', 'routing.hashKey');
   }
+  if (spec.routing.shards !== undefined && spec.routing.strategy !== 'shard_broadcast') {
+    return new BatonError('invalid_input', 'routing.shards: a shard count applies to the shard_broadcast strategy only.', 'routing.shards');
+  }
   if (spec.trigger.type === 'parent') return checkParents(spec.trigger.parents, world);
   return null;
 }

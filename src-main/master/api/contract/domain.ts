@@ -1,6 +1,7 @@
 // The domain as the API shows it: one zod schema per entity, the TS types derived from them.
 // Imports nothing but zod, so the renderer can validate forms with the very same rules.
 import { z } from 'zod';
+import { parseSelector } from './label-selector';
 import { unknownFieldsMessage } from './errors';
 
 // "is required" reads better to an operator than zod's "Invalid input: expected string, received undefined";
@@ -108,6 +109,13 @@ export const Routing = z.strictObject({
   hashKey: z.string().max(128).optional(),
   /** Only workers carrying all of these labels are eligible. */
   labels: boundedRecord(z.string().max(LIMITS.value, `must be at most ${LIMITS.value} characters`)).default({}),
+  /** Only workers whose labels match this expression are eligible: `zone in (a,b), gpu=yes, !maintenance`. */
+  selector: z.string().max(512).superRefine((text, ctx) => {
+    const parsed = parseSelector(text);
+    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.message });
+  }).optional(),
+  /** For `shard_broadcast`: this many shards spread over the eligible workers, instead of one per worker. */
+  shards: z.number().int().min(1).max(1_000).optional(),
 });
 export type Routing = z.infer<typeof Routing>;
 
