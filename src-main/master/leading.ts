@@ -98,6 +98,7 @@ export async function startLeading(deps: {
   every(ADOPT_MS, async () => {
     const orphans = await adopt(db, registry, dispatcher, (id) => endings.endedRecently(id));
     if (orphans.length) log.warn({ runs: orphans.map((r) => r.id) }, 'adopted runs no part of this leader owned');
+    await endings.children.recover(Date.now());
   });
   planner.start();
 

@@ -109,6 +109,8 @@ export const RunAssign = z.object({
   /** This attempt's span in the trace (W3C parent-id format); masters before 0.2 sent none. */
   spanId: z.string().regex(/^[0-9a-f]{16}$/).optional(),
   parent: z.object({ runId, output: z.string() }).nullable().default(null),
+  /** Every parent run this run was started for (several for a workflow join), with their stored outputs. */
+  parents: z.array(z.object({ runId, taskName: z.string().max(512), state: z.string().max(32), output: z.string() })).max(32).default([]),
 });
 export type RunAssign = z.infer<typeof RunAssign>;
 

@@ -221,6 +221,37 @@ alter table tokens drop constraint tokens_scope_check;
 alter table tokens add constraint tokens_scope_check check (scope in ('read', 'operate', 'admin'));
 `,
   },
+  {
+    id: 16,
+    name: 'workflow joins',
+    // A child with several parents joins per generation (one fire of the root task): which parents ended how, and
+    // whether the child fired (its run) or the generation ended for it. Parent outputs stay in their runs' rows.
+    sql: `
+create table workflow_parents (
+  child_task_id text not null references tasks(id) on delete cascade,
+  generation text not null,
+  parent_task_id text not null,
+  parent_run_id text not null,
+  parent_state text not null,
+  recorded_at timestamptz not null default now(),
+  primary key (child_task_id, generation, parent_task_id)
+);
+
+create table workflow_children (
+  child_task_id text not null references tasks(id) on delete cascade,
+  generation text not null,
+  outcome text not null check (outcome in ('fire', 'end')),
+  reason text,
+  run_id text,
+  decided_at timestamptz not null default now(),
+  primary key (child_task_id, generation)
+);
+create index workflow_parents_by_run on workflow_parents (parent_run_id);
+create index workflow_children_unfired on workflow_children (decided_at) where outcome = 'fire' and run_id is null;
+
+update tasks set trigger = trigger || '{"join": "all_succeeded"}'::jsonb where trigger->>'type' = 'parent' and not trigger ? 'join';
+`,
+  },
 ];
 
 // Arbitrary but fixed: the advisory lock key that serialises migrations across masters.

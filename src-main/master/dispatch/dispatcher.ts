@@ -9,6 +9,7 @@ import type { RunWriter } from '../db/run-writer';
 import { markRequeued, type NewRun, type StoredRun } from '../db/runs';
 import type { Db } from '../db/store';
 import { childTasks, getTask } from '../db/tasks';
+import { parentRuns } from '../db/workflow';
 import type { Logger } from '../log';
 import type { MasterMetrics } from '../metrics/instruments';
 import { decideBlocking, freeSlots } from './blocking';
@@ -22,7 +23,6 @@ const ASSIGN_ACK_MS = 10_000;
 export interface FireExtra {
   params?: Record<string, unknown>;
   parentRunId?: string;
-  parentOutput?: string;
   /** The trace the new runs join (an API caller's, a parent run's); a new trace when absent. */
   trace?: { traceId: string; parentSpanId?: string };
 }
@@ -35,6 +35,9 @@ export interface DispatchDeps {
   heartbeatMs: number;
   metrics: MasterMetrics;
 }
+
+/** The tail of each parent's output sent with a run: 32 parents stay within Socket.IO's 1 MB message limit. */
+const PARENT_OUTPUT_MAX = 16_384;
 
 /** A run decided in memory, to be stored and then (if it has one) sent to its worker. */
 interface Planned { row: NewRun; session: AgentSession | null }
@@ -76,13 +79,13 @@ export class Dispatcher {
   /** One fire of a task: applies its blocking strategy, then routes. Returns the runs it stored. */
   async fire(task: Task, plannedAt: number, trigger: RunTrigger, extra: FireExtra = {}): Promise<StoredRun[]> {
     this.deps.metrics.fired(trigger);
-    const { planned, cover } = this.planFire(task, this.newRun(task, plannedAt, trigger, extra), extra);
+    const { planned, cover } = this.planFire(task, this.newRun(task, plannedAt, trigger, extra));
     for (const id of cover) void this.stopRun(id, 'covered');
     return this.commit(task, planned);
   }
 
   /** Synchronous: decides and reserves in memory, so the next decision already sees this one. */
-  private planFire(task: Task, base: NewRun, extra: FireExtra): { planned: Planned[]; cover: string[] } {
+  private planFire(task: Task, base: NewRun): { planned: Planned[]; cover: string[] } {
     // Holders plus the head of the queue decide every strategy; cover_earlier also stops the whole queue.
     const waiting = this.runs.waiting(task.id);
     const queue = task.blocking.strategy === 'cover_earlier' ? waiting : waiting.slice(0, 1);
@@ -92,19 +95,19 @@ export class Dispatcher {
       case 'skip':
         return { planned: [{ row: { ...base, state: 'skipped', reason: blocking.reason }, session: null }], cover: [] };
       case 'wait':
-        return { planned: [this.reserve({ row: unsplit, session: null }, extra)], cover: [] };
+        return { planned: [this.reserve({ row: unsplit, session: null })], cover: [] };
       case 'cover':
         // The new run waits in the queue until the covered ones have ended (or were killed): never two at once.
-        return { planned: [this.reserve({ row: unsplit, session: null }, extra)], cover: blocking.stopRunIds };
+        return { planned: [this.reserve({ row: unsplit, session: null })], cover: blocking.stopRunIds };
       case 'start': {
         const decision = this.route(task, base.params ?? task.params, base.id);
         if (decision.kind === 'none') {
-          const waiting = this.reserve({ row: unsplit, session: null }, extra);
+          const waiting = this.reserve({ row: unsplit, session: null });
           this.runs.get(waiting.row.id)!.noWorkerSince = Date.now();
           return { planned: [waiting], cover: [] };
         }
         const sessions = decision.workerIds.map((id) => this.deps.registry.get(id)!);
-        return { planned: sessions.map((s, i) => this.reserve(this.onWorker(task, base, s, i, sessions.length), extra)), cover: [] };
+        return { planned: sessions.map((s, i) => this.reserve(this.onWorker(task, base, s, i, sessions.length))), cover: [] };
       }
     }
   }
@@ -119,8 +122,8 @@ export class Dispatcher {
     return { row, session };
   }
 
-  private reserve(p: Planned, extra: FireExtra): Planned {
-    if (p.row.state !== 'skipped') this.runs.add(fromNew(p.row, extra.parentOutput ?? null));
+  private reserve(p: Planned): Planned {
+    if (p.row.state !== 'skipped') this.runs.add(fromNew(p.row));
     if (p.session) {
       p.session.running.add(p.row.id);
       p.session.lastAssignedAt = Date.now();
@@ -260,19 +263,19 @@ export class Dispatcher {
   private splitShards(task: Task, run: LiveRun, sessions: AgentSession[]): Planned[] {
     run.shardTotal = sessions.length;
     const base = this.newRun(task, run.plannedAt, run.trigger, { params: run.params ?? undefined, parentRunId: run.parentRunId ?? undefined, trace: { traceId: run.traceId } });
-    return sessions.slice(1).map((s, i) => this.reserve(
-      this.onWorker(task, { ...base, id: newId('run') }, s, i + 1, sessions.length),
-      { parentOutput: run.parentOutput ?? undefined },
-    ));
+    return sessions.slice(1).map((s, i) => this.reserve(this.onWorker(task, { ...base, id: newId('run') }, s, i + 1, sessions.length)));
   }
 
   /** Sends `run:assign` and applies the agent's answer. */
   private async send(run: LiveRun, session: AgentSession, task: Task): Promise<void> {
+    // From the store, not memory: a retry, a reassignment or a run adopted by a new leader gets its parents too.
+    const parents = run.parentRunId ? (await parentRuns(this.deps.db, run)).map((p) => ({ ...p, output: p.output.slice(-PARENT_OUTPUT_MAX) })) : [];
     const payload: RunAssign = {
       runId: run.id, attempt: run.attempt, taskId: task.id, taskName: task.name, handler: task.handler,
       params: { ...task.params, ...(run.params ?? {}) }, timeoutMs: task.timeoutMs,
       shard: { index: run.shardIndex, total: Math.max(run.shardTotal, 1) }, traceId: run.traceId, spanId: spanIdOf(run.id),
-      parent: run.parentRunId ? { runId: run.parentRunId, output: run.parentOutput ?? '' } : null,
+      parent: parents[0] ? { runId: parents[0].runId, output: parents[0].output } : null,
+      parents,
     };
     const socket = session.socket;
     const sentAt = Date.now();

@@ -10,9 +10,9 @@ import { newId } from '../db/ids';
 import type { Db } from '../db/store';
 import { setNextFire } from '../db/tasks';
 import type { Logger } from '../log';
-import { parentConditionMet } from '../scheduler/dag';
 import { fixedDelayNext } from '../scheduler/triggers';
 import { spanIdOf } from '../tracing/traceparent';
+import { ChildFiring } from './children';
 import type { Dispatcher } from './dispatcher';
 import { fromNew, type LiveRun } from './live-runs';
 import { decideNext, type NextAttempt } from './retry';
@@ -38,6 +38,7 @@ export class RunEndings {
   private readonly ended = new Map<string, number>();
   /** The term ended: timers still pending (retry delays) leave their runs to the next term. */
   private closed = false;
+  readonly children: ChildFiring;
 
   constructor(
     private readonly deps: {
@@ -46,6 +47,7 @@ export class RunEndings {
     },
   ) {
     this.events.setMaxListeners(0);
+    this.children = new ChildFiring(deps);
   }
 
   /**
@@ -134,7 +136,7 @@ export class RunEndings {
       params: run.params, plannedAt: Date.now() + delayMs, reason: null, workerId: null, workerName: null,
     };
     await this.deps.writer.insert([row]);
-    this.deps.dispatcher.runs.add({ ...fromNew(row, null), stored: true, avoidWorkerId: run.workerId });
+    this.deps.dispatcher.runs.add({ ...fromNew(row), stored: true, avoidWorkerId: run.workerId });
     this.deps.log.info({ runId: run.id, retryRunId: id, attempt, delayMs, trigger }, trigger === 'retry' ? 'retry scheduled' : 'lost attempt reassigned');
     setTimeout(() => void this.promote(id), delayMs).unref();
   }
@@ -157,12 +159,7 @@ export class RunEndings {
       await setNextFire(this.deps.db, task.id, new Date(fixedDelayNext(Date.parse(run.finishedAt), task.trigger.delayMs)));
       this.deps.scheduleChanged(task.id);
     }
-    for (const child of await this.deps.dispatcher.childrenOf(task.id)) {
-      if (child.trigger.type !== 'parent' || !parentConditionMet(child.trigger.on, run.state)) continue;
-      await this.deps.dispatcher.fire(child, Date.now(), 'parent', {
-        parentRunId: run.id, parentOutput: run.output, trace: { traceId: run.traceId, parentSpanId: spanIdOf(run.id) },
-      });
-    }
+    await this.children.parentEnded(task, run);
   }
 
   /** Stops a run: on its agent if it has one (the agent reports `cancelled`), else at once. */

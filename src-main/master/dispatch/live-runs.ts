@@ -23,7 +23,6 @@ export interface LiveRun {
   traceId: string;
   params: Record<string, unknown> | null;
   parentRunId: string | null;
-  parentOutput: string | null;
   /** Since when routing found nobody for this run; the queue timeout counts from here. */
   noWorkerSince: number | null;
   /** Heartbeats in a row that did not list this running run. */
@@ -37,12 +36,12 @@ export interface LiveRun {
 }
 
 /** The live view of a run about to be stored (its row is being written). */
-export function fromNew(r: NewRun, parentOutput: string | null): LiveRun {
+export function fromNew(r: NewRun): LiveRun {
   return {
     id: r.id, taskId: r.taskId, rootRunId: r.rootRunId, attempt: r.attempt, trigger: r.trigger,
     state: r.state as LiveState, plannedAt: r.plannedAt, startedAt: null, workerId: r.workerId,
     onWorkerSince: r.workerId ? Date.now() : null, shardIndex: r.shardIndex, shardTotal: r.shardTotal,
-    traceId: r.traceId, params: r.params, parentRunId: r.parentRunId, parentOutput, noWorkerSince: null,
+    traceId: r.traceId, params: r.params, parentRunId: r.parentRunId, noWorkerSince: null,
     missingBeats: 0, stored: false, reported: false, avoidWorkerId: null,
   };
 }
@@ -54,7 +53,7 @@ export function fromStored(r: StoredRun): LiveRun {
     startedAt: r.startedAt ? Date.parse(r.startedAt) : null, workerId: r.workerId,
     onWorkerSince: r.workerId ? Date.now() : null,
     shardIndex: r.shardIndex, shardTotal: r.shardTotal, traceId: r.traceId, params: r.params,
-    parentRunId: r.parentRunId, parentOutput: null, noWorkerSince: null, missingBeats: 0, stored: true, reported: false, avoidWorkerId: null,
+    parentRunId: r.parentRunId, noWorkerSince: null, missingBeats: 0, stored: true, reported: false, avoidWorkerId: null,
   };
 }
 

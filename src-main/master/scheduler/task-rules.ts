@@ -38,6 +38,11 @@ export function checkTaskSpec(spec: TaskSpec, world: TaskWorld): BatonError | nu
   if (spec.routing.shards !== undefined && spec.routing.strategy !== 'shard_broadcast') {
     return new BatonError('invalid_input', 'routing.shards: a shard count applies to the shard_broadcast strategy only.', 'routing.shards');
   }
+  if (spec.trigger.type === 'parent' && spec.trigger.parents.length > 1 && spec.trigger.on !== 'success') {
+    return new BatonError('invalid_input',
+      'trigger.on: with several parents, trigger.join decides when this task runs (all_succeeded, all_done or any_succeeded); `on` applies to a single parent.',
+      'trigger.on');
+  }
   if (spec.trigger.type === 'parent') return checkParents(spec.trigger.parents, world);
   return null;
 }

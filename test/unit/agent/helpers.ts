@@ -23,6 +23,7 @@ export function assignment(handler: string, params: Record<string, unknown>, ove
     shard: { index: 0, total: 1 },
     traceId: TRACE_ID,
     parent: null,
+    parents: [],
     ...over,
   };
 }

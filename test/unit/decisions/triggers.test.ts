@@ -28,7 +28,7 @@ describe('checkTrigger', () => {
     ['fixed rate', { type: 'fixed_rate', intervalMs: 1_000 }],
     ['fixed delay', { type: 'fixed_delay', delayMs: 0 }],
     ['api', { type: 'api' }],
-    ['parent', { type: 'parent', parents: ['t1'], on: 'success' }],
+    ['parent', { type: 'parent', parents: ['t1'], on: 'success', join: 'all_succeeded' }],
   ])('%s is valid', (_name, trigger) => {
     expect(checkTrigger(trigger)).toEqual({ ok: true });
   });
@@ -174,7 +174,7 @@ describe('nextFireAt — once, fixed rate, and the untimed triggers', () => {
 
   it.each<Trigger>([
     { type: 'api' },
-    { type: 'parent', parents: ['p'], on: 'always' },
+    { type: 'parent', parents: ['p'], on: 'always', join: 'all_succeeded' },
     { type: 'fixed_delay', delayMs: 500 },
   ])('%o never fires on time', (trigger) => {
     expect(nextFireAt(trigger, 0, open)).toBeNull();

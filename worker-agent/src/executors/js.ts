@@ -15,6 +15,8 @@ export interface JsRunContext {
   shard: RunAssign['shard'];
   traceId: string;
   parent: RunAssign['parent'];
+  /** Every parent run (several for a workflow join) with its output. */
+  parents: RunAssign['parents'];
   log(line: string): void;
   /** Aborted on stop or timeout; the run ends then whether or not the function notices. */
   signal: AbortSignal;
@@ -31,6 +33,7 @@ export const js: Executor<JsParams> = {
       shard: assign.shard,
       traceId: assign.traceId,
       parent: assign.parent,
+      parents: assign.parents,
       log: (line) => String(line).split(/\r?\n/).forEach((l) => io.log('stdout', capLine(l))),
       signal: abort.signal,
     };

@@ -25,5 +25,12 @@ export function runEnv(assign: RunAssign): Record<string, string> {
     env.BATON_PARENT_RUN_ID = assign.parent.runId;
     env.BATON_PARENT_OUTPUT = assign.parent.output.slice(-PARENT_OUTPUT_LIMIT);
   }
+  if (assign.parents.length > 0) env.BATON_PARENTS = parentsJson(assign.parents);
   return env;
+}
+
+/** Every parent as JSON, each output cut to its share of the same limit, so the whole stays one spawnable string. */
+function parentsJson(parents: RunAssign['parents']): string {
+  const share = Math.floor(PARENT_OUTPUT_LIMIT / parents.length / 2);
+  return JSON.stringify(parents.map((p) => ({ ...p, output: p.output.slice(-share) })));
 }

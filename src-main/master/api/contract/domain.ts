@@ -85,6 +85,10 @@ export type MisfirePolicy = z.infer<typeof MisfirePolicy>;
 export const ParentCondition = z.enum(['success', 'failure', 'always']);
 export type ParentCondition = z.infer<typeof ParentCondition>;
 
+/** How a task with several parents waits for them, per generation. */
+export const JoinMode = z.enum(['all_succeeded', 'all_done', 'any_succeeded']);
+export type JoinMode = z.infer<typeof JoinMode>;
+
 export const Trigger = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('cron'),
@@ -96,7 +100,13 @@ export const Trigger = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('fixed_delay'), delayMs: z.number().int().min(0) }),
   z.strictObject({ type: z.literal('once'), at: isoDate }),
   z.strictObject({ type: z.literal('api') }),
-  z.strictObject({ type: z.literal('parent'), parents: z.array(id).min(1).max(32), on: ParentCondition }),
+  z.strictObject({
+    type: z.literal('parent'), parents: z.array(id).min(1).max(32),
+    /** With one parent: which of its ends fire this task. */
+    on: ParentCondition.default('success'),
+    /** With several parents: one run per generation (one fire of the root task), once the join is met. */
+    join: JoinMode.default('all_succeeded'),
+  }),
 ]);
 export type Trigger = z.infer<typeof Trigger>;
 export type TriggerType = Trigger['type'];
