@@ -13,7 +13,9 @@ import { BatonError } from '../../src-main/master/api/contract/errors';
 import { resolveConfig } from '../../src-main/master/config';
 import { startMaster } from '../../src-main/master/index';
 import { createLogger } from '../../src-main/master/log';
-import { freshDatabase, prepare, startAgent, tempDir, waitFor, type TestAgent, type TestMaster } from './harness';
+import { migrate } from '../../src-main/master/db/migrations';
+import { closePool, openPool } from '../../src-main/master/db/store';
+import { freshDatabase, prepare, startAgent, startTestMaster, tempDir, waitFor, type TestAgent, type TestMaster } from './harness';
 
 const RETRY_MS = 300;
 const CONSOLE = 'https://baton.example.com';
@@ -348,5 +350,46 @@ describe('alerts', () => {
     agent = await startAgent(master, token, { name: 'edge-1', dataDir: agentDir }); // its credential is in its data folder
     const online = await waitFor('online alert', async () => hooks.at('/webhook/presence').find((c) => c.body.reason === 'worker_online'), 30_000);
     expect(online.problems).toEqual([]);
+  });
+});
+
+describe('upgrading to alert channels (migration 12)', () => {
+  it('turns each task\'s own email and webhook settings into channels and a task rule, and leaves other tasks alone', async () => {
+    const url = await freshDatabase();
+    let master = await startTestMaster(url);
+    const { groupId } = await prepare(master);
+    const task = (name: string, alerts: Record<string, unknown>) => master.api.call('tasks.create', { name, groupId, handler: 'noop', trigger: { type: 'api' }, alerts });
+    const both = await task('both', { on: ['failed', 'lost'], email: ['ops@example.com'], webhook: 'https://hooks.example.com/x' });
+    const hookOnly = await task('hook-only', { on: ['succeeded'], webhook: 'https://hooks.example.com/y' });
+    const none = await task('none', {});
+    await master.stop();
+
+    // Back to the schema before migration 12, with the tasks' settings as they were stored then.
+    const db = openPool(url);
+    try {
+      await db.query('drop table alert_outbox, alert_settings, alert_rules, alert_channels');
+      await db.query('delete from baton_migrations where id = 12');
+      expect(await migrate(db)).toEqual([12]);
+    } finally {
+      await closePool(db);
+    }
+
+    master = await startTestMaster(url);
+    try {
+      const channels = await master.api.call('alerts.channels.list', {});
+      expect(channels.map((c) => [c.name, c.kind, c.target])).toEqual([
+        [`task-${both.id}-email`, 'email', 'ops@example.com'],
+        [`task-${both.id}-webhook`, 'webhook', 'https://hooks.example.com/…'],
+        [`task-${hookOnly.id}-webhook`, 'webhook', 'https://hooks.example.com/…'],
+      ].sort((a, b) => a[0]!.localeCompare(b[0]!)));
+      const rules = await master.api.call('alerts.rules.list', {});
+      expect(rules.map((r) => ({ scope: r.scope, on: r.on, attempts: r.attempts, channels: r.channels })).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual([
+        { scope: { type: 'task', taskId: both.id }, on: ['run_failed', 'run_lost'], attempts: 'final', channels: [`task-${both.id}-email`, `task-${both.id}-webhook`] },
+        { scope: { type: 'task', taskId: hookOnly.id }, on: ['run_succeeded'], attempts: 'final', channels: [`task-${hookOnly.id}-webhook`] },
+      ].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))));
+      for (const id of [both.id, hookOnly.id, none.id]) expect((await master.api.call('tasks.get', { id })).alerts).toEqual({ on: [], email: [], webhook: null });
+    } finally {
+      await master.stop();
+    }
   });
 });
