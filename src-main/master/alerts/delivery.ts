@@ -73,9 +73,7 @@ export class AlertDelivery {
     const rows: Array<{ channelId: string; event: AlertEvent }> = [];
     for (const event of events) {
       const names = matchChannels(rules, event);
-      const ids = names.length > 0 ? await channels.channelIdsByName(this.db, names) : new Map<string, string>();
-      const missing = names.filter((n) => !ids.has(n));
-      if (missing.length > 0) this.log.warn({ channels: missing, reason: event.reason }, 'alert rule names channels that do not exist');
+      const ids = names.length > 0 ? await channels.channelIdsByName(this.db, names, true) : new Map<string, string>();
       for (const id of ids.values()) rows.push({ channelId: id, event });
       for (const own of task ? taskChannels(task.id, task.alerts, event) : []) {
         rows.push({ channelId: await channels.ensureTaskChannel(this.db, own.name, own), event });

@@ -66,9 +66,10 @@ export async function dueChannels(db: Queryable, now: Date): Promise<Deliverable
   return rows.map(toDeliverable);
 }
 
-/** Ids of the channels with these names, for the names that exist. */
-export async function channelIdsByName(db: Queryable, names: readonly string[]): Promise<Map<string, string>> {
-  const { rows } = await db.query<{ id: string; name: string }>('select id, name from alert_channels where name = any($1)', [names]);
+/** Ids of the channels with these names, for the names that exist (and are enabled, if asked: a disabled channel gathers nothing). */
+export async function channelIdsByName(db: Queryable, names: readonly string[], onlyEnabled = false): Promise<Map<string, string>> {
+  const { rows } = await db.query<{ id: string; name: string }>(
+    'select id, name from alert_channels where name = any($1) and (enabled or not $2)', [names, onlyEnabled]);
   return new Map(rows.map((r) => [r.name, r.id]));
 }
 
