@@ -291,6 +291,19 @@ describe('alerts', () => {
     expect(hooks.at('/slack/watchdog')).toHaveLength(1);
   });
 
+  it('a disabled channel gathers nothing, and sends nothing when enabled again', async () => {
+    const muted = await channel({ kind: 'webhook', name: 'muted', url: `${hooks.url}/webhook/muted`, enabled: false });
+    const task = await idleTask('feeds-muted');
+    await master.api.call('alerts.rules.create', { scope: { type: 'task', taskId: task.id }, on: ['run_failed'], channels: ['muted'] });
+    await master.api.call('tasks.trigger', { id: task.id });
+    await waitFor('the run failed', async () => (await master.api.call('runs.list', { taskId: task.id })).find((r) => r.state === 'failed'));
+    await pause(1_000);
+    expect(await stateOf('muted')).toMatchObject({ status: 'idle', pending: 0 });
+    await master.api.call('alerts.channels.update', { id: muted.id, patch: { enabled: true } });
+    await pause(1_000);
+    expect(hooks.at('/webhook/muted')).toEqual([]);
+  });
+
   it('refuses hostile channel and rule input naming the field, changes nothing, and never shows a secret', async () => {
     const secretive = await channel({ kind: 'slack', name: 'secretive', url: `${hooks.url}/slack/T000/B000/XXXXsecretpath`, secret: 'topsecret-123' });
     expect(secretive).toMatchObject({ secret: 'set', target: `${hooks.url}/…` });
