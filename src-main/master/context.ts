@@ -2,6 +2,7 @@
 import type { Task } from './api/contract/domain';
 import type { MethodOutput } from './api/contract/methods';
 import type { AgentRegistry } from './agents/registry';
+import type { AlertDelivery } from './alerts/delivery';
 import type { Db } from './db/store';
 import type { Dispatcher } from './dispatch/dispatcher';
 import type { RunEndings } from './dispatch/endings';
@@ -19,4 +20,6 @@ export interface MasterContext {
   taskChanged(task: Task | { id: string; deleted: true }): void;
   /** Where alert webhooks and `http` tasks may point beyond the outbound guard's default (BATON_OUTBOUND_ALLOW). */
   outbound: OutboundRules;
+  /** Alert channels' test sends, and rule changes the outbox must see (issue 10). */
+  alerts: AlertDelivery;
 }

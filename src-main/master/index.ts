@@ -8,8 +8,9 @@ import os from 'node:os';
 import { Server } from 'socket.io';
 import { apiGuard } from './access/guard';
 import { servedHosts, type HostEntry } from './access/hosts';
-import type { AlertRetry } from './alerts/delivery';
-import type { Alert } from './alerts/rules';
+import { AlertDelivery } from './alerts/delivery';
+import type { RetrySchedule } from './alerts/retry-schedule';
+import type { AttemptEnded } from './dispatch/endings';
 import type { Reply } from './api/contract/client';
 import { BatonError } from './api/contract/errors';
 import { handle } from './api/handlers';
@@ -52,8 +53,10 @@ export interface MasterOptions {
   logger?: Logger;
   /** Folder of the built console, served at / for browsers. */
   consoleDir?: string;
-  /** How failed alert deliveries retry (default: after 30 s, doubling, 8 times). */
-  alertRetry?: Partial<AlertRetry>;
+  /** How a failing alert channel is retried (default: after 10 s, doubling, at most every 10 minutes). */
+  alertRetry?: Partial<RetrySchedule>;
+  /** How often the alert outbox is looked at (default 1 s). */
+  alertTickMs?: number;
 }
 
 async function openDatabase(config: MasterConfig, log: Logger): Promise<{ url: string; embedded: EmbeddedDatabase | null }> {
@@ -100,8 +103,14 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
       if (leading) return leading;
       throw new BatonError('not_leader', `This master does not lead; the leader is ${leadership?.leaderUrl ?? 'not elected yet'}.`);
     };
+    const alerts = new AlertDelivery(db, log, {
+      smtpUrl: config.smtpUrl, from: config.alertFrom, outbound: config.outbound, retry: options.alertRetry, tickMs: options.alertTickMs,
+    });
+    stops.push(() => alerts.close());
+    stops.push(alerts.onDelivery((channel, outcome) => metrics.alertDelivered(channel.kind, outcome)));
+    let stopAlerts: (() => Promise<void>) | null = null;
     const ctx: MasterContext = {
-      db, log,
+      db, log, alerts,
       get registry() { return leader().registry; },
       get dispatcher() { return leader().dispatcher; },
       get endings() { return leader().endings; },
@@ -150,7 +159,6 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
 
     const housekeeping = await startHousekeeping(db, {
       retentionDays: config.runRetentionDays, log: (msg, data) => log.info(data ?? {}, msg),
-      alerts: { smtpUrl: config.smtpUrl, from: config.alertFrom, retry: options.alertRetry, outbound: config.outbound, log },
     });
     stops.push(() => housekeeping.stop());
 
@@ -159,11 +167,14 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
       elected: async () => {
         leading = await startLeading({ db, lazy, writer, log, config, metrics });
         // Subscribed before any I/O callback can run, so no run of this term ends unheard.
-        leading.endings.events.on('alert', (alert: Alert) => void housekeeping.alerts.enqueue(alert));
+        leading.endings.events.on('attempt', ({ task, run, final }: AttemptEnded) => alerts.runEnded(task, run, final));
+        stopAlerts = alerts.start();
       },
       deposed: async () => {
         const ended = leading;
         leading = null;
+        await stopAlerts?.();
+        stopAlerts = null;
         gateway.disconnectAll();
         await ended?.stop();
         await writer.drain();
@@ -171,6 +182,7 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
     });
     await leadership.start();
     stops.push(() => leadership!.stop());
+    stops.push(async () => { await stopAlerts?.(); });
     log.info({ agentUrl, url: ownUrl, masterId, leader: leading !== null }, 'master started');
 
     let stopping: Promise<void> | null = null;

@@ -1,138 +1,197 @@
-// Alerts go out through Agenda: one durable job per alert and channel, retried with exponential backoff, and run
-// by one master only (Agenda locks each job), however many masters share the database.
-import { exponential, when, type Agenda, type Job } from 'agenda';
-import { z } from 'zod';
-import { assertNever } from '../assert-never';
+// The alert outbox's two ends. Recording: an ended attempt (or a worker's or channel's change) becomes outbox rows,
+// one per channel its rules name; the caller never waits for it, so dispatch is never slowed. Delivering: on the
+// leader, a loop groups each channel's pending rows into messages (grouping.ts), sends them with bounded
+// concurrency and time, and backs a failing channel off (retry-schedule.ts), keeping its state for the console.
+import { EventEmitter } from 'node:events';
+import type { AlertChannelKind, AlertRule, AlertSettings } from '../api/contract/alerts';
+import type { Run, Task } from '../api/contract/domain';
+import * as channels from '../db/alert-channels';
+import * as outbox from '../db/alert-outbox';
+import { listRules } from '../db/alert-rules';
+import type { Db } from '../db/store';
+import { listWorkers } from '../db/workers';
 import type { Logger } from '../log';
-import { AlertEvent, type Alert } from './rules';
-import { AlertNotDelivered, postWebhook, SmtpNotConfigured, smtpMailer, type Mailer } from './send';
-import { defaultRules, OutboundRefused, type OutboundRules } from 'baton-agent/outbound';
+import { outgoing } from './formats';
+import { groupAlerts, type AlertMessage, type PendingAlert } from './grouping';
+import { nextRetryAt, DEFAULT_RETRY_SCHEDULE, type RetrySchedule } from './retry-schedule';
+import { AlertEvent, channelFailingEvent, matchChannels, presenceChanges, runEvents, taskChannels, testEvent, workerEvent } from './rules';
+import { alertSender, type Sender, type SenderSettings } from './send';
 
-export const ALERT_JOB = 'baton:alert';
+export type DeliveryOutcome = 'sent' | 'failed';
 
-/** One channel of one alert: channels retry apart, so a webhook that keeps failing never sends the email twice. */
-const AlertJob = z.discriminatedUnion('channel', [
-  z.object({ channel: z.literal('email'), to: z.array(z.string()).min(1), event: AlertEvent }),
-  z.object({ channel: z.literal('webhook'), url: z.string(), event: AlertEvent }),
-]);
-export type AlertJob = z.infer<typeof AlertJob>;
-
-export interface AlertRetry {
-  /** Before the first retry; each next one waits twice as long. */
-  delayMs: number;
-  maxRetries: number;
-}
-
-export interface AlertDeliveryOptions {
-  /** null: email alerts fail at once, saying SMTP is not configured. */
-  smtpUrl: string | null;
-  from: string;
-  retry?: Partial<AlertRetry>;
-  /** For one SMTP exchange step or one webhook call. */
+export interface AlertDeliveryOptions extends Omit<SenderSettings, 'timeoutMs'> {
   timeoutMs?: number;
-  /** Where webhooks may go beyond the outbound guard's default (BATON_OUTBOUND_ALLOW). */
-  outbound?: OutboundRules;
+  retry?: Partial<RetrySchedule>;
+  /** How often the loop looks for messages to send and for workers that changed. */
+  tickMs?: number;
 }
 
-export interface AlertDeliverySettings {
-  smtpUrl: string | null;
-  from: string;
-  retry: AlertRetry;
-  timeoutMs: number;
-  outbound: OutboundRules;
-}
+interface Resolved { retry: RetrySchedule; tickMs: number; concurrency: number; batch: number }
 
-// 30 s, 1 min, 2 min … 64 min: about two hours of trying, enough to ride out a mail server's restart or a deploy.
-const DEFAULT_RETRY: AlertRetry = { delayMs: 30_000, maxRetries: 8 };
-const DEFAULT_TIMEOUT_MS = 10_000;
-
-export function resolveAlertDelivery(options: AlertDeliveryOptions): AlertDeliverySettings {
-  return {
-    smtpUrl: options.smtpUrl, from: options.from,
-    retry: { ...DEFAULT_RETRY, ...options.retry }, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    outbound: options.outbound ?? defaultRules('BATON_OUTBOUND_ALLOW'),
-  };
-}
-
-/** The jobs that carry an alert: one per channel it names. */
-export function alertJobs(alert: Alert): AlertJob[] {
-  return [
-    ...(alert.email.length > 0 ? [{ channel: 'email' as const, to: alert.email, event: alert.event }] : []),
-    ...(alert.webhook !== null ? [{ channel: 'webhook' as const, url: alert.webhook, event: alert.event }] : []),
-  ];
-}
+/** Channels sent to at once: enough that one slow webhook does not hold the others up, few enough to stay polite. */
+const CONCURRENCY = 4;
+/** Pending rows read per channel and look: a long outage's backlog is worked through a slice at a time. */
+const BATCH = 500;
+const RULES_TTL_MS = 2_000;
+const SENT_KEPT_MS = 7 * 86_400_000;
 
 export class AlertDelivery {
-  private readonly mailer: Mailer | null;
-  private readonly queueing = new Set<Promise<void>>();
-  private readonly onGiveUp = (error: Error, job: Job) => {
-    if (error instanceof SmtpNotConfigured || error instanceof OutboundRefused) return; // already warned, and never retried
-    this.log.error({ ...about(job.attrs.data), error: error.message, failures: job.attrs.failCount }, 'alert not delivered; retries used up');
-  };
+  private readonly sender: Sender;
+  private readonly settings: Resolved;
+  private readonly deliveries = new EventEmitter();
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private rules: { at: number; list: Promise<AlertRule[]> } | null = null;
+  private presence: Map<string, boolean> | null = null;
+  private lastPrune = 0;
 
-  /** Defines the alert job on `agenda`; call before `agenda.start()`. */
-  constructor(private readonly agenda: Agenda, private readonly settings: AlertDeliverySettings, private readonly log: Logger) {
-    this.mailer = settings.smtpUrl ? smtpMailer(settings.smtpUrl, settings.from, settings.timeoutMs) : null;
-    const backoff = exponential({ delay: settings.retry.delayMs, factor: 2, maxRetries: settings.retry.maxRetries });
-    agenda.define(ALERT_JOB, (job: Job) => this.deliver(job.attrs.data), {
-      // Only failures that may pass are retried: not a missing SMTP setting, nor a job whose data is not an alert.
-      backoff: when((context) => context.error instanceof AlertNotDelivered, backoff),
-      removeOnComplete: true,
-    });
-    agenda.on(`retry exhausted:${ALERT_JOB}`, this.onGiveUp);
+  constructor(private readonly db: Db, private readonly log: Logger, options: AlertDeliveryOptions) {
+    this.sender = alertSender({ smtpUrl: options.smtpUrl, from: options.from, outbound: options.outbound, timeoutMs: options.timeoutMs ?? 10_000 });
+    this.settings = { retry: { ...DEFAULT_RETRY_SCHEDULE, ...options.retry }, tickMs: options.tickMs ?? 1_000, concurrency: CONCURRENCY, batch: BATCH };
   }
 
-  /** Queues the alert. Never throws: the run has ended either way, and its end must not fail with its alert. */
-  enqueue(alert: Alert): Promise<void> {
-    const queued = Promise.all(alertJobs(alert).map((job) => this.agenda.now(ALERT_JOB, job).then(
-      () => undefined,
-      (error: Error) => this.log.error({ ...about(job), error: error.message }, 'alert not queued'),
-    ))).then(() => undefined);
-    this.queueing.add(queued);
-    return queued.finally(() => this.queueing.delete(queued));
+  /** For counting deliveries by channel and outcome (metrics); returns the unsubscribe. */
+  onDelivery(listener: (channel: { name: string; kind: AlertChannelKind }, outcome: DeliveryOutcome) => void): () => void {
+    const handler = (c: { name: string; kind: AlertChannelKind }, o: DeliveryOutcome) => listener(c, o);
+    this.deliveries.on('delivery', handler);
+    return () => this.deliveries.off('delivery', handler);
   }
 
-  /** Waits for alerts being queued: a master stopping right after a run ended still queues its alert. */
-  async flush(): Promise<void> {
-    await Promise.all(this.queueing);
+  /** Rules changed through the API: the next event reads them afresh. */
+  rulesChanged(): void {
+    this.rules = null;
   }
 
-  private async deliver(data: unknown): Promise<void> {
-    const job = AlertJob.parse(data);
-    try {
-      await this.send(job);
-      this.log.info(about(job), 'alert sent');
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      if (error instanceof SmtpNotConfigured) this.log.warn({ ...about(job), error: message }, 'alert email not sent: SMTP is not configured');
-      else if (error instanceof OutboundRefused) this.log.warn({ ...about(job), error: message }, 'alert webhook refused by the outbound guard');
-      else this.log.warn({ ...about(job), error: message }, 'alert not delivered');
-      throw error;
+  /** An attempt ended. Never throws and is never awaited by dispatch: a run's end must not fail or wait for its alert. */
+  runEnded(task: Task, run: Run, final: boolean): void {
+    void this.record(runEvents(run, task.groupId, final), task).catch((error: Error) =>
+      this.log.error({ runId: run.id, task: run.taskName, error: error.message }, 'alert not recorded'));
+  }
+
+  private async record(events: AlertEvent[], task?: Task): Promise<void> {
+    if (events.length === 0) return;
+    const rules = await this.currentRules();
+    const rows: Array<{ channelId: string; event: AlertEvent }> = [];
+    for (const event of events) {
+      const names = matchChannels(rules, event);
+      const ids = names.length > 0 ? await channels.channelIdsByName(this.db, names, true) : new Map<string, string>();
+      for (const id of ids.values()) rows.push({ channelId: id, event });
+      for (const own of task ? taskChannels(task.id, task.alerts, event) : []) {
+        rows.push({ channelId: await channels.ensureTaskChannel(this.db, own.name, own), event });
+      }
     }
+    await outbox.enqueue(this.db, rows);
   }
 
-  private send(job: AlertJob): Promise<void> {
-    switch (job.channel) {
-      case 'email':
-        if (!this.mailer) throw new SmtpNotConfigured();
-        return this.mailer.send(job.to, job.event);
-      case 'webhook':
-        return postWebhook(job.url, job.event, this.settings.timeoutMs, this.settings.outbound);
-      default:
-        return assertNever(job, 'alert channel');
+  private currentRules(): Promise<AlertRule[]> {
+    const now = Date.now();
+    if (!this.rules || now - this.rules.at > RULES_TTL_MS) {
+      const list = listRules(this.db);
+      list.catch(() => { this.rules = null; });
+      this.rules = { at: now, list };
     }
+    return this.rules.list;
+  }
+
+  /** Runs the loop (on the leader); returns how to stop it, which waits for messages being sent. */
+  start(): () => Promise<void> {
+    let stopped = false;
+    const timer = setInterval(() => {
+      if (!stopped) void this.tick(Date.now()).catch((error: Error) => this.log.warn({ error: error.message }, 'alert delivery look failed'));
+    }, this.settings.tickMs);
+    return async () => {
+      stopped = true;
+      clearInterval(timer);
+      this.presence = null;
+      await Promise.allSettled([...this.inFlight.values()]);
+    };
   }
 
   close(): void {
-    this.agenda.off(`retry exhausted:${ALERT_JOB}`, this.onGiveUp);
-    this.mailer?.close();
+    this.sender.close();
   }
-}
 
-/** Log fields for an alert job, without its addresses or URL (a webhook's path often carries a secret). */
-function about(data: unknown): object {
-  const parsed = AlertJob.safeParse(data);
-  if (!parsed.success) return { alert: 'unreadable' };
-  const { channel, event } = parsed.data;
-  return { channel, task: event.taskName, runId: event.runId, traceId: event.traceId, state: event.state };
+  private async tick(now: number): Promise<void> {
+    await this.watchWorkers(now);
+    if (now - this.lastPrune > 3_600_000) {
+      this.lastPrune = now;
+      await outbox.pruneSent(this.db, new Date(now - SENT_KEPT_MS));
+    }
+    const free = this.settings.concurrency - this.inFlight.size;
+    if (free <= 0) return;
+    const [due, settings] = await Promise.all([channels.dueChannels(this.db, new Date(now)), channels.getSettings(this.db)]);
+    for (const channel of due.filter((c) => !this.inFlight.has(c.id)).slice(0, free)) {
+      const work = this.deliverChannel(channel, settings, now)
+        .catch((error: Error) => this.log.warn({ channel: channel.name, error: error.message }, 'alert delivery failed'))
+        .finally(() => this.inFlight.delete(channel.id));
+      this.inFlight.set(channel.id, work);
+    }
+  }
+
+  private async watchWorkers(now: number): Promise<void> {
+    const workers = await listWorkers(this.db);
+    const changes = presenceChanges(this.presence, workers);
+    this.presence = new Map(workers.map((w) => [w.id, w.status !== 'offline']));
+    const byId = new Map(workers.map((w) => [w.id, w]));
+    await this.record(changes.map((c) => workerEvent(byId.get(c.id)!, c.reason, now)));
+  }
+
+  private async deliverChannel(channel: channels.DeliverableChannel, settings: AlertSettings, now: number): Promise<void> {
+    const rows = await outbox.pending(this.db, channel.id, this.settings.batch);
+    const readable: PendingAlert[] = [];
+    for (const row of rows) {
+      const event = AlertEvent.safeParse(row.event);
+      if (event.success) readable.push({ id: row.id, event: event.data });
+      else await outbox.markSent(this.db, [row.id], new Date(now)); // written by another version: never sendable, so not kept waiting
+    }
+    const { ready } = groupAlerts(readable, settings.windowMs, now);
+    for (const message of ready) {
+      if (!(await this.send(channel, message, settings.consoleUrl))) return;
+    }
+  }
+
+  /** Sends one message and records the channel's state; false when it failed (the channel then waits for its retry). */
+  private async send(channel: channels.DeliverableChannel, message: AlertMessage, consoleUrl: string | null): Promise<boolean> {
+    try {
+      await this.sender.send(channel.kind, outgoing(channel, message, consoleUrl, Date.now()));
+    } catch (error) {
+      await this.failed(channel, error instanceof Error ? error.message : String(error));
+      return false;
+    }
+    const at = new Date();
+    if (message.ids.length > 0) await outbox.markSent(this.db, message.ids, at);
+    await channels.recordSuccess(this.db, channel.id, at);
+    channel.failures = 0;
+    this.log.info({ channel: channel.name, kind: channel.kind, reason: message.reason, count: message.count }, 'alert sent');
+    this.deliveries.emit('delivery', { name: channel.name, kind: channel.kind }, 'sent');
+    return true;
+  }
+
+  private async failed(channel: channels.DeliverableChannel, error: string): Promise<void> {
+    const now = Date.now();
+    const failures = await channels.recordFailure(this.db, channel.id, new Date(now), error, new Date(nextRetryAt(channel.failures + 1, now, this.settings.retry)));
+    channel.failures = failures;
+    this.log.warn({ channel: channel.name, kind: channel.kind, error, failures }, 'alert not delivered');
+    this.deliveries.emit('delivery', { name: channel.name, kind: channel.kind }, 'failed');
+    // Told once per outage, when the channel starts failing; the storm window groups repeats like any other alert.
+    if (failures === 1) await this.record([channelFailingEvent(channel, error, now)]);
+  }
+
+  /** The "send test" action: a message now, outside the window; the channel's state records how it went. */
+  async test(channelId: string): Promise<{ delivered: boolean; error: string | null }> {
+    const channel = await channels.deliverable(this.db, channelId);
+    const settings = await channels.getSettings(this.db);
+    const event = testEvent(channel, Date.now());
+    const at = event.at;
+    const message: AlertMessage = { reason: event.reason, subject: event.subject, count: 1, firstAt: at, lastAt: at, first: event, last: event, ids: [] };
+    try {
+      await this.sender.send(channel.kind, outgoing(channel, message, settings.consoleUrl, Date.now()));
+    } catch (error) {
+      const text = error instanceof Error ? error.message : String(error);
+      await this.failed(channel, text);
+      return { delivered: false, error: text };
+    }
+    await channels.recordSuccess(this.db, channel.id, new Date());
+    this.deliveries.emit('delivery', { name: channel.name, kind: channel.kind }, 'sent');
+    return { delivered: true, error: null };
+  }
 }

@@ -1,59 +1,70 @@
-// Sends one alert over one channel: an email through SMTP (nodemailer) or a JSON POST to a webhook (fetch).
+// Sends one outgoing message: an email through SMTP (nodemailer) or a POST to a webhook, guarded and bounded in time.
 import nodemailer from 'nodemailer';
 import { OutboundRefused, outboundRequest, type OutboundRules } from 'baton-agent/outbound';
-import { alertEmail } from './message';
-import type { AlertEvent } from './rules';
+import type { AlertChannelKind } from '../api/contract/alerts';
+import { checkDestination, guardedResolve, INTERNAL_REFUSED } from './destination';
+import { refusalOf, type Outgoing } from './formats';
 
-/** A delivery that may work later (the mail server or the webhook down, a non-2xx answer): it is retried. */
+/** Why a message did not go out, in words an operator can act on; the channel is retried with backoff. */
 export class AlertNotDelivered extends Error {
   override readonly name = 'AlertNotDelivered';
   readonly code = 'alert_not_delivered';
 }
 
-/** Email alerts while BATON_SMTP_URL is unset: retrying cannot help until an operator sets it, so it is final. */
-export class SmtpNotConfigured extends Error {
-  override readonly name = 'SmtpNotConfigured';
-  readonly code = 'smtp_not_configured';
-  constructor() {
-    super('SMTP is not configured: set BATON_SMTP_URL (e.g. smtp://user:pass@mail.example.com:587) to send alert emails.');
-  }
+export interface SenderSettings {
+  /** null: email channels fail, saying SMTP is not configured. */
+  smtpUrl: string | null;
+  from: string;
+  /** For one SMTP exchange step or one webhook call. */
+  timeoutMs: number;
+  /** Where webhooks may go beyond public addresses (BATON_OUTBOUND_ALLOW). */
+  outbound: OutboundRules;
 }
 
-export interface Mailer {
-  send(to: readonly string[], event: AlertEvent): Promise<void>;
+export interface Sender {
+  send(kind: AlertChannelKind, message: Outgoing): Promise<void>;
   close(): void;
 }
 
-/** One transport for the master's life; nodemailer opens a connection per message, so idle it holds none. */
-export function smtpMailer(smtpUrl: string, from: string, timeoutMs: number): Mailer {
-  const transport = nodemailer.createTransport({
-    url: smtpUrl, connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs,
-  });
+/** A vendor's answer is read only this far: enough for DingTalk's and Feishu's `errcode`/`code`. */
+const ANSWER_CHARS = 2_000;
+
+export function alertSender(settings: SenderSettings): Sender {
+  // One transport for the master's life; nodemailer opens a connection per message, so idle it holds none.
+  const mailer = settings.smtpUrl ? nodemailer.createTransport({
+    url: settings.smtpUrl, connectionTimeout: settings.timeoutMs, greetingTimeout: settings.timeoutMs, socketTimeout: settings.timeoutMs,
+  }) : null;
   return {
-    async send(to, event) {
-      const { subject, text } = alertEmail(event);
-      await transport.sendMail({ from, to: [...to], subject, text }).catch((error: Error) => {
-        throw new AlertNotDelivered(`Email to ${to.join(', ')} not sent: ${error.message}`);
-      });
+    async send(kind, message) {
+      if (message.kind === 'email') {
+        if (!mailer) throw new AlertNotDelivered('SMTP is not configured: set BATON_SMTP_URL (e.g. smtp://user:pass@mail.example.com:587) to send alert emails.');
+        await mailer.sendMail({ from: settings.from, to: message.to, subject: message.subject, text: message.text }).catch((error: Error) => {
+          throw new AlertNotDelivered(`Email to ${message.to.join(', ')} not sent: ${error.message}`);
+        });
+        return;
+      }
+      await post(kind, message, settings);
     },
-    close: () => transport.close(),
+    close: () => mailer?.close(),
   };
 }
 
 /**
- * POSTs the event as JSON; anything but a 2xx answer within `timeoutMs` is a failure to retry. Messages name
- * only the webhook's host: its path often carries a secret (Slack and Teams hooks do). The outbound guard
- * refuses link-local and metadata addresses, as resolved and after redirects: that refusal is final (OutboundRefused).
+ * Messages name only the webhook's host: its path often carries a secret (Slack, Teams, DingTalk and Feishu hooks
+ * do). Redirects are not followed: no vendor needs one, and each would be a new destination to judge.
  */
-export async function postWebhook(url: string, event: AlertEvent, timeoutMs: number, rules: OutboundRules): Promise<void> {
-  const host = new URL(url).host;
-  const response = await outboundRequest(url, {
-    method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'Baton' }, body: JSON.stringify(event),
-    // Nothing in the answer is used, so none of it is read.
-    signal: AbortSignal.timeout(timeoutMs), maxBodyChars: 0, rules,
+async function post(kind: AlertChannelKind, message: Extract<Outgoing, { kind: 'http' }>, settings: SenderSettings): Promise<void> {
+  const host = new URL(message.url).host;
+  const verdict = checkDestination(message.url, settings.outbound);
+  if (!verdict.ok) throw new AlertNotDelivered(`Webhook at ${host} refused: ${verdict.message}`);
+  const answer = await outboundRequest(message.url, {
+    method: 'POST', headers: message.headers, body: message.body, signal: AbortSignal.timeout(settings.timeoutMs),
+    maxBodyChars: ANSWER_CHARS, rules: settings.outbound, maxRedirects: 0, resolve: guardedResolve(settings.outbound),
   }).catch((error: Error & { code?: string }) => {
-    if (error instanceof OutboundRefused) throw new OutboundRefused(`Webhook at ${host} refused: ${error.message}`);
+    if (error instanceof OutboundRefused || error.code === INTERNAL_REFUSED) throw new AlertNotDelivered(`Webhook at ${host} refused: ${error.message}`);
+    if (/more than 0 redirects/.test(error.message)) throw new AlertNotDelivered(`Webhook at ${host} answered with a redirect, which alerts do not follow`);
     throw new AlertNotDelivered(`Webhook at ${host} not reached: ${error.code ?? error.message}`);
   });
-  if (response.status < 200 || response.status > 299) throw new AlertNotDelivered(`Webhook at ${host} answered ${response.status} ${response.statusText}`.trim());
+  const refused = refusalOf(kind, answer.status, answer.body);
+  if (refused) throw new AlertNotDelivered(`Webhook at ${host} ${refused}`);
 }

@@ -19,6 +19,7 @@ import { checkParams, checkTaskSpec, firstFire, type TaskWorld } from '../schedu
 import { checkTriggerParams } from '../scheduler/trigger-params';
 import { nulPath } from './stored-text';
 import { callTrace } from '../tracing/call-trace';
+import { alertHandlers } from '../alerts/handlers';
 
 type Handler<M extends MethodName> = (
   input: z.infer<Methods[M]['input']>, ctx: MasterContext,
@@ -139,6 +140,7 @@ const handlers: { [M in MethodName]: Handler<M> } = {
   'credentials.revoke': ({ id }, ctx) => credentials.revokeCredential(ctx.db, id),
 
   'masters.list': (_input, ctx) => listMasters(ctx.db),
+  ...alertHandlers,
 };
 
 /** Parses the input with the method's schema, runs it, and returns a Reply; never throws. */

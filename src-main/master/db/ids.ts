@@ -1,7 +1,7 @@
 // Identifiers: time-ordered so lists sort by creation, random enough to never collide across masters.
 import crypto from 'node:crypto';
 
-export type IdPrefix = 'grp' | 'wrk' | 'tsk' | 'run' | 'tok' | 'mst' | 'enr' | 'crd';
+export type IdPrefix = 'grp' | 'wrk' | 'tsk' | 'run' | 'tok' | 'mst' | 'enr' | 'crd' | 'alc' | 'alr';
 
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${Date.now().toString(36).padStart(9, '0')}${crypto.randomBytes(6).toString('hex')}`;

@@ -222,6 +222,77 @@ alter table tokens add constraint tokens_scope_check check (scope in ('read', 'o
 `,
   },
   {
+    // Issue 10: alert channels configured once, rules that name them, and an outbox that groups alerts into
+    // messages. Each task's own email/webhook settings become channels and a task rule, so nobody's setup is lost.
+    id: 12,
+    name: 'alert channels and rules',
+    sql: `
+create table alert_channels (
+  id text primary key,
+  name text not null unique,
+  kind text not null check (kind in ('email', 'webhook', 'slack', 'teams', 'dingtalk', 'feishu')),
+  config jsonb not null,
+  secret text,
+  template text,
+  enabled boolean not null default true,
+  last_success_at timestamptz,
+  last_error text,
+  last_error_at timestamptz,
+  failures int not null default 0,
+  next_retry_at timestamptz,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  updated_by text not null default 'system'
+);
+
+create table alert_rules (
+  id text primary key,
+  scope_type text not null check (scope_type in ('all', 'group', 'task')),
+  scope_id text,
+  reasons text[] not null,
+  attempts text not null check (attempts in ('final', 'every')),
+  queue_wait_ms int not null,
+  channels text[] not null,
+  enabled boolean not null default true,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  updated_by text not null default 'system'
+);
+
+create table alert_settings (
+  id int primary key check (id = 1),
+  console_url text,
+  window_ms int not null default 300000
+);
+insert into alert_settings (id) values (1);
+
+-- One row per alert and channel; the delivery loop groups a channel's pending rows into messages.
+create table alert_outbox (
+  id bigserial primary key,
+  channel_id text not null references alert_channels(id) on delete cascade,
+  event jsonb not null,
+  at timestamptz not null,
+  sent_at timestamptz
+);
+create index alert_outbox_pending on alert_outbox (channel_id, id) where sent_at is null;
+
+insert into alert_channels (id, name, kind, config, updated_by)
+  select 'alc_' || id || '_e', 'task-' || id || '-email', 'email', jsonb_build_object('to', alerts->'email'), 'migration'
+  from tasks where jsonb_array_length(alerts->'on') > 0 and jsonb_array_length(alerts->'email') > 0;
+insert into alert_channels (id, name, kind, config, updated_by)
+  select 'alc_' || id || '_w', 'task-' || id || '-webhook', 'webhook', jsonb_build_object('url', alerts->>'webhook'), 'migration'
+  from tasks where jsonb_array_length(alerts->'on') > 0 and jsonb_typeof(alerts->'webhook') = 'string';
+insert into alert_rules (id, scope_type, scope_id, reasons, attempts, queue_wait_ms, channels, updated_by)
+  select 'alr_' || id, 'task', id, array(select 'run_' || state from jsonb_array_elements_text(alerts->'on') as state), 'final', 60000,
+    array_remove(array[
+      case when jsonb_array_length(alerts->'email') > 0 then 'task-' || id || '-email' end,
+      case when jsonb_typeof(alerts->'webhook') = 'string' then 'task-' || id || '-webhook' end
+    ], null), 'migration'
+  from tasks where jsonb_array_length(alerts->'on') > 0;
+update tasks set alerts = '{"on": [], "email": [], "webhook": null}' where jsonb_array_length(alerts->'on') > 0;
+`,
+  },
+  {
     id: 16,
     name: 'workflow joins',
     // A child with several parents joins per generation (one fire of the root task): which parents ended how, and

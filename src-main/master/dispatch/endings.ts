@@ -3,7 +3,6 @@ import { EventEmitter } from 'node:events';
 import type { RunResult } from 'baton-agent/protocol';
 import type { Task } from '../api/contract/domain';
 import type { AgentRegistry } from '../agents/registry';
-import { decideAlert } from '../alerts/rules';
 import type { RunWriter } from '../db/run-writer';
 import { attemptCounts, getRun, markQueued, storeLateResult, type NewRun, type Outcome, type StoredRun } from '../db/runs';
 import { newId } from '../db/ids';
@@ -24,13 +23,16 @@ const STOP_WAIT_MS = 10_000;
 
 export type StopReason = 'cancelled' | 'covered';
 
+/** An attempt that ended, and whether it is the run's last (no retry or reassignment follows): alerts decide on it. */
+export interface AttemptEnded { task: Task; run: StoredRun; final: boolean }
+
 /** Failures a new attempt cannot fix: nobody can take the run, or every agent would refuse it alike. */
 const NOT_RETRIED = new Set(['no_worker', 'bad_params', 'unknown_handler']);
 
 export class RunEndings {
   /**
-   * Emits 'ended' (StoredRun) for every run that reaches a terminal state on this master, and 'alert' (Alert)
-   * when the run's task asks for an alert on how it ended (the master queues it for delivery).
+   * Emits 'ended' (StoredRun) for every run that reaches a terminal state on this master, and 'attempt'
+   * (AttemptEnded) for each of them whose task still exists (the master records its alerts).
    */
   readonly events = new EventEmitter();
   private readonly stopping = new Map<string, StopReason>();
@@ -112,8 +114,7 @@ export class RunEndings {
     const task = await dispatcher.task(run.taskId).catch(() => null);
     if (!task) return;
     const decision = await this.next(task, run);
-    const alert = decideAlert(task.alerts, run, decision.kind !== 'none');
-    if (alert) this.events.emit('alert', alert);
+    this.events.emit('attempt', { task, run, final: decision.kind === 'none' } satisfies AttemptEnded);
     if (decision.kind === 'retry') await this.scheduleRetry(run, decision.delayMs, decision.nextAttempt, 'retry');
     else if (decision.kind === 'reassign') await this.scheduleRetry(run, 0, decision.nextAttempt, 'failover');
     else if (run.state !== 'skipped') await this.finalEnd(task, run);

@@ -1,11 +1,10 @@
 // What a master counts for Prometheus (prom-client): events are recorded as they happen, state (queue depth,
 // workers, pools) is read when scraped. One registry per master, so several masters in one process stay apart.
 import client from 'prom-client';
+import type { DeliveryOutcome } from '../alerts/delivery';
 
 /** Fire lateness and dispatch round trips: from a few milliseconds (healthy) to a minute (a stalled cluster). */
 const LATENESS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
-
-export type DeliveryOutcome = 'sent' | 'failed';
 
 export class MasterMetrics {
   readonly registry = new client.Registry();

@@ -1,5 +1,5 @@
 // Which screen the console shows. The console is one window with a sidebar, so no URL routing is needed.
-export type Page = 'dashboard' | 'groups' | 'workers' | 'tasks' | 'runs' | 'tokens';
+export type Page = 'dashboard' | 'groups' | 'workers' | 'tasks' | 'runs' | 'tokens' | 'alerts';
 
 export const PAGES: readonly { page: Page; label: string }[] = [
   { page: 'dashboard', label: 'Dashboard' },
@@ -8,12 +8,18 @@ export const PAGES: readonly { page: Page; label: string }[] = [
   { page: 'tasks', label: 'Tasks' },
   { page: 'runs', label: 'Runs' },
   { page: 'tokens', label: 'Tokens' },
+  { page: 'alerts', label: 'Alerts' },
 ];
 
 class Navigation {
   page = $state<Page>('dashboard');
-  /** Set when the runs screen shows one run's detail. */
+  /** Set when the runs screen shows one run's detail; alerts link to a run as `#/runs/<id>`. */
   runId = $state<string | null>(null);
+
+  constructor() {
+    const linked = typeof location === 'undefined' ? null : /^#\/runs\/([\w-]+)$/.exec(location.hash)?.[1];
+    if (linked) this.openRun(linked);
+  }
 
   go(page: Page): void {
     this.page = page;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   AgentCredential, ClusterMaster, Enrolment, Group, GroupInput, Params, Run, RunLogLine, RunState, Task, TaskInput, TaskPatch, Token, TokenScope, Worker, name,
 } from './domain';
+import { AlertChannel, AlertChannelInput, AlertChannelPatch, AlertRule, AlertRuleInput, AlertRulePatch, AlertSettings, AlertSettingsPatch } from './alerts';
 
 const id = z.string().min(1).max(64);
 const byId = z.strictObject({ id });
@@ -91,6 +92,21 @@ export const methods = {
   'credentials.revoke': method(z.strictObject({ id }), AgentCredential),
 
   'masters.list': method(none, z.array(ClusterMaster)),
+
+  // alerts (issue 10): channels, rules, settings
+  'alerts.channels.list': method(none, z.array(AlertChannel)),
+  'alerts.channels.create': method(AlertChannelInput, AlertChannel),
+  'alerts.channels.update': method(z.strictObject({ id, patch: AlertChannelPatch }), AlertChannel),
+  /** Refused while a rule names the channel. */
+  'alerts.channels.delete': method(byId, ok),
+  /** Sends a test message now, outside the storm window; the answer and the channel's state say how it went. */
+  'alerts.channels.test': method(byId, z.object({ delivered: z.boolean(), error: z.string().nullable(), channel: AlertChannel })),
+  'alerts.rules.list': method(none, z.array(AlertRule)),
+  'alerts.rules.create': method(AlertRuleInput, AlertRule),
+  'alerts.rules.update': method(z.strictObject({ id, patch: AlertRulePatch }), AlertRule),
+  'alerts.rules.delete': method(byId, ok),
+  'alerts.settings.get': method(none, AlertSettings),
+  'alerts.settings.update': method(AlertSettingsPatch, AlertSettings),
 } as const;
 
 export type Methods = typeof methods;

@@ -36,6 +36,18 @@ export const METHOD_SCOPES: { readonly [M in MethodName]: ApiScope } = {
   'credentials.list': 'admin',
   'credentials.revoke': 'admin',
   'masters.list': 'read',
+  // alerts (issue 10)
+  'alerts.channels.list': 'read',
+  'alerts.channels.create': 'admin',
+  'alerts.channels.update': 'admin',
+  'alerts.channels.delete': 'admin',
+  'alerts.channels.test': 'operate',
+  'alerts.rules.list': 'read',
+  'alerts.rules.create': 'admin',
+  'alerts.rules.update': 'admin',
+  'alerts.rules.delete': 'admin',
+  'alerts.settings.get': 'read',
+  'alerts.settings.update': 'admin',
 };
 
 /** Whether a key of scope `held` may call a method that needs `needed`. */
