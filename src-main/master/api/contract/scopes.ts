@@ -36,6 +36,10 @@ export const METHOD_SCOPES: { readonly [M in MethodName]: ApiScope } = {
   'credentials.list': 'admin',
   'credentials.revoke': 'admin',
   'masters.list': 'read',
+  // definitions (issue 9)
+  'definitions.export': 'read',
+  'definitions.plan': 'read',
+  'definitions.apply': 'admin',
 };
 
 /** Whether a key of scope `held` may call a method that needs `needed`. */
