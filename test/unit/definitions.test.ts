@@ -30,6 +30,7 @@ const stored: StoredDefinitions = {
     }),
     task('tsk_3', 'grp_a', { name: 'ping', handler: 'noop', trigger: { type: 'api' } }),
   ],
+  workers: [],
 };
 
 function fileOf(s: StoredDefinitions = stored): DefinitionsFile {
@@ -59,7 +60,7 @@ describe('export', () => {
   });
 
   it('is the same bytes whatever order the master lists things in', () => {
-    const shuffled = { groups: [...stored.groups].reverse(), tasks: [...stored.tasks].reverse() };
+    const shuffled = { ...stored, groups: [...stored.groups].reverse(), tasks: [...stored.tasks].reverse() };
     expect(formatDefinitions(fileOf(shuffled))).toBe(formatDefinitions(fileOf()));
   });
 
@@ -120,7 +121,7 @@ describe('reading a file', () => {
 });
 
 describe('the import plan', () => {
-  const empty: StoredDefinitions = { groups: [], tasks: [] };
+  const empty: StoredDefinitions = { groups: [], tasks: [], workers: [] };
   const plan = (file: DefinitionsFile, on: StoredDefinitions, policy: 'skip' | 'overwrite' | 'rename' = 'skip') => planImport(file, on, policy, outbound);
   const actions = (result: ReturnType<typeof plan>) => (result.ok ? result.plan.items.map((i) => `${i.action} ${i.kind} ${i.group ? `${i.group}/` : ''}${i.name}`) : result.problems);
 
@@ -212,6 +213,26 @@ describe('the import plan', () => {
     const result = plan(file, empty);
     expect(!result.ok && result.problems.map((p) => p.path)).toEqual(['tasks[0].handler', 'tasks[1].trigger.expression']);
     expect(!result.ok && result.problems[0]!.message).toMatch(/"teleport" is not a handler agents offer/);
+  });
+
+  it('names the worker of specific routing, and finds it by name on the master the file goes to', () => {
+    const pinned = task('tsk_4', 'grp_a', { name: 'pinned', handler: 'noop', trigger: { type: 'api' }, routing: { strategy: 'specific', workerId: 'wrk_1' } });
+    const withWorker: StoredDefinitions = { ...stored, tasks: [...stored.tasks, pinned], workers: [{ id: 'wrk_1', name: 'host-1', groupId: 'grp_a' }] };
+    const file = fileOf(withWorker);
+    expect(file.tasks[1]!.routing).toEqual({ strategy: 'specific', labels: {}, worker: 'host-1' });
+    expect(formatDefinitions(file)).not.toMatch(/wrk_|workerId/);
+    expect(plan(file, withWorker).ok && (plan(file, withWorker) as { plan: { changes: boolean } }).plan.changes).toBe(false);
+
+    const elsewhere = { groups: stored.groups, tasks: [], workers: [{ id: 'wrk_9', name: 'host-1', groupId: 'grp_a' }] };
+    const there = plan(file, elsewhere);
+    expect(there.ok && there.writes.tasks.find((w) => w.spec.name === 'pinned')!.workerId).toBe('wrk_9');
+    expect(plan(file, { ...elsewhere, workers: [] })).toEqual({ ok: false, problems: [
+      { path: 'tasks[1].routing.worker', message: 'no worker "host-1" in group "alpha" on the master (a worker is known once its agent has joined)' },
+    ] });
+    const unnamed = { ...file, tasks: file.tasks.map((t) => (t.name === 'pinned' ? { ...t, routing: { strategy: 'specific' as const, labels: {} } } : t)) };
+    expect(plan(unnamed, elsewhere)).toEqual({ ok: false, problems: [
+      { path: 'tasks[1].routing.worker', message: 'the specific strategy needs a worker: name one of the group\'s workers' },
+    ] });
   });
 
   it('gives the same digest to the same plan and another to another', () => {

@@ -1,15 +1,16 @@
 // Stored groups and tasks as `baton/v1` definitions, in one canonical form: groups by name, tasks by group then
 // name, keys in the schema's order and free-form maps sorted, so two masters with the same definitions write the
 // same bytes and a file diffs cleanly in git (issue 9).
-import { taskSpecOf, type Group, type Task } from '../api/contract/domain';
+import { taskSpecOf, type Group, type Task, type Worker } from '../api/contract/domain';
 import {
   DEFINITIONS_FORMAT, GroupDef, TaskDef, type DefinitionsFile, type ParentRef, type TriggerDef,
 } from '../api/contract/definitions';
 
-/** What definitions are made from: the master's groups and tasks as stored. */
+/** What definitions are made from: the master's groups and tasks as stored, and its workers to name them. */
 export interface StoredDefinitions {
   groups: readonly Group[];
   tasks: readonly Task[];
+  workers: ReadonlyArray<Pick<Worker, 'id' | 'name' | 'groupId'>>;
 }
 
 /** Code-point order: the same on every machine, whatever its locale. */
@@ -33,25 +34,28 @@ function sortedEntries<V>(record: Record<string, V>): Record<string, V> {
   return Object.fromEntries(Object.keys(record).sort(byCodePoint).map((k) => [k, record[k]!]));
 }
 
-/** Looks up stored tasks by id, to name parents. */
-export type TaskLookup = (id: string) => { group: string; name: string } | undefined;
+/** Looks up stored tasks by id, to name parents, and workers by id, to name the worker of `specific` routing. */
+export type TaskLookup = ((id: string) => { group: string; name: string } | undefined) & { worker: (id: string) => string | undefined };
 
 export function lookupOf(stored: StoredDefinitions): TaskLookup {
   const groupName = new Map(stored.groups.map((g) => [g.id, g.name]));
   const byId = new Map(stored.tasks.map((t) => [t.id, { group: groupName.get(t.groupId) ?? t.groupId, name: t.name }]));
-  return (id) => byId.get(id);
+  const workers = new Map(stored.workers.map((w) => [w.id, w.name]));
+  return Object.assign((id: string) => byId.get(id), { worker: (id: string) => workers.get(id) });
 }
 
-/** A stored task as its definition: its group and parents by name, its free-form maps sorted, keys in schema order. */
+/** A stored task as its definition: group, parents and worker by name, free-form maps sorted, keys in schema order. */
 export function taskDefOf(task: Task, group: string, lookup: TaskLookup): TaskDef {
   const { groupId: _groupId, trigger, ...spec } = taskSpecOf(task);
+  const { workerId, ...routing } = spec.routing;
   const def = {
     ...spec,
     name: spec.name,
     group,
     params: sortedJson(spec.params) as Record<string, unknown>,
     triggerParams: sortedEntries(spec.triggerParams),
-    routing: { ...spec.routing, labels: sortedEntries(spec.routing.labels) },
+    // A worker no longer known keeps its id: the import then names it as missing rather than dropping it unseen.
+    routing: { ...routing, labels: sortedEntries(routing.labels), ...(workerId === undefined ? {} : { worker: lookup.worker(workerId) ?? workerId }) },
     trigger: trigger.type === 'parent' ? { ...trigger, parents: trigger.parents.map((id) => parentRef(id, group, lookup)) } : trigger,
   };
   // Parsing puts the keys in the schema's order; a task stored before a rule tightened is written as it is.

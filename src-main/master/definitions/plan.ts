@@ -21,6 +21,8 @@ export interface TaskWrite {
   spec: Omit<TaskDef, 'group'>;
   /** For a parent trigger: the parents as task keys (see taskKey), stored or written before this one. */
   parents: string[];
+  /** For `specific` routing: the id of the worker the file names. */
+  workerId: string | undefined;
 }
 
 export interface Writes { groups: GroupWrite[]; tasks: TaskWrite[] }
@@ -84,12 +86,23 @@ export function planImport(file: DefinitionsFile, stored: StoredDefinitions, pol
     });
   });
 
-  file.tasks.forEach((def, i) => problems.push(...ruleProblems(def, parentsOf[i]!, i, outbound)));
+  // The worker of `specific` routing, by name among the workers of the group the task lands in.
+  const workerIds = new Map(stored.workers.map((w) => [taskKey(groupName.get(w.groupId) ?? w.groupId, w.name), w.id]));
+  const workerOf = file.tasks.map((def, i) => {
+    const group = targets[i]?.group;
+    if (def.routing.worker === undefined || group === undefined) return undefined;
+    const id = workerIds.get(taskKey(group, def.routing.worker));
+    if (id === undefined) {
+      problems.push({ path: `tasks[${i}].routing.worker`, message: `no worker "${def.routing.worker}" in group "${group}" on the master (a worker is known once its agent has joined)` });
+    }
+    return id;
+  });
+  file.tasks.forEach((def, i) => problems.push(...ruleProblems(def, parentsOf[i]!, workerOf[i], i, outbound)));
   const writes: TaskWrite[] = file.tasks.flatMap((def, i) => {
     const target = targets[i];
     if (!target || (target.action !== 'create' && target.action !== 'update')) return [];
     const { group: _group, ...spec } = { ...def, name: target.name };
-    return [{ action: target.action, id: target.stored?.id ?? null, group: target.group, spec, parents: parentsOf[i]! }];
+    return [{ action: target.action, id: target.stored?.id ?? null, group: target.group, spec, parents: parentsOf[i]!, workerId: workerOf[i] }];
   });
   problems.push(...cycleProblems(file, targets, writes, stored, lookup));
   if (problems.length > 0) return { ok: false, problems };
@@ -159,15 +172,24 @@ function differences(file: TaskDef, stored: TaskDef): string[] {
 }
 
 /** The task's own rules (handler and params, trigger, window, routing, outbound URLs), each at its path in the file. */
-function ruleProblems(def: TaskDef, parents: string[], index: number, outbound: OutboundRules): DefinitionProblem[] {
+function ruleProblems(def: TaskDef, parents: string[], workerId: string | undefined, index: number, outbound: OutboundRules): DefinitionProblem[] {
   const trigger = def.trigger.type === 'parent' ? { ...def.trigger, parents: parents.length > 0 ? parents : ['(none)'] } : def.trigger;
   const { group: _group, ...rest } = def;
-  const spec: TaskSpec = { ...rest, groupId: SOME_GROUP, trigger };
+  // A named worker that is missing is reported where it is named; the rules see it as given.
+  const spec: TaskSpec = { ...rest, groupId: SOME_GROUP, trigger, routing: specRouting(def.routing, workerId ?? def.routing.worker) };
   const problem = checkTaskSpec(spec, { taskId: null, groupIds: new Set([SOME_GROUP]), taskIds: new Set(trigger.type === 'parent' ? trigger.parents : []), links: {}, outbound });
   if (!problem) return [];
   const issues = (problem.data as { issues?: Array<{ path: string; message: string }> } | undefined)?.issues;
   const found = issues ?? [{ path: problem.field ?? '', message: problem.message.replace(`${problem.field}: `, '') }];
-  return found.map((issue) => ({ path: `tasks[${index}]${issue.path ? `.${issue.path}` : ''}`, message: issue.message }));
+  return found.map((issue) => issue.path === 'routing.workerId'
+    ? { path: `tasks[${index}].routing.worker`, message: 'the specific strategy needs a worker: name one of the group\'s workers' }
+    : { path: `tasks[${index}]${issue.path ? `.${issue.path}` : ''}`, message: issue.message });
+}
+
+/** The contract's routing from the file's: the named worker as its id. */
+export function specRouting(routing: TaskDef['routing'], workerId: string | undefined): TaskSpec['routing'] {
+  const { worker: _worker, ...rest } = routing;
+  return workerId === undefined ? rest : { ...rest, workerId };
 }
 
 /** Parent links as they would be after the import: the master's, with the written tasks' replacing theirs. */

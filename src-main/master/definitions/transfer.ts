@@ -14,14 +14,15 @@ import * as tasks from '../db/tasks';
 import { firstFire } from '../scheduler/task-rules';
 import { buildDefinitions, formatDefinitions, type StoredDefinitions } from './canonical';
 import { parseDefinitions } from './parse';
-import { planImport, taskKey, type Writes } from './plan';
+import * as workers from '../db/workers';
+import { planImport, specRouting, taskKey, type Writes } from './plan';
 
 /** At most this many problems are spelt out in the message; `data.problems` carries them all. */
 const PROBLEMS_IN_MESSAGE = 20;
 
 async function readStored(db: Queryable): Promise<StoredDefinitions> {
-  const [g, t] = await Promise.all([groups.listGroups(db), tasks.listTasks(db)]);
-  return { groups: g, tasks: t };
+  const [g, t, w] = await Promise.all([groups.listGroups(db), tasks.listTasks(db), workers.listWorkers(db)]);
+  return { groups: g, tasks: t, workers: w };
 }
 
 export async function exportDefinitions(ctx: MasterContext, input: z.infer<typeof DefinitionsExportInput>) {
@@ -87,7 +88,7 @@ async function write(db: Queryable, writes: Writes, stored: StoredDefinitions, n
     const trigger: Trigger = w.spec.trigger.type === 'parent'
       ? { type: 'parent', parents: w.parents.map((key) => taskIds.get(key)!), on: w.spec.trigger.on }
       : w.spec.trigger;
-    const spec: TaskSpec = { ...w.spec, groupId: groupIds.get(w.group)!, trigger };
+    const spec: TaskSpec = { ...w.spec, groupId: groupIds.get(w.group)!, trigger, routing: specRouting(w.spec.routing, w.workerId) };
     const next = spec.enabled ? firstFire(spec, now) : null;
     const at = next === null ? null : new Date(next);
     const task = w.action === 'create' ? await tasks.insertTask(db, spec, at, 'import') : await tasks.replaceTask(db, w.id!, spec, at, 'import');

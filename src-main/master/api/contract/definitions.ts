@@ -2,7 +2,7 @@
 // the master owns. Derived from TaskInput, so a setting added there travels in files without a change here.
 // Imports nothing but zod (and the domain), so the console validates with the very same rules.
 import { z } from 'zod';
-import { GroupInput, name, ParentCondition, Trigger, TaskInput, type TaskSpec } from './domain';
+import { GroupInput, name, ParentCondition, Routing, Trigger, TaskInput } from './domain';
 
 export const DEFINITIONS_FORMAT = 'baton/v1';
 
@@ -27,10 +27,16 @@ const timeTriggers = Trigger.options.filter((o): o is NonParentOption => o.shape
 export const TriggerDef = z.discriminatedUnion('type', [...timeTriggers, ParentTriggerDef] as unknown as [NonParentOption, typeof ParentTriggerDef]);
 export type TriggerDef = z.infer<typeof TriggerDef>;
 
-const { name: _taskName, groupId: _groupId, trigger: _trigger, ...settings } = TaskInput.shape;
+/** The contract's routing, with the worker of `specific` named (in the task's group) instead of given by id. */
+export const RoutingDef = Routing.omit({ workerId: true }).extend({ worker: name.optional() });
+export type RoutingDef = z.infer<typeof RoutingDef>;
 
-/** A task in a file: its group by name, then every setting of TaskInput in the contract's order. */
-export const TaskDef = z.strictObject({ name: TaskInput.shape.name, group: name, ...settings, trigger: TriggerDef });
+const { name: _taskName, groupId: _groupId, trigger: _trigger, routing: _routing, ...settings } = TaskInput.shape;
+
+/** A task in a file: its group by name, then every setting of TaskInput in the contract's order, ids as names. */
+export const TaskDef = z.strictObject({
+  name: TaskInput.shape.name, group: name, ...settings, trigger: TriggerDef, routing: RoutingDef.default(RoutingDef.parse({})),
+});
 export type TaskDef = z.infer<typeof TaskDef>;
 export type TaskDefInput = z.input<typeof TaskDef>;
 
@@ -45,8 +51,6 @@ export const DefinitionsFile = z.strictObject({
 });
 export type DefinitionsFile = z.infer<typeof DefinitionsFile>;
 
-/** A task's definition as the file carries it, from the stored spec (groupId and parent ids already named). */
-export type TaskDefOf = Omit<TaskSpec, 'groupId' | 'trigger'> & { group: string; trigger: TriggerDef };
 
 export const ConflictPolicy = z.enum(['skip', 'overwrite', 'rename'], { error: 'must be "skip", "overwrite" or "rename"' });
 export type ConflictPolicy = z.infer<typeof ConflictPolicy>;
