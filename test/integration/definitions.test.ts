@@ -203,7 +203,7 @@ describe('through the CLI', () => {
     expect(await snapshot(viaCli)).toBe(before);
   });
 
-  it('a master it cannot reach or that refuses the key: exit 1, nothing changed', async () => {
+  it('a master it cannot reach or that refuses the key: exit 1; a CA file it cannot read: exit 2; nothing changed', async () => {
     const file = path.join(dir, 'defs.json');
     const closed = await new Promise<number>((resolve) => {
       const server = net.createServer().listen(0, '127.0.0.1', () => {
@@ -213,6 +213,8 @@ describe('through the CLI', () => {
     });
     const unreachable = await cli(['diff', file, '--url', `http://127.0.0.1:${closed}`], { BATON_API_KEY: keys.target });
     expect([unreachable.code, unreachable.stderr]).toEqual([1, expect.stringContaining('cannot reach the master')]);
+    const noCa = await cli(['diff', file, '--url', `https://127.0.0.1:${closed}`, '--ca', path.join(dir, 'missing.pem')], { BATON_API_KEY: keys.target });
+    expect([noCa.code, noCa.stderr]).toEqual([2, expect.stringMatching(/--ca="[^"]*missing\.pem": cannot read it \(ENOENT\)/)]);
     const extra = path.join(dir, 'extra.json');
     await fs.writeFile(extra, edited((f) => { f.groups.push({ name: 'extra' }); }));
     const before = await snapshot(viaCli);
