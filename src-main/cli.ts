@@ -11,6 +11,7 @@ import { apiKeyFile, defaultDataDir, parseCertificate, readPem, resolveConfig } 
 import { startMaster, VERSION } from './master/index';
 import { describeStartupFailure } from './master/startup-failure';
 import { fetchTrusting } from './master/tls-client';
+import { diffCommand, exportCommand, importCommand } from './definitions-cli';
 
 const FLAG_TO_ENV: Record<string, string> = {
   databaseUrl: 'BATON_DATABASE_URL', port: 'BATON_PORT', bind: 'BATON_BIND', dataDir: 'BATON_DATA_DIR',
@@ -180,6 +181,27 @@ remote(enrol.command('revoke-credential').argument('<id>').description('revoke o
     refuseSecret(id);
     return apiAt(o).call('credentials.revoke', { id });
   }));
+
+// Definitions as files (issue 9); exit codes 0 done, 1 error, 2 bad input, 3 diff --exit-code found changes.
+const many = (value: string, previous: string[]) => [...previous, value];
+const onConflict = () => new Option('--on-conflict <policy>', 'when a group or task of the file differs from the master\'s: skip (keep the master\'s), overwrite, or rename (import a copy as name-2)')
+  .choices(['skip', 'overwrite', 'rename']).default('skip');
+/** Reaching the master (apiAt reads --ca) may fail before the command runs: that is bad input too, exit 2. */
+const exitWith = (command: () => Promise<number>) => Promise.resolve().then(command)
+  .then((code) => process.exit(code), (error: unknown) => fail(error instanceof Error ? error.message : String(error)));
+remote(program.command('export').description('write the master\'s groups and tasks as a baton/v1 definitions file (stdout, or --out)'))
+  .option('--group <name>', 'only this group and its tasks (repeat for more)', many, [])
+  .option('--task <name>', 'only tasks of this name, with their groups (repeat for more)', many, [])
+  .option('--out <file>', 'write to this file; left as it is when nothing but the export time would change')
+  .action((o: Remote & { group: string[]; task: string[]; out?: string }) => exitWith(() => exportCommand(apiAt(o), o)));
+remote(program.command('import').argument('<file>').description('import a baton/v1 file: check all of it, show the plan, then apply all or nothing'))
+  .option('--dry-run', 'show the plan and change nothing')
+  .addOption(onConflict())
+  .action((file: string, o: Remote & { dryRun?: boolean; onConflict: 'skip' | 'overwrite' | 'rename' }) => exitWith(() => importCommand(apiAt(o), file, o)));
+remote(program.command('diff').argument('<file>').description('show what importing a baton/v1 file would change, changing nothing'))
+  .option('--exit-code', 'exit 3 when the master differs from the file (for CI)')
+  .addOption(onConflict())
+  .action((file: string, o: Remote & { exitCode?: boolean; onConflict: 'skip' | 'overwrite' | 'rename' }) => exitWith(() => diffCommand(apiAt(o), file, o)));
 
 program.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 await program.parseAsync(process.argv);

@@ -104,27 +104,37 @@ test.describe.serial('desktop console', () => {
       await page.getByTestId('nav-tasks').click();
       await expect(page.getByTestId('task-row')).toHaveCount(1);
       await page.getByTestId('tasks-import').click();
-      await page.getByTestId('import-json').fill(JSON.stringify([
-        { name: 'fine-but-no-group', groupId: 'grp_missing', handler: 'noop', trigger: { type: 'api' } },
-        { name: '', groupId: 'grp_missing', handler: 'shell', trigger: { type: 'cron' } },
-      ]));
-      await page.getByTestId('import-submit').click();
+      // The master checks the whole baton/v1 file and names every problem at its JSON path; nothing is imported.
+      await page.getByTestId('import-json').fill(JSON.stringify({
+        format: 'baton/v1', exportedAt: '2030-01-01T00:00:00Z', groups: [],
+        tasks: [
+          { name: 'fine-but-no-group', group: 'missing', handler: 'noop', trigger: { type: 'api' }, timeout: 5 },
+          { name: '', group: 'missing', handler: 'shell', trigger: { type: 'cron' } },
+        ],
+      }));
+      await page.getByTestId('import-check').click();
       const problems = page.getByTestId('import-errors');
-      await expect(problems).toContainText('[0].groupId');
-      await expect(problems).toContainText('[1].name');
-      await expect(problems).toContainText('[1].trigger.expression');
+      await expect(problems).toContainText('tasks[0].timeout');
+      await expect(problems).toContainText('tasks[1].name');
+      await expect(problems).toContainText('tasks[1].trigger.expression');
+      await expect(page.getByTestId('import-submit')).toBeDisabled();
       await shot(page, '10-import-bad');
       await expect(page.getByTestId('task-row')).toHaveCount(1);
       await page.getByTestId('import-close').click();
 
       await page.getByTestId('tasks-export-all').click();
-      const exported: Record<string, unknown>[] = JSON.parse(await page.getByTestId('export-json').inputValue());
-      expect(exported.map((t) => t.name)).toEqual(['hello-e2e']);
+      await expect(page.getByTestId('export-json')).not.toHaveValue('');
+      const exported: { tasks: Record<string, unknown>[] } = JSON.parse(await page.getByTestId('export-json').inputValue());
+      expect(exported.tasks.map((t) => t.name)).toEqual(['hello-e2e']);
       await page.getByTestId('export-close').click();
       await page.getByTestId('tasks-import').click();
-      await page.getByTestId('import-json').fill(JSON.stringify([{ ...exported[0], name: 'hello-copy', enabled: false }]));
+      await page.getByTestId('import-json').fill(JSON.stringify({ ...exported, tasks: [{ ...exported.tasks[0], name: 'hello-copy', enabled: false }] }));
+      await page.getByTestId('import-check').click();
+      // The plan is shown before anything is written.
+      await expect(page.getByTestId('import-plan-item').and(page.locator('[data-action="create"]'))).toContainText('hello-copy');
+      await expect(page.getByTestId('task-row')).toHaveCount(1);
       await page.getByTestId('import-submit').click();
-      await expect(page.getByTestId('tasks-notice')).toContainText('Imported 1 task');
+      await expect(page.getByTestId('tasks-notice')).toContainText('Imported: 1 to create');
       await expect(row(page, 'task-row', 'name', 'hello-copy')).toContainText('disabled');
       await shot(page, '11-import-good');
 

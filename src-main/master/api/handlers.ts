@@ -20,8 +20,9 @@ import { checkTriggerParams } from '../scheduler/trigger-params';
 import { nulPath } from './stored-text';
 import { callTrace } from '../tracing/call-trace';
 import { alertHandlers } from '../alerts/handlers';
+import { definitionHandlers } from './definitions-handlers';
 
-type Handler<M extends MethodName> = (
+export type Handler<M extends MethodName> = (
   input: z.infer<Methods[M]['input']>, ctx: MasterContext,
 ) => Promise<z.input<Methods[M]['output']>>;
 
@@ -141,6 +142,7 @@ const handlers: { [M in MethodName]: Handler<M> } = {
 
   'masters.list': (_input, ctx) => listMasters(ctx.db),
   ...alertHandlers,
+  ...definitionHandlers,
 };
 
 /** Parses the input with the method's schema, runs it, and returns a Reply; never throws. */

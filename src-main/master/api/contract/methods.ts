@@ -4,6 +4,7 @@ import {
   AgentCredential, ClusterMaster, Enrolment, Group, GroupInput, Params, Run, RunLogLine, RunState, Task, TaskInput, TaskPatch, Token, TokenScope, Worker, name,
 } from './domain';
 import { AlertChannel, AlertChannelInput, AlertChannelPatch, AlertRule, AlertRuleInput, AlertRulePatch, AlertSettings, AlertSettingsPatch } from './alerts';
+import { DefinitionsApplyInput, DefinitionsExport, DefinitionsExportInput, DefinitionsPlan, DefinitionsPlanInput } from './definitions';
 
 const id = z.string().min(1).max(64);
 const byId = z.strictObject({ id });
@@ -107,6 +108,12 @@ export const methods = {
   'alerts.rules.delete': method(byId, ok),
   'alerts.settings.get': method(none, AlertSettings),
   'alerts.settings.update': method(AlertSettingsPatch, AlertSettings),
+  // definitions (issue 9): the baton/v1 file; plan and apply are the one import behind the API, CLI and console
+  'definitions.export': method(DefinitionsExportInput, DefinitionsExport),
+  /** Every problem in the file with its JSON path (invalid_input, data.problems), or what importing it would do. */
+  'definitions.plan': method(DefinitionsPlanInput, DefinitionsPlan),
+  /** All or nothing, in one transaction that makes the plan again and refuses a plan other than `digest`. */
+  'definitions.apply': method(DefinitionsApplyInput, DefinitionsPlan),
 } as const;
 
 export type Methods = typeof methods;

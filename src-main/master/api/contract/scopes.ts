@@ -48,6 +48,10 @@ export const METHOD_SCOPES: { readonly [M in MethodName]: ApiScope } = {
   'alerts.rules.delete': 'admin',
   'alerts.settings.get': 'read',
   'alerts.settings.update': 'admin',
+  // definitions (issue 9)
+  'definitions.export': 'read',
+  'definitions.plan': 'read',
+  'definitions.apply': 'admin',
 };
 
 /** Whether a key of scope `held` may call a method that needs `needed`. */
