@@ -63,6 +63,7 @@ export function resolveServiceOptions(flags: RawOptions, env: NodeJS.ProcessEnv 
       // Paths are kept as given: they are paths on the target platform, which may not be this one.
       dataDir: text.optional(),
       tokenFile: text.optional(),
+      handlersDir: text.optional(),
       unitDir: text.optional(),
       node: text.optional(),
       agent: text.optional(),
@@ -84,7 +85,9 @@ export function resolveServiceOptions(flags: RawOptions, env: NodeJS.ProcessEnv 
   const label = `dev.baton.agent.${o.name}`;
   const unitFile = { systemd: `${serviceName}.service`, launchd: `${label}.plist`, windows: `${serviceName}.ps1` }[o.platform];
   const args = ['--master', o.master ?? '', '--group', o.group ?? '', '--name', o.name, '--token-file', tokenFile, '--data-dir', dataDir];
-  args.push('--capacity', String(o.capacity), '--handlers', o.handlers.join(','), '--heartbeat-ms', String(o.heartbeatMs));
+  args.push('--capacity', String(o.capacity), '--heartbeat-ms', String(o.heartbeatMs));
+  if (o.handlers) args.push('--handlers', o.handlers.join(','));
+  if (o.handlersDir) args.push('--handlers-dir', absolute('handlersDir', o.handlersDir));
   args.push('--stop-grace-ms', String(o.stopGraceMs), '--log-level', o.logLevel);
   const labels = Object.entries(o.labels).map(([k, v]) => `${k}=${v}`);
   if (labels.length) args.push('--labels', labels.join(','));

@@ -1,0 +1,89 @@
+// Handler params as JSON Schema: what an agent announces for each handler at hello, and the one validator that the
+// agent (for handlers written with a JSON Schema) and the master (for every task it stores) check params with, so
+// both sides agree on what a handler takes (issue 9).
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { z } from 'zod';
+
+export type JsonSchema = Record<string, unknown>;
+
+/** A schema larger than this (as JSON) is refused: the hello carries up to 64 of them (see AgentHello). */
+export const SCHEMA_MAX_CHARS = 16_384;
+/** Nesting deeper than this is refused before anything walks the schema recursively. */
+const SCHEMA_MAX_DEPTH = 32;
+const DRAFT_2020 = 'https://json-schema.org/draft/2020-12/schema';
+
+export type ParamsVerdict = { ok: true } | { ok: false; message: string };
+export type ParamsCheck = (params: unknown) => ParamsVerdict;
+export type SchemaVerdict = { ok: true; check: ParamsCheck } | { ok: false; message: string };
+
+type FormatsPlugin = typeof addFormatsModule.default;
+// ajv-formats is CommonJS with its plugin on `default`; Node's ESM loader gives the whole module, bundlers the plugin.
+const addFormats: FormatsPlugin = (addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? (addFormatsModule as unknown as FormatsPlugin);
+// Strict: an unknown keyword or format is an error the handler's author sees at once, not a check silently skipped.
+const ajv = addFormats(new Ajv2020({ strict: true, strictTypes: false, strictTuples: false, strictRequired: false, addUsedSchema: false }));
+
+/** Compiled validators by schema text: agents of a group announce the same schemas on every connect. */
+const compiled = new Map<string, ValidateFunction>();
+const COMPILED_MAX = 1_000;
+
+/** Whether `schema` is a usable params schema (bounded, an object schema, valid JSON Schema 2020-12), and its check. */
+export function compileParamsSchema(schema: unknown): SchemaVerdict {
+  const shape = schemaShapeProblem(schema);
+  if (shape) return { ok: false, message: shape };
+  const text = JSON.stringify(schema);
+  let run = compiled.get(text);
+  if (!run) {
+    try {
+      run = ajv.compile(schema as JsonSchema);
+    } catch (err) {
+      return { ok: false, message: `is not a valid JSON Schema: ${(err as Error).message}` };
+    }
+    if (compiled.size >= COMPILED_MAX) compiled.clear();
+    compiled.set(text, run);
+  }
+  const validate = run;
+  return { ok: true, check: (params) => (validate(params) ? { ok: true } : { ok: false, message: describeErrors(validate.errors ?? []) }) };
+}
+
+/** What can be told about a schema without compiling it: bounded, nested at most so deep, an object schema. */
+export function schemaShapeProblem(schema: unknown): string | null {
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return 'must be a JSON Schema object';
+  if (depthOver(schema, SCHEMA_MAX_DEPTH)) return `is nested deeper than ${SCHEMA_MAX_DEPTH} levels`;
+  if (JSON.stringify(schema).length > SCHEMA_MAX_CHARS) return `is larger than ${SCHEMA_MAX_CHARS} characters as JSON`;
+  const s = schema as JsonSchema;
+  if (s.$schema !== undefined && s.$schema !== DRAFT_2020) return `$schema: only JSON Schema 2020-12 (${DRAFT_2020}) is supported`;
+  if (s.type !== 'object') return 'must describe an object of params (type: "object")';
+  return null;
+}
+
+/** Iterative, so a hostile nesting cannot overflow the stack. */
+function depthOver(value: object, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length) {
+    const [node, depth] = stack.pop()!;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > max) return true;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/** `params.url: must match format "uri"`, naming the param as sent; the first few problems, `;`-separated. */
+function describeErrors(errors: readonly ErrorObject[]): string {
+  return errors
+    .slice(0, 5)
+    .map((e) => {
+      const path = ['params', ...e.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))];
+      if (e.keyword === 'required') path.push(String(e.params.missingProperty));
+      if (e.keyword === 'additionalProperties') return `${path.join('.')}.${String(e.params.additionalProperty)}: is not a param this handler takes`;
+      if (e.keyword === 'required') return `${path.join('.')}: is required`;
+      return `${path.join('.')}: ${e.message ?? 'is not valid'}`;
+    })
+    .join('; ');
+}
+
+/** The JSON Schema of a zod params schema, as announced (input side: defaults are optional to send). */
+export function paramsSchemaOf(schema: z.ZodType): JsonSchema {
+  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+}
