@@ -71,7 +71,7 @@ async function importModule(file: string): Promise<Record<string, unknown>> {
 /** The handler a module defines; `file` is named in every error. */
 export function handlerOf(file: string, mod: Record<string, unknown>): Handler {
   const bad = (message: string) => new ConfigError(FLAG, `${file}: ${message}`);
-  const def = (isObject(mod.default) && 'run' in mod.default ? mod.default : mod) as Record<string, unknown>;
+  const def = (isObject(mod.default) && ('name' in mod.default || 'run' in mod.default) ? mod.default : mod) as Record<string, unknown>;
   if (typeof def.name !== 'string' || !NAME.test(def.name)) {
     throw bad("must export `name`: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit (as `export default { name, params, run }` or named exports)");
   }

@@ -13,7 +13,8 @@ export const SCHEMA_MAX_CHARS = 16_384;
 const SCHEMA_MAX_DEPTH = 32;
 const DRAFT_2020 = 'https://json-schema.org/draft/2020-12/schema';
 
-export type ParamsVerdict = { ok: true } | { ok: false; message: string };
+/** `field`: where the first problem is, as sent (`params.url`); `message` names it too. */
+export type ParamsVerdict = { ok: true } | { ok: false; field: string; message: string };
 export type ParamsCheck = (params: unknown) => ParamsVerdict;
 export type SchemaVerdict = { ok: true; check: ParamsCheck } | { ok: false; message: string };
 
@@ -32,18 +33,25 @@ export function compileParamsSchema(schema: unknown): SchemaVerdict {
   const shape = schemaShapeProblem(schema);
   if (shape) return { ok: false, message: shape };
   const text = JSON.stringify(schema);
-  let run = compiled.get(text);
-  if (!run) {
-    try {
-      run = ajv.compile(schema as JsonSchema);
-    } catch (err) {
-      return { ok: false, message: `is not a valid JSON Schema: ${(err as Error).message}` };
-    }
+  const validate = compiled.get(text) ?? compile(schema as JsonSchema);
+  if (typeof validate === 'string') return { ok: false, message: `is not a valid JSON Schema: ${validate}` };
+  if (!compiled.has(text)) {
     if (compiled.size >= COMPILED_MAX) compiled.clear();
-    compiled.set(text, run);
+    compiled.set(text, validate);
   }
-  const validate = run;
-  return { ok: true, check: (params) => (validate(params) ? { ok: true } : { ok: false, message: describeErrors(validate.errors ?? []) }) };
+  return {
+    ok: true,
+    check: (params) => (validate(params) ? { ok: true } : { ok: false, ...describeErrors(validate.errors ?? []) }),
+  };
+}
+
+/** The validator, or why ajv refused the schema. */
+function compile(schema: JsonSchema): ValidateFunction | string {
+  try {
+    return ajv.compile(schema);
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
 /** What can be told about a schema without compiling it: bounded, nested at most so deep, an object schema. */
@@ -70,17 +78,16 @@ function depthOver(value: object, max: number): boolean {
 }
 
 /** `params.url: must match format "uri"`, naming the param as sent; the first few problems, `;`-separated. */
-function describeErrors(errors: readonly ErrorObject[]): string {
-  return errors
-    .slice(0, 5)
-    .map((e) => {
-      const path = ['params', ...e.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))];
-      if (e.keyword === 'required') path.push(String(e.params.missingProperty));
-      if (e.keyword === 'additionalProperties') return `${path.join('.')}.${String(e.params.additionalProperty)}: is not a param this handler takes`;
-      if (e.keyword === 'required') return `${path.join('.')}: is required`;
-      return `${path.join('.')}: ${e.message ?? 'is not valid'}`;
-    })
-    .join('; ');
+function describeErrors(errors: readonly ErrorObject[]): { field: string; message: string } {
+  const described = errors.slice(0, 5).map((e) => {
+    const path = ['params', ...e.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))];
+    if (e.keyword === 'required') return { field: [...path, String(e.params.missingProperty)].join('.'), text: 'is required' };
+    if (e.keyword === 'additionalProperties') {
+      return { field: [...path, String(e.params.additionalProperty)].join('.'), text: 'is not a param this handler takes' };
+    }
+    return { field: path.join('.'), text: e.message ?? 'is not valid' };
+  });
+  return { field: described[0]?.field ?? 'params', message: described.map((d) => `${d.field}: ${d.text}`).join('; ') || 'params: are not valid' };
 }
 
 /** The JSON Schema of a zod params schema, as announced (input side: defaults are optional to send). */

@@ -44,7 +44,7 @@ export const AgentHello = z.strictObject({
    * The params of each offered handler as a JSON Schema (2020-12, an object schema, at most SCHEMA_MAX_CHARS as
    * JSON): the master checks a task's params with it (issue 9). A handler left out takes any params (older agents).
    */
-  handlerParams: z.record(label, z.record(z.string(), z.unknown())).default({}),
+  handlerParams: z.record(label, z.record(z.string(), z.unknown())).optional(),
 }).superRefine((hello, ctx) => {
   // Also reached when another field failed: only look at what parsed.
   if (!Array.isArray(hello.handlers) || typeof hello.handlerParams !== 'object' || hello.handlerParams === null) return;

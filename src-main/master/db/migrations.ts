@@ -221,6 +221,23 @@ alter table tokens drop constraint tokens_scope_check;
 alter table tokens add constraint tokens_scope_check check (scope in ('read', 'operate', 'admin'));
 `,
   },
+  {
+    id: 13,
+    name: 'handler catalogue per group',
+    sql: `
+-- Every handler the agents of a group announced, with its params schema (JSON Schema; null: not announced) and
+-- the last time an agent offered it: tasks are checked against it (issue 9).
+create table handler_catalogue (
+  group_id text not null references groups(id) on delete cascade,
+  name text not null,
+  params_schema jsonb,
+  offered_by text not null,
+  first_seen_at timestamptz not null default now(),
+  last_seen_at timestamptz not null default now(),
+  primary key (group_id, name)
+);
+`,
+  },
 ];
 
 // Arbitrary but fixed: the advisory lock key that serialises migrations across masters.

@@ -41,9 +41,8 @@ export function runFunction(
     log: (line) => String(line).split(/\r?\n/).forEach((l) => io.log('stdout', capLine(l))),
     signal: abort.signal,
   };
-  const work = Promise.resolve()
-    .then(() => call(ctx))
-    .then(
+  // Called now, not on a later tick: a stop that comes right after must find the function's abort listeners.
+  const work = (async () => call(ctx))().then(
       (value) => succeeded(bounded(value === undefined ? '' : JSON.stringify(value))),
       (err: unknown) => failed(err instanceof Error ? err.message : String(err)),
     );
