@@ -40,7 +40,7 @@ describe('handler catalogue', () => {
   it('refuses an unknown handler, naming what the group offers', () => {
     expect(checkHandlerParams('resize', { width: 1 }, fresh)).toMatchObject({ field: 'handler', message: expect.stringContaining('"resize" is not a handler') });
     expect(checkHandlerParams('ftp', {}, group)?.message).toBe(
-      'handler: "ftp" is not a handler this group\'s agents offer (http, js, legacy, noop, resize, sharding-demo, shell).',
+      'handler: "ftp" is not a handler this group\'s agents offer (shell, http, js, noop, sharding-demo, resize, legacy).',
     );
   });
 

@@ -32,7 +32,7 @@ export function builtinSchema(handler: string): JsonSchema | null {
 /** The handler must be one the group's agents offer (or a built-in), and its params must match its schema. */
 export function checkHandlerParams(handler: string, params: Record<string, unknown>, catalogue: Catalogue): BatonError | null {
   if (!catalogue.has(handler)) {
-    const offered = [...catalogue.keys()].sort().join(', ');
+    const offered = [...catalogue.keys()].join(', ');
     return new BatonError('invalid_input', `handler: "${handler}" is not a handler this group's agents offer (${offered}).`, 'handler');
   }
   const schema = catalogue.get(handler) ?? null;
