@@ -2,11 +2,16 @@
 // A shrinkwrap pins every dependency of the installed agent to the exact versions this repository is tested
 // with, and lets npm install the tarball from its cache alone (`npm install --offline`): with exact tarball
 // URLs and integrity hashes npm needs no registry metadata, which its cache does not keep after a lockfile install.
-import { readFileSync, writeFileSync } from 'node:fs';
+// `--remove` (postpack) deletes it again: in the workspace the root package-lock.json is the one lock.
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(dirname(fileURLToPath(import.meta.url)));
+if (process.argv.includes('--remove')) {
+  rmSync(join(here, 'npm-shrinkwrap.json'), { force: true });
+  process.exit(0);
+}
 const manifest = JSON.parse(readFileSync(join(here, 'package.json'), 'utf8'));
 const lock = JSON.parse(readFileSync(join(here, '..', 'package-lock.json'), 'utf8'));
 const REGISTRY = 'https://registry.npmjs.org/';
@@ -28,14 +33,17 @@ const KEPT = new Set(['version', 'integrity', 'license', 'engines', 'bin', 'os',
 const tarballUrl = (name, version) => `${REGISTRY}${name}/-/${name.split('/').pop()}-${version}.tgz`;
 
 const packages = { '': { name: manifest.name, version: manifest.version, dependencies: manifest.dependencies } };
-const queue = Object.keys(manifest.dependencies).map((name) => [name, '']);
+const queue = Object.keys(manifest.dependencies).map((name) => [name, 'worker-agent']);
 while (queue.length) {
   const [name, from] = queue.shift();
   const key = locate(name, from);
-  // The packed agent's own tree is flat under its node_modules, as npm lays out a fresh install.
+  // The workspace's layout, rooted at the agent: hoisted packages stay at the top, nested ones stay nested.
   const target = key.startsWith('node_modules/') ? key : key.slice(key.indexOf('node_modules/'));
-  if (packages[target]) continue;
   const entry = lock.packages[key];
+  if (packages[target]) {
+    if (packages[target].version === entry.version) continue;
+    throw new Error(`${target}: the agent needs ${entry.version} and ${packages[target].version}; give it its own lock layout`);
+  }
   if (entry.dev || entry.link) throw new Error(`${key}: a dev or linked package cannot go into the agent's shrinkwrap`);
   const { dependencies, optionalDependencies } = entry;
   const kept = Object.fromEntries(Object.entries(entry).filter(([field]) => KEPT.has(field)));

@@ -29,6 +29,7 @@ import {
 import { nextMaster, retryDelay } from './masters.js';
 import { assertNever } from './issues.js';
 import { PendingLogs } from './run-logs.js';
+import type { HandlerSet } from './executors/index.js';
 import { offeredHandlers } from './handler-modules.js';
 import { Runs, within } from './runs.js';
 
@@ -78,11 +79,12 @@ export interface Agent {
 
 /**
  * `guard`: the reaper that enforces the run lease from outside this process (see processes/lease-guard.ts);
- * without one (tests, embedders), runs are fenced by this process alone.
+ * without one (tests, embedders), runs are fenced by this process alone. `loaded`: the handlers, when the caller
+ * loaded them already (the CLI does, to refuse a bad --handlers-dir before enrolling); else from `config`.
  */
-export async function startAgent(config: AgentConfig, log: Logger, guard?: LeaseGuard): Promise<Agent> {
+export async function startAgent(config: AgentConfig, log: Logger, guard?: LeaseGuard, loaded?: HandlerSet): Promise<Agent> {
   // First: a malformed handler module is a start-up error (ConfigError), before anything else is opened.
-  const handlers = await offeredHandlers(config.handlersDir, config.handlers);
+  const handlers = loaded ?? await offeredHandlers(config.handlersDir, config.handlers);
   const outbox = await Outbox.open(join(config.dataDir, 'outbox'), (file, reason) =>
     log.error({ file, reason }, 'unreadable outbox entry set aside'),
   );

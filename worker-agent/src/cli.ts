@@ -6,6 +6,7 @@ import { startAgent } from './agent.js';
 import { ConfigError, DEFAULTS, field, parseOptions, resolveAgentConfig, type RawOptions } from './config.js';
 import { EnrolmentRefused, obtainCredential } from './credential.js';
 import { HANDLERS } from './executors/index.js';
+import { offeredHandlers } from './handler-modules.js';
 import { checkMasterCertificates } from './master-trust.js';
 import { AGENT_VERSION } from './host.js';
 import { createLogger } from './logger.js';
@@ -37,6 +38,8 @@ function agentOptions(cmd: Command): Command {
 async function runAgent(flags: RawOptions): Promise<number> {
   const options = resolveAgentConfig(flags);
   await checkMasterCertificates(options.masterUrls, options.ca);
+  // Before enrolling: a malformed handler module is an operator's mistake to fix, not something to retry.
+  const handlers = await offeredHandlers(options.handlersDir, options.handlers);
   const log = createLogger(options.logLevel, options.name);
   let credential: string;
   try {
@@ -49,7 +52,7 @@ async function runAgent(flags: RawOptions): Promise<number> {
   // Before taking runs: kill what an earlier instance on this data folder left, start the reaper (issue 6).
   const watchdog = guardRuns(options.dataDir, log);
   // The reaper also enforces the run lease: the agent tells it each renewal (it cannot fence while paused).
-  const agent = await startAgent({ ...options, token: credential }, log, watchdog);
+  const agent = await startAgent({ ...options, token: credential }, log, watchdog, handlers);
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     if (signals++ > 0) {
