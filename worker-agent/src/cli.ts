@@ -75,7 +75,8 @@ function serviceCommand(action: 'install' | 'uninstall' | 'print', description: 
   const cmd = agentOptions(new Command(action).description(description))
     .option('--platform <platform>', `${PLATFORMS.join(', ')} (default: this machine's)`)
     .option('--user <account>', 'account the service runs as (systemd/launchd; default root)')
-    .option('--unit-dir <dir>', 'where the unit / plist / script goes (default: the platform location)')
+    .option('--unit-dir <dir>', 'where the unit / plist / WinSW XML goes (default: the platform location)')
+    .option('--winsw <path>', 'windows: the WinSW executable (WinSW-x64.exe) that runs the agent as a service; copied beside the XML')
     .option('--node <path>', 'node binary the service runs (default: this one)')
     .option('--agent <path>', 'baton-agent.js the service runs (default: this one)');
   if (action !== 'print') cmd.option('--dry-run', 'print the steps instead of carrying them out');
