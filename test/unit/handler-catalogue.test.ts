@@ -23,9 +23,10 @@ describe('handler catalogue', () => {
   it.each([
     ['shell', {}, 'params.command', 'params.command: is required.'],
     ['shell', { command: '' }, 'params.command', 'params.command: must NOT have fewer than 1 characters.'],
-    ['http', { url: 'ftp://example.com' }, 'params.url', 'params.url: must match pattern "^https?:\\/\\/".'],
+    ['http', { url: 'ftp://example.com' }, 'params.url', 'params.url: must be an http(s) URL.'],
+    ['http', { url: 'https://example.com', method: 'get' }, 'params.method', 'params.method: must be an upper-case HTTP method.'],
     ['http', { url: 'https://example.com', verb: 'GET' }, 'params.verb', 'params.verb: is not a param this handler takes.'],
-    ['js', { module: './relative.mjs' }, 'params.module', expect.stringMatching(/^params\.module: must match pattern/)],
+    ['js', { module: './relative.mjs' }, 'params.module', 'params.module: must be an absolute path or a file: URL.'],
   ])('refuses bad params of built-in %s naming the field', (handler, params, field, message) => {
     expect(checkHandlerParams(handler, params, fresh)).toMatchObject({ code: 'invalid_input', field, message });
   });

@@ -17,8 +17,10 @@ export type ShellParams = z.infer<typeof ShellParams>;
 const status = z.number().int().min(100).max(599);
 
 export const HttpParams = z.strictObject({
-  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL', abort: true }).regex(/^https?:\/\//, 'must be an http(s) URL'),
-  method: z.string().regex(/^[A-Z]+$/, 'must be an upper-case HTTP method').default('GET'),
+  // Each description is what a JSON Schema check says when a pattern fails (handler-schema.ts), as zod says here.
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL', abort: true })
+    .regex(/^https?:\/\//, 'must be an http(s) URL').describe('an http(s) URL'),
+  method: z.string().regex(/^[A-Z]+$/, 'must be an upper-case HTTP method').describe('an upper-case HTTP method').default('GET'),
   headers: z.record(z.string(), z.string()).optional(),
   /** A string is sent as is; anything else as JSON. */
   body: z.unknown().optional(),
@@ -29,7 +31,7 @@ export type HttpParams = z.infer<typeof HttpParams>;
 
 export const JsParams = z.strictObject({
   // Either platform's form (/x, \\x, C:\x, C:/x): the master checking a task may not run on the agent's platform.
-  module: z.string().regex(/^([/\\]|[A-Za-z]:[/\\]|file:)/, 'must be an absolute path or a file: URL'),
+  module: z.string().regex(/^([/\\]|[A-Za-z]:[/\\]|file:)/, 'must be an absolute path or a file: URL').describe('an absolute path or a file: URL'),
   export: z.string().min(1).default('default'),
 });
 export type JsParams = z.infer<typeof JsParams>;

@@ -22,7 +22,8 @@ type FormatsPlugin = typeof addFormatsModule.default;
 // ajv-formats is CommonJS with its plugin on `default`; Node's ESM loader gives the whole module, bundlers the plugin.
 const addFormats: FormatsPlugin = (addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? (addFormatsModule as unknown as FormatsPlugin);
 // Strict: an unknown keyword or format is an error the handler's author sees at once, not a check silently skipped.
-const ajv = addFormats(new Ajv2020({ strict: true, strictTypes: false, strictTuples: false, strictRequired: false, addUsedSchema: false }));
+// `verbose` gives each error its schema, whose `description` words a failed pattern or format (below).
+const ajv = addFormats(new Ajv2020({ strict: true, strictTypes: false, strictTuples: false, strictRequired: false, addUsedSchema: false, verbose: true }));
 
 /** Compiled validators by schema text: agents of a group announce the same schemas on every connect. */
 const compiled = new Map<string, ValidateFunction>();
@@ -85,6 +86,8 @@ function describeErrors(errors: readonly ErrorObject[]): { field: string; messag
     if (e.keyword === 'additionalProperties') {
       return { field: [...path, String(e.params.additionalProperty)].join('.'), text: 'is not a param this handler takes' };
     }
+    const description = (e.parentSchema as { description?: unknown } | undefined)?.description;
+    if ((e.keyword === 'pattern' || e.keyword === 'format') && typeof description === 'string') return { field: path.join('.'), text: `must be ${description}` };
     return { field: path.join('.'), text: e.message ?? 'is not valid' };
   });
   return { field: described[0]?.field ?? 'params', message: described.map((d) => `${d.field}: ${d.text}`).join('; ') || 'params: are not valid' };
