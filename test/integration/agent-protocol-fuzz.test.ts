@@ -21,6 +21,7 @@ const SNAPSHOT = [
   'select id, scope, revoked_at from tokens order by id',
   'select id, revoked_at, uses from enrolments order by id',
   'select id, group_id, worker_name, revoked_at from agent_credentials order by id',
+  'select group_id, name, params_schema, offered_by, last_seen_at from handler_catalogue order by group_id, name',
 ];
 
 describe('agent protocol fuzz', () => {
@@ -146,6 +147,13 @@ describe('agent protocol fuzz', () => {
       identity,
       host: fc.string({ minLength: 1, maxLength: 20 }), version: fc.constant('fuzz'),
       handlers: fc.constant(['shell']), capacity: fc.integer({ min: 1, max: 10_000 }),
+      // Issue 9: each handler's params schema; absent, valid, invalid JSON Schema, or any object at all.
+      handlerParams: fc.oneof(
+        fc.constant(undefined),
+        fc.constant({ shell: { type: 'object', properties: { command: { type: 'string' } }, required: ['command'] } }),
+        fc.constant({ shell: { type: 'object', properties: { command: { type: 'nope' } } } }),
+        fc.dictionary(fc.oneof(fc.constant('shell'), fc.string({ maxLength: 10 })), fc.object(), { maxKeys: 3 }),
+      ),
     }).map(({ identity: who, ...rest }) => ({ ...rest, ...who })), fc.object()), async (auth) => {
       const refusal = await new Promise<unknown>((resolve) => {
         const socket = io(`${master.agentUrl}${AGENT_NAMESPACE}`, { auth: auth as object, reconnection: false, transports: ['websocket'] });

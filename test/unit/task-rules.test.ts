@@ -3,10 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { TaskInput, type TaskSpec } from '../../src-main/master/api/contract/domain';
 import { checkTaskSpec, firstFire } from '../../src-main/master/scheduler/task-rules';
 import { defaultRules, parseAllowList } from 'baton-agent/outbound';
+import { catalogueOf } from '../../src-main/master/handlers/catalogue';
 
 const spec = (over: Record<string, unknown>): TaskSpec =>
   TaskInput.parse({ name: 't', groupId: 'g1', handler: 'shell', params: { command: 'true' }, trigger: { type: 'api' }, ...over });
-const world = { taskId: null, groupIds: new Set(['g1']), taskIds: new Set(['a', 'b']), links: { b: ['a'] }, outbound: defaultRules('BATON_OUTBOUND_ALLOW') };
+const world = { taskId: null, groupIds: new Set(['g1']), taskIds: new Set(['a', 'b']), links: { b: ['a'] }, outbound: defaultRules('BATON_OUTBOUND_ALLOW'), handlers: catalogueOf([]) };
 
 describe('checkTaskSpec', () => {
   it('accepts a valid task', () => {

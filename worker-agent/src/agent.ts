@@ -29,6 +29,8 @@ import {
 import { nextMaster, retryDelay } from './masters.js';
 import { assertNever } from './issues.js';
 import { PendingLogs } from './run-logs.js';
+import type { HandlerSet } from './executors/index.js';
+import { offeredHandlers } from './handler-modules.js';
 import { Runs, within } from './runs.js';
 
 /**
@@ -77,9 +79,12 @@ export interface Agent {
 
 /**
  * `guard`: the reaper that enforces the run lease from outside this process (see processes/lease-guard.ts);
- * without one (tests, embedders), runs are fenced by this process alone.
+ * without one (tests, embedders), runs are fenced by this process alone. `loaded`: the handlers, when the caller
+ * loaded them already (the CLI does, to refuse a bad --handlers-dir before enrolling); else from `config`.
  */
-export async function startAgent(config: AgentConfig, log: Logger, guard?: LeaseGuard): Promise<Agent> {
+export async function startAgent(config: AgentConfig, log: Logger, guard?: LeaseGuard, loaded?: HandlerSet): Promise<Agent> {
+  // First: a malformed handler module is a start-up error (ConfigError), before anything else is opened.
+  const handlers = loaded ?? await offeredHandlers(config.handlersDir, config.handlers);
   const outbox = await Outbox.open(join(config.dataDir, 'outbox'), (file, reason) =>
     log.error({ file, reason }, 'unreadable outbox entry set aside'),
   );
@@ -94,7 +99,7 @@ export async function startAgent(config: AgentConfig, log: Logger, guard?: Lease
 
   const runs = new Runs({
     capacity: config.capacity,
-    handlers: config.handlers,
+    handlers,
     outbound: config.outbound,
     log,
     sendLog(batch: RunLog) {
@@ -123,10 +128,11 @@ export async function startAgent(config: AgentConfig, log: Logger, guard?: Lease
     host: hostName(),
     ip: primaryIp(),
     version: AGENT_VERSION,
-    handlers: config.handlers,
+    handlers: handlers.names(),
     capacity: config.capacity,
     labels: config.labels,
     running: inFlight(),
+    handlerParams: handlers.schemas(),
   });
 
   // Reconnecting is ours, not the client library's: the next attempt may go to another master.
@@ -368,6 +374,6 @@ export async function startAgent(config: AgentConfig, log: Logger, guard?: Lease
     return stopping;
   }
 
-  log.info({ masters: config.masterUrls, name: config.name, group: config.group, handlers: config.handlers }, 'agent starting');
+  log.info({ masters: config.masterUrls, name: config.name, group: config.group, handlers: handlers.names() }, 'agent starting');
   return { stop: () => shutdown({ kind: 'stopped' }), closed };
 }

@@ -6,6 +6,7 @@ import { startAgent } from './agent.js';
 import { ConfigError, DEFAULTS, field, parseOptions, resolveAgentConfig, type RawOptions } from './config.js';
 import { EnrolmentRefused, obtainCredential } from './credential.js';
 import { HANDLERS } from './executors/index.js';
+import { offeredHandlers } from './handler-modules.js';
 import { checkMasterCertificates } from './master-trust.js';
 import { AGENT_VERSION } from './host.js';
 import { createLogger } from './logger.js';
@@ -24,7 +25,8 @@ function agentOptions(cmd: Command): Command {
     .option('--name <name>', 'worker name, unique in the group (env BATON_AGENT_NAME)')
     .option('--capacity <n>', `runs at once (default ${DEFAULTS.capacity})`)
     .option('--labels <k=v,...>', 'labels for routing, e.g. zone=a,gpu=yes')
-    .option('--handlers <list>', `handlers offered (default all: ${HANDLERS.join(',')})`)
+    .option('--handlers <list>', `handlers offered (default: all, i.e. ${HANDLERS.join(',')} and every one from --handlers-dir)`)
+    .option('--handlers-dir <dir>', 'folder of handler modules, each exporting { name, params, run(ctx) } (env BATON_AGENT_HANDLERS_DIR)')
     .option('--data-dir <dir>', 'credential, outbox and state (env BATON_AGENT_DATA_DIR; default ~/.baton-agent/<name>)')
     .option('--heartbeat-ms <ms>', `heartbeat until the master sets one (default ${DEFAULTS.heartbeatMs})`)
     .option('--stop-grace-ms <ms>', `how long runs may finish after SIGTERM (default ${DEFAULTS.stopGraceMs})`)
@@ -36,6 +38,8 @@ function agentOptions(cmd: Command): Command {
 async function runAgent(flags: RawOptions): Promise<number> {
   const options = resolveAgentConfig(flags);
   await checkMasterCertificates(options.masterUrls, options.ca);
+  // Before enrolling: a malformed handler module is an operator's mistake to fix, not something to retry.
+  const handlers = await offeredHandlers(options.handlersDir, options.handlers);
   const log = createLogger(options.logLevel, options.name);
   let credential: string;
   try {
@@ -48,7 +52,7 @@ async function runAgent(flags: RawOptions): Promise<number> {
   // Before taking runs: kill what an earlier instance on this data folder left, start the reaper (issue 6).
   const watchdog = guardRuns(options.dataDir, log);
   // The reaper also enforces the run lease: the agent tells it each renewal (it cannot fence while paused).
-  const agent = await startAgent({ ...options, token: credential }, log, watchdog);
+  const agent = await startAgent({ ...options, token: credential }, log, watchdog, handlers);
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     if (signals++ > 0) {
@@ -71,7 +75,8 @@ function serviceCommand(action: 'install' | 'uninstall' | 'print', description: 
   const cmd = agentOptions(new Command(action).description(description))
     .option('--platform <platform>', `${PLATFORMS.join(', ')} (default: this machine's)`)
     .option('--user <account>', 'account the service runs as (systemd/launchd; default root)')
-    .option('--unit-dir <dir>', 'where the unit / plist / script goes (default: the platform location)')
+    .option('--unit-dir <dir>', 'where the unit / plist / WinSW XML goes (default: the platform location)')
+    .option('--winsw <path>', 'windows: the WinSW executable (WinSW-x64.exe) that runs the agent as a service; copied beside the XML')
     .option('--node <path>', 'node binary the service runs (default: this one)')
     .option('--agent <path>', 'baton-agent.js the service runs (default: this one)');
   if (action !== 'print') cmd.option('--dry-run', 'print the steps instead of carrying them out');

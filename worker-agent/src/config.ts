@@ -5,7 +5,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { HANDLERS } from './executors/index.js';
 import { parseAllowList, type OutboundRules } from './outbound.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
@@ -20,7 +19,10 @@ export interface AgentConfig {
   name: string;
   capacity: number;
   labels: Record<string, string>;
-  handlers: string[];
+  /** The handlers offered, by name; null: every built-in and every one from `handlersDir`. */
+  handlers: string[] | null;
+  /** A folder of handler modules (handler-modules.ts) offered besides the built-ins; null: none. */
+  handlersDir: string | null;
   dataDir: string;
   /** Until the master's `welcome` says otherwise. */
   heartbeatMs: number;
@@ -88,16 +90,16 @@ export const field = {
     }
     return labels;
   }),
+  // Whether each name exists is known only once --handlers-dir is loaded (handler-modules.ts).
   handlers: z.string().transform((text, ctx) => {
     const names = text.split(',').map((h) => h.trim()).filter(Boolean);
-    const unknown = names.filter((h) => !HANDLERS.includes(h));
-    if (unknown.length || !names.length) {
-      const what = unknown.length ? `unknown handler(s) ${unknown.join(', ')}` : 'needs at least one handler';
-      ctx.issues.push({ code: 'custom', input: text, message: `${what}; available: ${HANDLERS.join(', ')}` });
+    if (!names.length) {
+      ctx.issues.push({ code: 'custom', input: text, message: 'needs at least one handler (leave it out for all)' });
       return z.NEVER;
     }
     return [...new Set(names)];
   }),
+  handlersDir: z.string().min(1, 'must be a directory path').transform((dir) => resolve(dir)),
   dataDir: z.string().min(1, 'must be a directory path').transform((dir) => resolve(dir)),
   heartbeatMs: wholeNumber(100, 3_600_000),
   logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }),
@@ -128,12 +130,12 @@ export const ENV: Partial<Record<string, string>> = {
   dataDir: 'BATON_AGENT_DATA_DIR',
   allowOutbound: 'BATON_AGENT_ALLOW_OUTBOUND',
   ca: 'BATON_AGENT_CA',
+  handlersDir: 'BATON_AGENT_HANDLERS_DIR',
 };
 
 export const DEFAULTS = {
   capacity: '4',
   labels: '',
-  handlers: HANDLERS.join(','),
   heartbeatMs: '5000',
   logLevel: 'info',
   stopGraceMs: '10000',
@@ -171,7 +173,7 @@ export const runFields = {
   name: field.name,
   capacity: field.capacity,
   labels: field.labels,
-  handlers: field.handlers,
+  handlers: field.handlers.optional(),
   heartbeatMs: field.heartbeatMs,
   logLevel: field.logLevel,
   stopGraceMs: field.stopGraceMs,
@@ -182,11 +184,12 @@ export const runFields = {
 export type AgentOptions = Omit<AgentConfig, 'token'> & { token: string | null };
 
 export function resolveAgentConfig(flags: RawOptions, env: NodeJS.ProcessEnv = process.env): AgentOptions {
-  const { master, dataDir, tokenFile, allowOutbound, ca, ...settings } = parseOptions(
+  const { master, dataDir, tokenFile, allowOutbound, ca, handlers, handlersDir, ...settings } = parseOptions(
     {
       master: field.master,
       group: field.group,
       ...runFields,
+      handlersDir: field.handlersDir.optional(),
       dataDir: field.dataDir.optional(),
       tokenFile: field.tokenFile.optional(),
       ca: field.ca.optional(),
@@ -200,6 +203,8 @@ export function resolveAgentConfig(flags: RawOptions, env: NodeJS.ProcessEnv = p
   const enrolled = given === undefined && existsSync(join(folder, 'credential'));
   return {
     ...settings,
+    handlers: handlers ?? null,
+    handlersDir: handlersDir ?? null,
     ca: ca === undefined ? null : readCa(ca, flags.ca !== undefined ? '--ca' : 'BATON_AGENT_CA'),
     masterUrls: master.split(','),
     outbound: allowOutbound,

@@ -1,6 +1,7 @@
 // The wire protocol between a Baton master and its worker agents (Socket.IO namespace `/agent`).
 // Every event is declared once here; both sides parse what they receive with these schemas.
 import { z } from 'zod';
+import { schemaShapeProblem } from './handler-schema.js';
 
 export const PROTOCOL_VERSION = 1;
 export const AGENT_NAMESPACE = '/agent';
@@ -39,6 +40,23 @@ export const AgentHello = z.strictObject({
   labels: z.record(label, noNul(z.string().max(256))).default({}),
   /** Runs still executing on this agent when it (re)connects, so the master does not mark them lost. */
   running: z.array(runId).max(10_000).default([]),
+  /**
+   * The params of each offered handler as a JSON Schema (2020-12, an object schema, at most SCHEMA_MAX_CHARS as
+   * JSON): the master checks a task's params with it (issue 9). A handler left out takes any params (older agents).
+   */
+  handlerParams: z.record(label, z.record(z.string(), z.unknown())).optional(),
+}).superRefine((hello, ctx) => {
+  // Also reached when another field failed: only look at what parsed.
+  if (!Array.isArray(hello.handlers) || typeof hello.handlerParams !== 'object' || hello.handlerParams === null) return;
+  const names = Object.keys(hello.handlerParams);
+  if (names.length > 64) ctx.addIssue({ code: 'custom', path: ['handlerParams'], message: 'at most 64 handlers' });
+  for (const name of names.slice(0, 64)) {
+    if (!hello.handlers.includes(name)) {
+      ctx.addIssue({ code: 'custom', path: ['handlerParams', name], message: `is not among the handlers this agent offers (${hello.handlers.join(', ')})` });
+    }
+    const problem = schemaShapeProblem(hello.handlerParams[name]);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['handlerParams', name], message: problem });
+  }
 });
 export type AgentHello = z.infer<typeof AgentHello>;
 
@@ -195,4 +213,5 @@ export function traceparent(traceId: string, spanId: string): string {
   return `00-${traceId}-${spanId}-01`;
 }
 
-export { HANDLER_NAMES, HANDLER_PARAMS, type HandlerName } from './handler-params.js';
+export { BUILTIN_PARAMS_SCHEMAS, HANDLER_NAMES, HANDLER_PARAMS, type HandlerName } from './handler-params.js';
+export { compileParamsSchema, SCHEMA_MAX_CHARS, type JsonSchema, type ParamsCheck, type ParamsVerdict } from './handler-schema.js';

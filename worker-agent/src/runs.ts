@@ -1,7 +1,7 @@
 // The runs this agent executes: admission (capacity, handler, params, draining), execution, stop, drain.
 import type { Logger } from './logger.js';
 import { describeIssues } from './issues.js';
-import { prepare } from './executors/index.js';
+import type { HandlerSet } from './executors/index.js';
 import type { OutboundRules } from './outbound.js';
 import type { Execution } from './executors/types.js';
 import { RunLogBatcher } from './run-logs.js';
@@ -11,7 +11,7 @@ const ERROR_LIMIT = 8_192; // RunResult.error max
 
 export interface RunsHost {
   capacity: number;
-  handlers: readonly string[];
+  handlers: HandlerSet;
   /** Where handlers may send requests beyond the outbound guard's default. */
   outbound?: OutboundRules;
   log: Logger;
@@ -53,7 +53,7 @@ export class Runs {
     }
     if (this.#draining) return reject('draining', 'the agent is shutting down');
     if (this.#active.size >= this.host.capacity) return reject('busy', `all ${this.host.capacity} slots are in use`);
-    const prepared = prepare(assign, this.host.handlers);
+    const prepared = this.host.handlers.prepare(assign);
     if (!prepared.ok) return reject(prepared.reason, prepared.message);
 
     const startedAt = Date.now();

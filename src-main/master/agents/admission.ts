@@ -8,6 +8,8 @@ import {
 import { invalidInput } from '../api/contract/errors';
 import { exchangeEnrolment, lookUpCredential } from '../db/agent-credentials';
 import { findGroupByName } from '../db/groups';
+import { recordAnnounced } from '../db/handler-catalogue';
+import { announcedSchemaProblem } from '../handlers/catalogue';
 import type { Db } from '../db/store';
 import { workerConnected } from '../db/workers';
 import type { Logger } from '../log';
@@ -86,11 +88,15 @@ export function admitAgents(io: Server, nsp: AgentNamespace, deps: AdmissionDeps
       ? { code: 'bad_token' as const, message: 'That is not an agent credential. baton-agent trades an enrolment token for its credential by itself on its first start; pass the enrolment token with --token-file.' }
       : credentialRefusal(presented?.facts ?? null, hello);
     if (refusal) return refused(socket, refuse(refusal.code, refusal.message), { worker: hello.name, group: hello.group });
+    // Compiled only for an agent whose credential holds: compiling costs more than parsing (issue 9).
+    const schemaProblem = announcedSchemaProblem(hello.handlerParams ?? {});
+    if (schemaProblem) return refused(socket, refuse('bad_hello', `Agent handshake refused: ${schemaProblem}`), { worker: hello.name, group: hello.group });
     const group = (await findGroupByName(deps.db, hello.group))!;
     // Checked before the worker row is touched: a refused duplicate must not rewrite the connected agent's row.
     const connected = term.registry.all().find((s) => s.groupId === group.id && s.name === hello.name);
     if (connected?.socket?.connected) return refuse('duplicate_name', `An agent named "${hello.name}" is already connected in group "${hello.group}".`);
     const { worker, admin } = await workerConnected(deps.db, { ...hello, groupId: group.id });
+    await recordAnnounced(deps.db, group.id, hello.name, hello.handlers, hello.handlerParams ?? {});
     const existing = term.registry.get(worker.id);
     if (deps.term() !== term) return refuse('not_leader', 'This master stopped leading while the agent joined.', deps.leaderUrl() ?? undefined);
     socket.data = { workerId: worker.id, term, credentialId: presented!.id } satisfies AdmittedAgent;

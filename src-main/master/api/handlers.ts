@@ -15,7 +15,9 @@ import * as workers from '../db/workers';
 import { inTransaction, unreachableError } from '../db/store';
 import { listMasters } from '../ha/lease';
 import type { MasterContext } from '../context';
-import { checkParams, checkTaskSpec, firstFire, type TaskWorld } from '../scheduler/task-rules';
+import { checkTaskSpec, firstFire, type TaskWorld } from '../scheduler/task-rules';
+import { announcedHandlers } from '../db/handler-catalogue';
+import { catalogueOf, checkHandlerParams } from '../handlers/catalogue';
 import { checkTriggerParams } from '../scheduler/trigger-params';
 import { nulPath } from './stored-text';
 import { callTrace } from '../tracing/call-trace';
@@ -46,12 +48,13 @@ function at(path: string, error: BatonError): BatonError {
 /** Just the facts checkTaskSpec needs about this spec, so storing a task costs the same with 10 or 10,000 tasks. */
 async function taskWorld(ctx: MasterContext, taskId: string | null, spec: TaskSpec): Promise<TaskWorld> {
   const parents = spec.trigger.type === 'parent' ? spec.trigger.parents : [];
-  const [group, existing, links] = await Promise.all([
+  const [group, existing, links, announced] = await Promise.all([
     groups.getGroup(ctx.db, spec.groupId).then(() => [spec.groupId], () => []),
     parents.length > 0 ? tasks.existingTaskIds(ctx.db, parents) : Promise.resolve([]),
     parents.length > 0 ? tasks.parentLinks(ctx.db) : Promise.resolve({}),
+    announcedHandlers(ctx.db, spec.groupId),
   ]);
-  return { taskId, groupIds: new Set(group), taskIds: new Set(existing), links, outbound: ctx.outbound };
+  return { taskId, groupIds: new Set(group), taskIds: new Set(existing), links, outbound: ctx.outbound, handlers: catalogueOf(announced) };
 }
 
 const handlers: { [M in MethodName]: Handler<M> } = {
@@ -119,8 +122,9 @@ const handlers: { [M in MethodName]: Handler<M> } = {
   },
   'tasks.trigger': async ({ id, params }, ctx) => {
     const task = await ctx.dispatcher.task(id);
-    const bad = checkTriggerParams(task.handler, task.triggerParams, params ?? {})
-      ?? (params ? checkParams(task.handler, { ...task.params, ...params }) : null);
+    const catalogue = catalogueOf(await announcedHandlers(ctx.db, task.groupId));
+    const bad = checkTriggerParams(task.handler, task.triggerParams, params ?? {}, catalogue.get(task.handler) ?? null)
+      ?? (params ? checkHandlerParams(task.handler, { ...task.params, ...params }, catalogue) : null);
     if (bad) throw bad;
     return ctx.dispatcher.fire(task, Date.now(), 'api', { params, trace: callTrace() });
   },

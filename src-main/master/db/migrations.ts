@@ -293,6 +293,23 @@ update tasks set alerts = '{"on": [], "email": [], "webhook": null}' where jsonb
 `,
   },
   {
+    id: 13,
+    name: 'handler catalogue per group',
+    sql: `
+-- Every handler the agents of a group announced, with its params schema (JSON Schema; null: not announced) and
+-- the last time an agent offered it: tasks are checked against it (issue 9).
+create table handler_catalogue (
+  group_id text not null references groups(id) on delete cascade,
+  name text not null,
+  params_schema jsonb,
+  offered_by text not null,
+  first_seen_at timestamptz not null default now(),
+  last_seen_at timestamptz not null default now(),
+  primary key (group_id, name)
+);
+`,
+  },
+  {
     id: 16,
     name: 'workflow joins',
     // A child with several parents joins per generation (one fire of the root task): which parents ended how, and

@@ -1,6 +1,7 @@
 // Stored groups and tasks as `baton/v1` definitions, in one canonical form: groups by name, tasks by group then
 // name, keys in the schema's order and free-form maps sorted, so two masters with the same definitions write the
 // same bytes and a file diffs cleanly in git (issue 9).
+import type { Catalogue } from '../handlers/catalogue';
 import { taskSpecOf, type Group, type Task, type Worker } from '../api/contract/domain';
 import {
   DEFINITIONS_FORMAT, GroupDef, TaskDef, type DefinitionsFile, type ParentRef, type TriggerDef,
@@ -11,6 +12,8 @@ export interface StoredDefinitions {
   groups: readonly Group[];
   tasks: readonly Task[];
   workers: ReadonlyArray<Pick<Worker, 'id' | 'name' | 'groupId'>>;
+  /** Group name → the handlers its agents announced (with the built-ins); a group not listed has the built-ins only. */
+  catalogues?: ReadonlyMap<string, Catalogue>;
 }
 
 /** Code-point order: the same on every machine, whatever its locale. */

@@ -3,6 +3,7 @@
 // writes in an order where every parent is stored before its children (issue 9). Pure.
 import { createHash } from 'node:crypto';
 import type { OutboundRules } from 'baton-agent/outbound';
+import { catalogueOf, type Catalogue } from '../handlers/catalogue';
 import type { Group, Task, TaskSpec } from '../api/contract/domain';
 import type {
   ConflictPolicy, DefinitionProblem, DefinitionsFile, DefinitionsPlan, GroupDef, PlanItem, TaskDef,
@@ -97,7 +98,7 @@ export function planImport(file: DefinitionsFile, stored: StoredDefinitions, pol
     }
     return id;
   });
-  file.tasks.forEach((def, i) => problems.push(...ruleProblems(def, parentsOf[i]!, workerOf[i], i, outbound)));
+  file.tasks.forEach((def, i) => problems.push(...ruleProblems(def, parentsOf[i]!, workerOf[i], i, outbound, stored.catalogues?.get(def.group) ?? catalogueOf([]))));
   const writes: TaskWrite[] = file.tasks.flatMap((def, i) => {
     const target = targets[i];
     if (!target || (target.action !== 'create' && target.action !== 'update')) return [];
@@ -172,12 +173,14 @@ function differences(file: TaskDef, stored: TaskDef): string[] {
 }
 
 /** The task's own rules (handler and params, trigger, window, routing, outbound URLs), each at its path in the file. */
-function ruleProblems(def: TaskDef, parents: string[], workerId: string | undefined, index: number, outbound: OutboundRules): DefinitionProblem[] {
+function ruleProblems(
+  def: TaskDef, parents: string[], workerId: string | undefined, index: number, outbound: OutboundRules, handlers: Catalogue,
+): DefinitionProblem[] {
   const trigger = def.trigger.type === 'parent' ? { ...def.trigger, parents: parents.length > 0 ? parents : ['(none)'] } : def.trigger;
   const { group: _group, ...rest } = def;
   // A named worker that is missing is reported where it is named; the rules see it as given.
   const spec: TaskSpec = { ...rest, groupId: SOME_GROUP, trigger, routing: specRouting(def.routing, workerId ?? def.routing.worker) };
-  const problem = checkTaskSpec(spec, { taskId: null, groupIds: new Set([SOME_GROUP]), taskIds: new Set(trigger.type === 'parent' ? trigger.parents : []), links: {}, outbound });
+  const problem = checkTaskSpec(spec, { taskId: null, groupIds: new Set([SOME_GROUP]), taskIds: new Set(trigger.type === 'parent' ? trigger.parents : []), links: {}, outbound, handlers });
   if (!problem) return [];
   const issues = (problem.data as { issues?: Array<{ path: string; message: string }> } | undefined)?.issues;
   const found = issues ?? [{ path: problem.field ?? '', message: problem.message.replace(`${problem.field}: `, '') }];

@@ -15,6 +15,8 @@ import { firstFire } from '../scheduler/task-rules';
 import { buildDefinitions, formatDefinitions, type StoredDefinitions } from './canonical';
 import { parseDefinitions } from './parse';
 import * as workers from '../db/workers';
+import { announcedHandlers } from '../db/handler-catalogue';
+import { catalogueOf } from '../handlers/catalogue';
 import { planImport, specRouting, taskKey, type Writes } from './plan';
 
 /** At most this many problems are spelt out in the message; `data.problems` carries them all. */
@@ -22,7 +24,8 @@ const PROBLEMS_IN_MESSAGE = 20;
 
 async function readStored(db: Queryable): Promise<StoredDefinitions> {
   const [g, t, w] = await Promise.all([groups.listGroups(db), tasks.listTasks(db), workers.listWorkers(db)]);
-  return { groups: g, tasks: t, workers: w };
+  const catalogues = new Map(await Promise.all(g.map(async (group) => [group.name, catalogueOf(await announcedHandlers(db, group.id))] as const)));
+  return { groups: g, tasks: t, workers: w, catalogues };
 }
 
 export async function exportDefinitions(ctx: MasterContext, input: z.infer<typeof DefinitionsExportInput>) {

@@ -1,11 +1,11 @@
 // Whether a task definition may be stored: its trigger, its time window and its place among parent links.
 import { checkUrl, type OutboundRules } from 'baton-agent/outbound';
-import { HANDLER_NAMES, HANDLER_PARAMS, type HandlerName } from 'baton-agent/protocol';
-import { BatonError, invalidInput } from '../api/contract/errors';
+import { BatonError } from '../api/contract/errors';
 import type { TaskSpec } from '../api/contract/domain';
 import { findCycle } from './dag';
 import { checkTrigger, inWindow, nextFireAt } from './triggers';
 import { checkTriggerDecls } from './trigger-params';
+import { checkHandlerParams, type Catalogue } from '../handlers/catalogue';
 
 export interface TaskWorld {
   /** The id of the task being updated; null when creating. */
@@ -15,12 +15,15 @@ export interface TaskWorld {
   links: Record<string, string[]>;
   /** What the outbound guard allows beyond its default (BATON_OUTBOUND_ALLOW). */
   outbound: OutboundRules;
+  /** The handlers the spec's group may use and their params schemas (handlers/catalogue.ts). */
+  handlers: Catalogue;
 }
 
 /** The first reason the spec cannot be stored, or null. Pure: the caller loads `world`. */
 export function checkTaskSpec(spec: TaskSpec, world: TaskWorld): BatonError | null {
   if (!world.groupIds.has(spec.groupId)) return new BatonError('invalid_input', `groupId: no group with id ${spec.groupId}.`, 'groupId');
-  const params = checkParams(spec.handler, spec.params) ?? checkTriggerDecls(spec.handler, spec.triggerParams);
+  const schema = world.handlers.get(spec.handler) ?? null;
+  const params = checkHandlerParams(spec.handler, spec.params, world.handlers) ?? checkTriggerDecls(spec.handler, spec.triggerParams, schema);
   if (params) return params;
   const outbound = checkOutbound(spec, world.outbound);
   if (outbound) return outbound;
@@ -45,15 +48,6 @@ export function checkTaskSpec(spec: TaskSpec, world: TaskWorld): BatonError | nu
   }
   if (spec.trigger.type === 'parent') return checkParents(spec.trigger.parents, world);
   return null;
-}
-
-/** The handler must be one agents offer, and its params must be what that handler takes (the agent's own schema). */
-export function checkParams(handler: string, params: Record<string, unknown>): BatonError | null {
-  if (!(HANDLER_NAMES as string[]).includes(handler)) {
-    return new BatonError('invalid_input', `handler: "${handler}" is not a handler agents offer (${HANDLER_NAMES.join(', ')}).`, 'handler');
-  }
-  const parsed = HANDLER_PARAMS[handler as HandlerName].safeParse(params);
-  return parsed.success ? null : invalidInput(parsed.error, 'params');
 }
 
 /** Webhook and `http` URLs as written: a metadata or link-local target is refused when stored (the agent checks again as resolved). */

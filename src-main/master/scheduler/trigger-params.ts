@@ -1,15 +1,18 @@
 // Which params a `tasks.trigger` call may set (issue 7, finding 6): only those the task declares, with their
 // types, and never the handler's own (`command`, `url`, `module`, ...), so triggering a task cannot change what it runs.
-import { HANDLER_NAMES, HANDLER_PARAMS, type HandlerName } from 'baton-agent/protocol';
+import type { JsonSchema } from 'baton-agent/protocol';
 import { BatonError } from '../api/contract/errors';
+import { builtinSchema } from '../handlers/catalogue';
 import { assertNever } from '../assert-never';
 import type { TriggerParamDecl, TriggerParams } from '../api/contract/domain';
 
-/** The params a handler reads itself, derived from its schema in the agent (a record schema, like noop's, has none). */
-export function ownParams(handler: string): readonly string[] {
-  if (!(HANDLER_NAMES as string[]).includes(handler)) return [];
-  const schema = HANDLER_PARAMS[handler as HandlerName];
-  return 'shape' in schema ? Object.keys(schema.shape) : [];
+/**
+ * The params a handler reads itself: the properties its params schema names, as its agents announced it (a
+ * free-form schema, like noop's, names none). `schema` defaults to the built-in handler's.
+ */
+export function ownParams(handler: string, schema: JsonSchema | null = builtinSchema(handler)): readonly string[] {
+  const properties = schema?.properties;
+  return typeof properties === 'object' && properties !== null ? Object.keys(properties) : [];
 }
 
 /** The shell variable a param reaches the command as; two names with the same variable would overwrite each other. */
@@ -20,14 +23,14 @@ export function paramVariable(name: string): string {
 const invalid = (field: string, message: string) => new BatonError('invalid_input', `${field}: ${message}`, field);
 
 /** Whether a task may declare these trigger params: none is its handler's own, and its handler takes extra params at all. */
-export function checkTriggerDecls(handler: string, declared: TriggerParams): BatonError | null {
-  const own = ownParams(handler);
+export function checkTriggerDecls(handler: string, declared: TriggerParams, schema = builtinSchema(handler)): BatonError | null {
+  const own = ownParams(handler, schema);
   const variables = new Map<string, string>();
   for (const name of Object.keys(declared)) {
     const field = `triggerParams.${name}`;
     if (own.includes(name)) return invalid(field, `is a param of the ${handler} handler itself; a trigger may never set it (the handler's own params: ${own.join(', ')}).`);
     // A strict handler schema (http, js) refuses any param it does not know, so the declared one could never reach it.
-    if (unknownToHandler(handler, name)) return invalid(field, `the ${handler} handler takes no params besides ${own.join(', ')}, so a trigger has nothing to set.`);
+    if (schema?.additionalProperties === false) return invalid(field, `the ${handler} handler takes no params besides ${own.join(', ')}, so a trigger has nothing to set.`);
     const variable = paramVariable(name);
     const clash = variables.get(variable);
     if (clash !== undefined) return invalid(field, `reaches the command as ${variable}, like ${clash}; rename one of them.`);
@@ -36,18 +39,14 @@ export function checkTriggerDecls(handler: string, declared: TriggerParams): Bat
   return null;
 }
 
-function unknownToHandler(handler: string, name: string): boolean {
-  if (!(HANDLER_NAMES as string[]).includes(handler)) return false;
-  const parsed = HANDLER_PARAMS[handler as HandlerName].safeParse({ [name]: '' });
-  return !parsed.success && parsed.error.issues.some((issue) => issue.code === 'unrecognized_keys');
-}
-
 /**
  * Whether a trigger call may pass `given`: every key declared by the task, of its declared type, none the
  * handler's own, and every required one present. The first problem names the field as sent (`params.<key>`).
  */
-export function checkTriggerParams(handler: string, declared: TriggerParams, given: Record<string, unknown>): BatonError | null {
-  const own = ownParams(handler);
+export function checkTriggerParams(
+  handler: string, declared: TriggerParams, given: Record<string, unknown>, schema = builtinSchema(handler),
+): BatonError | null {
+  const own = ownParams(handler, schema);
   const names = Object.keys(declared);
   for (const [key, value] of Object.entries(given)) {
     const field = `params.${key}`;

@@ -3,7 +3,6 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, resolveAgentConfig, type RawOptions } from '../../../worker-agent/src/config';
-import { HANDLERS } from '../../../worker-agent/src/executors/index';
 import { tempDir } from './helpers';
 
 const TOKEN = 'agent-token-0123456789';
@@ -28,7 +27,8 @@ describe('agent config', () => {
       name: 'n1',
       capacity: 4,
       labels: {},
-      handlers: [...HANDLERS],
+      handlers: null,
+      handlersDir: null,
       dataDir: expect.stringMatching(/\.baton-agent\/n1$/),
       heartbeatMs: 5000,
       logLevel: 'info',
@@ -77,7 +77,6 @@ describe('agent config', () => {
     [{ name: 'has space' }, '--name: must be 1-128 letters'],
     [{ group: '' }, '--group: is required'],
     [{ labels: 'zone' }, '--labels: "zone" is not key=value'],
-    [{ handlers: 'shell,ftp' }, '--handlers: unknown handler(s) ftp; available: shell, http'],
     [{ handlers: ',' }, '--handlers: needs at least one handler'],
     [{ heartbeatMs: '10' }, '--heartbeat-ms: must be a whole number from 100 to 3600000'],
     [{ stopGraceMs: '-1' }, '--stop-grace-ms: must be a whole number from 0 to 3600000'],

@@ -25,7 +25,9 @@ describe('service definitions', () => {
     // verify checks that ExecStart's binary exists, so point it at real files.
     const agent = join(dir, 'baton-agent.js');
     writeFileSync(agent, '');
-    const options = resolveServiceOptions(flags({ platform: 'systemd', node: process.execPath, agent, dataDir: dir, user: 'daemon', token: TOKEN }), {});
+    const options = resolveServiceOptions(
+      flags({ platform: 'systemd', node: process.execPath, agent, dataDir: dir, user: 'daemon', token: TOKEN, handlersDir: '/opt/baton/handlers' }), {},
+    );
     const unit = systemdUnit(options);
     const file = join(dir, `${options.serviceName}.service`);
     writeFileSync(file, unit);
@@ -36,6 +38,7 @@ describe('service definitions', () => {
     expect(unit).not.toContain(TOKEN);
     expect(unit).toContain('"--token-file" "/etc/baton-agent/edge-1.token"');
     expect(unit).toContain('"--labels" "zone=a,odd=50%%$$HOME \\"quoted\\""');
+    expect(unit).toContain('"--handlers-dir" "/opt/baton/handlers"');
     expect(unit).toMatch(/^User=daemon$/m);
     expect(unit).toMatch(/^KillMode=mixed$/m);
     expect(unit).toMatch(/^Delegate=yes$/m);
@@ -63,19 +66,59 @@ describe('service definitions', () => {
     expect(args).not.toContain('--token');
   });
 
-  it('windows script registers a boot task with correctly quoted arguments', () => {
+  it('windows: a WinSW service definition, well-formed, with paths with spaces quoted, no secret, a graceful stop', () => {
     const options = resolveServiceOptions(
-      flags({ platform: 'windows', node: 'C:\\Program Files\\nodejs\\node.exe', agent: 'C:\\baton\\bin\\baton-agent.js', dataDir: 'C:\\Data Dir\\' }),
+      flags({
+        platform: 'windows', node: 'C:\\Program Files\\nodejs\\node.exe', agent: 'C:\\Program Files\\baton agent\\bin\\baton-agent.js',
+        dataDir: 'C:\\Data Dir\\', labels: 'zone=a,note=<&> "quoted"', stopGraceMs: '30000', token: TOKEN,
+      }),
       {},
     );
-    const script = windowsService(options);
-    expect(script).toContain(`-Execute 'C:\\Program Files\\nodejs\\node.exe'`);
-    expect(script).toContain('--data-dir "C:\\Data Dir\\\\"');
-    expect(script).toContain('--labels "zone=a,odd=50%$HOME \\"quoted\\""');
-    expect(script).toContain('Register-ScheduledTask -TaskName $name');
+    const definition = windowsService(options);
+    // A real XML parser (python's ElementTree) reads it back: structure and escaping both hold.
+    const json = execFileSync('python3', ['-c', [
+      'import sys, json, xml.etree.ElementTree as ET',
+      'root = ET.fromstring(sys.stdin.buffer.read())',
+      'print(json.dumps({"tag": root.tag, "children": {c.tag: (c.text or "") for c in root}, "onfailure": root.find("onfailure").attrib, "log": root.find("log").attrib}))',
+    ].join('\n')], { input: definition, encoding: 'utf8' });
+    const parsed = JSON.parse(json) as { tag: string; children: Record<string, string>; onfailure: Record<string, string>; log: Record<string, string> };
+    expect(parsed.tag).toBe('service');
+    expect(parsed.children).toMatchObject({
+      id: 'baton-agent-edge-1',
+      executable: 'C:\\Program Files\\nodejs\\node.exe',
+      workingdirectory: 'C:\\Data Dir\\',
+      startmode: 'Automatic',
+      // The agent drains for --stop-grace-ms after WinSW's Ctrl+C; WinSW waits that long plus 15 s before killing.
+      stoptimeout: '45 sec',
+      logpath: 'C:\\Data Dir\\logs',
+    });
+    expect(parsed.onfailure).toEqual({ action: 'restart', delay: '10 sec' });
+    expect(parsed.log).toEqual({ mode: 'roll-by-size' });
+    // Quoted as CommandLineToArgvW splits it: the script path with spaces is one argument, so is every value.
+    const args = parsed.children.arguments!;
+    expect(args.startsWith('"C:\\Program Files\\baton agent\\bin\\baton-agent.js" --master http://master:8080')).toBe(true);
+    expect(args).toContain('--data-dir "C:\\Data Dir\\\\"');
+    expect(args).toContain('--labels "zone=a,note=<&> \\"quoted\\""');
+    expect(args).toContain('--token-file C:\\ProgramData\\Baton\\agent\\edge-1.token');
+    expect(definition).not.toContain(TOKEN);
+    expect(args).not.toMatch(/--token\s/);
     expect(windowsArg('plain')).toBe('plain');
     expect(windowsArg('')).toBe('""');
     expect(windowsArg('a\\"b')).toBe('"a\\\\\\"b"');
+  });
+
+  it('windows install copies WinSW beside the definition, locks the token file, installs and starts; uninstall stops first', () => {
+    const options = resolveServiceOptions(flags({ platform: 'windows', winsw: 'D:\\tools\\WinSW-x64.exe', labels: '' }), {});
+    const steps = installPlan(options, TOKEN);
+    const dir = 'C:\\ProgramData\\Baton\\agent\\edge-1';
+    expect(steps).toContainEqual({ kind: 'write', path: `${dir}\\baton-agent-edge-1.xml`, content: windowsService(options), mode: 0o644, secret: false });
+    expect(steps.filter((s) => s.kind === 'copy' || s.kind === 'run')).toEqual([
+      { kind: 'copy', from: 'D:\\tools\\WinSW-x64.exe', to: `${dir}\\baton-agent-edge-1.exe` },
+      { kind: 'run', argv: ['icacls', `${dir}.token`, '/inheritance:r', '/grant:r', 'SYSTEM:R', 'Administrators:F'], mayFail: false },
+      { kind: 'run', argv: [`${dir}\\baton-agent-edge-1.exe`, 'install'], mayFail: false },
+      { kind: 'run', argv: [`${dir}\\baton-agent-edge-1.exe`, 'start'], mayFail: false },
+    ]);
+    expect(uninstallPlan(options).map((s) => (s.kind === 'run' ? s.argv.at(-1) : s.kind))).toEqual(['stop', 'uninstall', 'remove', 'remove']);
   });
 
   it('refuses relative paths and a user on windows, naming the flag', () => {
@@ -88,7 +131,14 @@ describe('service definitions', () => {
       return 'no error';
     };
     expect(error({ platform: 'systemd', tokenFile: 'token' })).toMatch(/^--token-file: must be an absolute systemd path/);
+    expect(error({ platform: 'systemd', handlersDir: 'handlers' })).toMatch(/^--handlers-dir: must be an absolute systemd path/);
     expect(error({ platform: 'windows', user: 'bob' })).toMatch(/^--user: /);
+    // WinSW would expand %NAME% in the arguments: refused, naming the flag the value came from.
+    expect(error({ platform: 'windows', labels: 'path=%PATH%' })).toMatch(/^--labels: must not contain % on windows/);
+    expect(error({ platform: 'windows', node: 'C:\\%USERPROFILE%\\node.exe' })).toMatch(/^--node: must not contain %/);
+    expect(error({ platform: 'systemd', winsw: '/opt/winsw.exe' })).toMatch(/^--winsw: is for windows only/);
+    const noWinsw = resolveServiceOptions(flags({ platform: 'windows', labels: '' }), {});
+    expect(() => installPlan(noWinsw, TOKEN)).toThrow(/^--winsw: is required to install on windows/);
     expect(error({ platform: 'solaris' })).toMatch(/^--platform: must be one of systemd, launchd, windows/);
   });
 });

@@ -1,4 +1,7 @@
-// Handler registry: validates an assignment against its handler and starts it under a deadline.
+// Handler registry: every handler, built-in or from --handlers-dir, is a name, a params schema (announced to the
+// master as JSON Schema) and a way to start a run; assignments are checked against it and started under a deadline.
+import type { z } from 'zod';
+import { paramsSchemaOf, type JsonSchema } from '../handler-schema.js';
 import type { RejectReason, RunAssign } from '../protocol.js';
 import { assertNever, describeIssues } from '../issues.js';
 import { noop, shardingDemo } from './demo.js';
@@ -11,32 +14,71 @@ export type Prepared =
   | { ok: true; start(io: RunIO): Execution }
   | { ok: false; reason: Extract<RejectReason, 'unknown_handler' | 'bad_params'>; message: string };
 
-// Binding each executor to its own params type here keeps the registry free of `any`.
-function bind<P>(executor: Executor<P>) {
-  return (assign: RunAssign): Prepared => {
-    const parsed = executor.params.safeParse(assign.params);
-    if (!parsed.success) return { ok: false, reason: 'bad_params', message: describeIssues(parsed.error, 'params') };
-    return { ok: true, start: (io) => supervise(executor.start(assign, parsed.data, io), assign.timeoutMs) };
+export interface Handler {
+  readonly name: string;
+  /** Where it comes from, named when two handlers claim one name: `built-in` or the module's file. */
+  readonly source: string;
+  /** Its params as JSON Schema, announced to the master at hello. */
+  readonly schema: JsonSchema;
+  prepare(assign: RunAssign): Prepared;
+}
+
+/**
+ * A handler from an executor whose params are a zod schema (every built-in, and modules that export one); the
+ * announced JSON Schema is generated from that same zod schema, so both say the same.
+ */
+export function zodHandler<P>(name: string, source: string, executor: Executor<P>): Handler {
+  return {
+    name,
+    source,
+    schema: paramsSchemaOf(executor.params as z.ZodType),
+    prepare(assign) {
+      const parsed = executor.params.safeParse(assign.params);
+      if (!parsed.success) return { ok: false, reason: 'bad_params', message: describeIssues(parsed.error, 'params') };
+      return { ok: true, start: (io) => supervise(executor.start(assign, parsed.data, io), assign.timeoutMs) };
+    },
   };
 }
 
-const registry: Record<string, (assign: RunAssign) => Prepared> = {
-  shell: bind(shell),
-  http: bind(http),
-  js: bind(js),
-  noop: bind(noop),
-  'sharding-demo': bind(shardingDemo),
-};
+export const BUILTIN_HANDLERS: readonly Handler[] = [
+  zodHandler('shell', 'built-in', shell),
+  zodHandler('http', 'built-in', http),
+  zodHandler('js', 'built-in', js),
+  zodHandler('noop', 'built-in', noop),
+  zodHandler('sharding-demo', 'built-in', shardingDemo),
+];
 
-export const HANDLERS: readonly string[] = Object.keys(registry);
+export const HANDLERS: readonly string[] = BUILTIN_HANDLERS.map((h) => h.name);
 
-/** `enabled` is the subset of HANDLERS this agent offers. */
-export function prepare(assign: RunAssign, enabled: readonly string[]): Prepared {
-  const bound = enabled.includes(assign.handler) ? registry[assign.handler] : undefined;
-  if (!bound) {
-    return { ok: false, reason: 'unknown_handler', message: `this agent offers ${enabled.join(', ')}, not "${assign.handler}"` };
+/** The handlers one agent offers, by name. */
+export class HandlerSet {
+  readonly #byName: ReadonlyMap<string, Handler>;
+
+  constructor(handlers: readonly Handler[]) {
+    this.#byName = new Map(handlers.map((h) => [h.name, h]));
   }
-  return bound(assign);
+
+  names(): string[] {
+    return [...this.#byName.keys()];
+  }
+
+  /** What the hello announces: each handler's params schema. */
+  schemas(): Record<string, JsonSchema> {
+    return Object.fromEntries([...this.#byName].map(([name, h]) => [name, h.schema]));
+  }
+
+  prepare(assign: RunAssign): Prepared {
+    const handler = this.#byName.get(assign.handler);
+    if (!handler) {
+      return { ok: false, reason: 'unknown_handler', message: `this agent offers ${this.names().join(', ')}, not "${assign.handler}"` };
+    }
+    return handler.prepare(assign);
+  }
+}
+
+/** The built-ins named in `enabled` (tests of single handlers). */
+export function prepare(assign: RunAssign, enabled: readonly string[]): Prepared {
+  return new HandlerSet(BUILTIN_HANDLERS.filter((h) => enabled.includes(h.name))).prepare(assign);
 }
 
 function stoppedOutcome(cause: StopCause, timeoutMs: number): Pick<Outcome, 'state' | 'error'> {

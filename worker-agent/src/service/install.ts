@@ -1,21 +1,23 @@
 // Install and uninstall as plans: a list of plain steps, shown as is by --dry-run and carried out by
 // `apply`, so what an operator previews is exactly what runs.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { posix, win32 } from 'node:path';
 import { assertNever } from '../issues.js';
 import { launchdPlist } from './launchd.js';
 import type { ServiceOptions } from './options.js';
 import { systemdUnit } from './systemd.js';
-import { windowsService, windowsUninstallCommand } from './windows.js';
+import { ConfigError } from '../config.js';
+import { windowsService } from './windows.js';
 
 export type Step =
   | { kind: 'mkdir'; path: string; mode: number }
   | { kind: 'write'; path: string; content: string; mode: number; secret: boolean }
+  | { kind: 'copy'; from: string; to: string }
   | { kind: 'run'; argv: string[]; mayFail: boolean }
   | { kind: 'remove'; path: string };
 
-/** The unit / plist / script text for the chosen platform. */
+/** The unit / plist / WinSW XML text for the chosen platform. */
 export function serviceFile(o: ServiceOptions): string {
   switch (o.platform) {
     case 'systemd':
@@ -30,7 +32,8 @@ export function serviceFile(o: ServiceOptions): string {
 }
 
 const run = (argv: string[], mayFail = false): Step => ({ kind: 'run', argv, mayFail });
-const powershell = ['powershell.exe', '-NoProfile', '-ExecutionPolicy', 'Bypass'];
+/** WinSW runs as `<id>.exe` beside `<id>.xml`, the layout every WinSW version reads its definition from. */
+const winswExe = (o: ServiceOptions) => o.unitPath.replace(/\.xml$/, '.exe');
 
 /** `token` is written to the token file when given; otherwise the existing file is used. */
 export function installPlan(o: ServiceOptions, token: string | null): Step[] {
@@ -50,8 +53,13 @@ export function installPlan(o: ServiceOptions, token: string | null): Step[] {
       return [...steps, run(['systemctl', 'daemon-reload']), run(['systemctl', 'enable', '--now', `${o.serviceName}.service`])];
     case 'launchd':
       return [...steps, run(['launchctl', 'load', '-w', o.unitPath])];
-    case 'windows':
-      return [...steps, run([...powershell, '-File', o.unitPath])];
+    case 'windows': {
+      if (!o.winsw) throw new ConfigError('--winsw', 'is required to install on windows: the path of WinSW-x64.exe (WinSW releases), which runs the agent as a service');
+      const exe = winswExe(o);
+      // The token file: readable by the service account (LocalSystem) and administrators only.
+      const lockToken = run(['icacls', o.tokenFile, '/inheritance:r', '/grant:r', 'SYSTEM:R', 'Administrators:F']);
+      return [...steps, { kind: 'copy', from: o.winsw, to: exe }, lockToken, run([exe, 'install']), run([exe, 'start'])];
+    }
     default:
       return assertNever(o.platform);
   }
@@ -65,8 +73,11 @@ export function uninstallPlan(o: ServiceOptions): Step[] {
       return [run(['systemctl', 'disable', '--now', `${o.serviceName}.service`], true), remove, run(['systemctl', 'daemon-reload'])];
     case 'launchd':
       return [run(['launchctl', 'unload', '-w', o.unitPath], true), remove];
-    case 'windows':
-      return [run([...powershell, '-Command', windowsUninstallCommand(o)], true), remove];
+    case 'windows': {
+      const exe = winswExe(o);
+      // `stop` lets runs finish (Ctrl+C, then up to stoptimeout) before the service is removed.
+      return [run([exe, 'stop'], true), run([exe, 'uninstall'], true), remove, { kind: 'remove', path: exe }];
+    }
     default:
       return assertNever(o.platform);
   }
@@ -78,6 +89,8 @@ export function describePlan(steps: readonly Step[]): string {
       switch (step.kind) {
         case 'mkdir':
           return `mkdir -p ${step.path}`;
+        case 'copy':
+          return `copy ${step.from} to ${step.to}`;
         case 'write':
           return step.secret
             ? `write ${step.path} (mode ${step.mode.toString(8)}): the token`
@@ -103,6 +116,9 @@ export function applyPlan(steps: readonly Step[], say: (line: string) => void): 
     switch (step.kind) {
       case 'mkdir':
         mkdirSync(step.path, { recursive: true, mode: step.mode });
+        break;
+      case 'copy':
+        copyFileSync(step.from, step.to);
         break;
       case 'write':
         writeFileSync(step.path, step.content, { mode: step.mode });

@@ -10,7 +10,7 @@ export type Platform = (typeof PLATFORMS)[number];
 
 export interface ServiceOptions {
   platform: Platform;
-  /** systemd unit / scheduled task name; launchd uses `label`. */
+  /** systemd unit / Windows service id; launchd uses `label`. */
   serviceName: string;
   label: string;
   nodePath: string;
@@ -22,8 +22,10 @@ export interface ServiceOptions {
   dataDir: string;
   /** Account the service runs as; null = the platform's system account (root / SYSTEM). */
   user: string | null;
-  /** Where the unit / plist / install script is written. */
+  /** Where the unit / plist / WinSW XML is written. */
   unitPath: string;
+  /** Windows: the WinSW executable to install the service with (copied beside the XML); null elsewhere or not given. */
+  winsw: string | null;
   stopGraceMs: number;
 }
 
@@ -63,9 +65,11 @@ export function resolveServiceOptions(flags: RawOptions, env: NodeJS.ProcessEnv 
       // Paths are kept as given: they are paths on the target platform, which may not be this one.
       dataDir: text.optional(),
       tokenFile: text.optional(),
+      handlersDir: text.optional(),
       unitDir: text.optional(),
       node: text.optional(),
       agent: text.optional(),
+      winsw: text.optional(),
       user: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/, 'must be a plain account name').optional(),
     },
     flags,
@@ -77,25 +81,31 @@ export function resolveServiceOptions(flags: RawOptions, env: NodeJS.ProcessEnv 
     if (!path.isAbsolute(value)) throw new ConfigError(flagOf(key), `must be an absolute ${o.platform} path, got "${value}"`);
     return value;
   };
-  if (o.platform === 'windows' && o.user) throw new ConfigError('--user', 'is not supported on windows; the task runs as SYSTEM');
+  if (o.platform === 'windows' && o.user) throw new ConfigError('--user', 'is not supported on windows; the service runs as LocalSystem');
+  if (o.platform !== 'windows' && o.winsw) throw new ConfigError('--winsw', `is for windows only, not ${o.platform}`);
   const tokenFile = absolute('tokenFile', o.tokenFile ?? d.tokenFile);
   const dataDir = absolute('dataDir', o.dataDir ?? d.dataDir);
   const serviceName = `baton-agent-${o.name}`;
   const label = `dev.baton.agent.${o.name}`;
-  const unitFile = { systemd: `${serviceName}.service`, launchd: `${label}.plist`, windows: `${serviceName}.ps1` }[o.platform];
+  const unitFile = { systemd: `${serviceName}.service`, launchd: `${label}.plist`, windows: `${serviceName}.xml` }[o.platform];
   const args = ['--master', o.master ?? '', '--group', o.group ?? '', '--name', o.name, '--token-file', tokenFile, '--data-dir', dataDir];
-  args.push('--capacity', String(o.capacity), '--handlers', o.handlers.join(','), '--heartbeat-ms', String(o.heartbeatMs));
+  args.push('--capacity', String(o.capacity), '--heartbeat-ms', String(o.heartbeatMs));
+  if (o.handlers) args.push('--handlers', o.handlers.join(','));
+  if (o.handlersDir) args.push('--handlers-dir', absolute('handlersDir', o.handlersDir));
   args.push('--stop-grace-ms', String(o.stopGraceMs), '--log-level', o.logLevel);
   const labels = Object.entries(o.labels).map(([k, v]) => `${k}=${v}`);
   if (labels.length) args.push('--labels', labels.join(','));
   const allow = [...o.allowOutbound.hosts, ...o.allowOutbound.ranges.map(([address, bits]) => `${address.toString()}/${bits}`)];
   if (allow.length) args.push('--allow-outbound', allow.join(','));
+  const nodePath = absolute('node', o.node ?? process.execPath);
+  const agentPath = absolute('agent', o.agent ?? fileURLToPath(new URL('../../bin/baton-agent.js', import.meta.url)));
+  if (o.platform === 'windows') refuseExpansion({ '--node': nodePath, '--agent': agentPath }, args);
   return {
     platform: o.platform,
     serviceName,
     label,
-    nodePath: absolute('node', o.node ?? process.execPath),
-    agentPath: absolute('agent', o.agent ?? fileURLToPath(new URL('../../bin/baton-agent.js', import.meta.url))),
+    nodePath,
+    agentPath,
     args,
     name: o.name,
     tokenFile,
@@ -103,5 +113,14 @@ export function resolveServiceOptions(flags: RawOptions, env: NodeJS.ProcessEnv 
     user: o.user ?? null,
     unitPath: path.join(absolute('unitDir', o.unitDir ?? d.unitDir), unitFile),
     stopGraceMs: o.stopGraceMs,
+    winsw: o.winsw === undefined ? null : absolute('winsw', o.winsw),
   };
+}
+
+/** WinSW expands %NAME% in the service's executable and arguments, with no escape: a `%` there is refused, named. */
+function refuseExpansion(paths: Record<string, string>, args: readonly string[]): void {
+  const given: Array<[string, string]> = [...Object.entries(paths)];
+  for (let i = 0; i + 1 < args.length; i += 2) given.push([args[i]!, args[i + 1]!]);
+  const bad = given.find(([, value]) => value.includes('%'));
+  if (bad) throw new ConfigError(bad[0], `must not contain % on windows (the service wrapper would expand %NAME% in it), got "${bad[1]}"`);
 }
