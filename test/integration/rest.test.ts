@@ -1,0 +1,189 @@
+// The REST resources under /api/v1 (issue 9) over real HTTP against a real master and PostgreSQL: the OpenAPI
+// document is valid OpenAPI 3.1 (checked by @readme/openapi-parser) and covers every route; every route answers
+// valid input, by id and by name (names holding `/` and `%` too), and refuses hostile input (unknown fields, wrong
+// types, forged ids, oversize, wrong media type, wrong verb, missing scope) with a status the document lists and a
+// body that fits the document's schema (ajv), changing nothing.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { validate } from '@readme/openapi-parser';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { methods } from '../../src-main/master/api/contract/methods';
+import { ROUTES, RPC_ONLY, type Verb } from '../../src-main/master/api/rest/routes';
+import pg from 'pg';
+import { freshDatabase, rawAgent, startMasterProcess, waitFor, type MasterProcess, type RawAgent } from './harness';
+
+type Json = Record<string, any>;
+interface Answer { status: number; headers: Headers; json: Json }
+
+let master: MasterProcess;
+let db: pg.Client;
+let base: string;
+let doc: Json;
+const keys = { admin: '', operate: '', read: '' };
+let agent: RawAgent;
+const ajv = new Ajv2020({ allErrors: true, strict: false });
+addFormats.default(ajv);
+const compiled = new Map<string, ValidateFunction>();
+/** `VERB template` of every 2xx seen, to show each route answered valid input. */
+const succeeded = new Set<string>();
+
+beforeAll(async () => {
+  // A master process of its own: checking the document takes the test's event loop for seconds, which an
+  // in-process master would spend without renewing its leadership.
+  const databaseUrl = await freshDatabase();
+  master = await startMasterProcess(databaseUrl, ['--log-level', 'warn']);
+  db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  base = master.url;
+  await waitFor('the master to lead', async () => (await master.api.call('master.info', {})).leader);
+  keys.admin = (await fs.readFile(path.join(master.dataDir, 'api-key'), 'utf8')).trim();
+  keys.operate = (await master.api.call('tokens.create', { label: 'rest operate', scope: 'operate' })).secret;
+  keys.read = (await master.api.call('tokens.create', { label: 'rest read', scope: 'read' })).secret;
+  const workers = await master.api.call('groups.create', { name: 'rest-workers' });
+  const { secret } = await master.api.call('enrolments.create', { label: 'rest', groupId: workers.id });
+  agent = await rawAgent(base, secret, { name: 'rest-w1', group: 'rest-workers' });
+  const res = await fetch(`${base}/api/v1/openapi.json`, { headers: { authorization: `Bearer ${keys.read}` } });
+  expect(res.status).toBe(200);
+  doc = await res.json() as Json;
+});
+afterAll(async () => {
+  agent?.close();
+  await db?.end();
+  if (master && master.child.exitCode === null) master.child.kill('SIGTERM');
+  await master?.exited;
+});
+
+/** The document's schema for an answer; an answer whose status the document does not list fails here. */
+function schemaFor(verb: Verb, template: string, status: number): ValidateFunction {
+  const id = `${verb} ${template} ${status}`;
+  const known = compiled.get(id);
+  if (known) return known;
+  const operation = doc.paths[`/api/v1${template}`]?.[verb.toLowerCase()] as Json | undefined;
+  expect(operation, `${verb} /api/v1${template} is in the document`).toBeDefined();
+  let response = operation!.responses[String(status)] as Json | undefined;
+  expect(response, `${id}: the document lists status ${status}`).toBeDefined();
+  if (response!.$ref) response = doc.components.responses[String(response!.$ref).split('/').pop()!] as Json;
+  let schema = response!.content['application/json'].schema as Json;
+  if (schema.$ref) schema = doc.components.schemas[String(schema.$ref).split('/').pop()!] as Json;
+  const check = ajv.compile(schema);
+  compiled.set(id, check);
+  return check;
+}
+
+interface CallOptions { key?: keyof typeof keys | null; params?: Record<string, string>; query?: string; body?: unknown; raw?: string; contentType?: string }
+
+/** One request to a route, its answer checked against the document. */
+async function call(verb: Verb, template: string, opts: CallOptions = {}): Promise<Answer> {
+  const url = `/api/v1${template.replace(/\{(\w+)\}/g, (_, p: string) => encodeURIComponent(opts.params?.[p] ?? ''))}${opts.query ? `?${opts.query}` : ''}`;
+  const answer = await send(verb, url, opts);
+  const check = schemaFor(verb, template, answer.status);
+  expect(check(answer.json), `${verb} ${url} → ${answer.status}: ${JSON.stringify(check.errors)} ${JSON.stringify(answer.json).slice(0, 300)}`).toBe(true);
+  if (answer.status < 300) succeeded.add(`${verb} ${template}`);
+  return answer;
+}
+
+async function send(verb: string, url: string, opts: CallOptions = {}): Promise<Answer> {
+  const key = opts.key === undefined ? 'admin' : opts.key;
+  const body = opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
+  const headers: Record<string, string> = key ? { authorization: `Bearer ${keys[key]}` } : {};
+  if (body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
+  const res = await fetch(`${base}${url}`, { method: verb, headers, body });
+  return { status: res.status, headers: res.headers, json: await res.json() as Json };
+}
+
+/** What a refused request must leave alone (`last_used_at`: a key's use is recorded by design). */
+async function snapshot(): Promise<string> {
+  const tables = ['groups', 'tasks', 'workers', 'runs', 'tokens', 'enrolments', 'agent_credentials'];
+  const rows = await Promise.all(tables.map(async (t) => (await db.query(`select * from ${t} order by id`)).rows));
+  return JSON.stringify(rows, (k, v: unknown) => (k === 'last_used_at' || k === 'last_heartbeat_at' || k === 'metrics' || k === 'updated_at' ? undefined : v));
+}
+
+const GROUP = 'ops/eu 100%';
+const TASK = 'nightly/backup %2F';
+
+describe('REST resources', () => {
+  it('the OpenAPI document is valid OpenAPI 3.1, lists every route, and every contract method has a route or says why not', async () => {
+    const result = await validate(structuredClone(doc) as never);
+    expect(result, JSON.stringify(result)).toMatchObject({ valid: true });
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.components.securitySchemes.apiKey).toMatchObject({ type: 'http', scheme: 'bearer' });
+    for (const route of ROUTES) {
+      const operation = doc.paths[`/api/v1${route.path}`]?.[route.verb.toLowerCase()] as Json | undefined;
+      expect(operation, `${route.verb} ${route.path}`).toMatchObject({ operationId: route.method, responses: { [route.status]: expect.anything(), 401: expect.anything() } });
+    }
+    const routed = new Set<string>(ROUTES.map((r) => r.method));
+    const missing = Object.keys(methods).filter((m) => !routed.has(m) && !Object.hasOwn(RPC_ONLY, m));
+    expect(missing, 'methods with neither a route in rest/routes.ts nor an entry in RPC_ONLY').toEqual([]);
+    // The document is the same door's: no key, no document.
+    expect((await send('GET', '/api/v1/openapi.json', { key: null })).status).toBe(401);
+  });
+
+  it('every route answers valid input with its documented output; groups and tasks by name, names with / and %', async () => {
+    expect((await call('GET', '/master')).json.value).toMatchObject({ leader: true });
+    expect((await call('GET', '/masters')).json.value).toHaveLength(1);
+
+    const group = await call('POST', '/groups', { body: { name: GROUP } });
+    expect(group.status).toBe(201);
+    expect((await call('GET', '/groups')).json.value.map((g: Json) => g.name)).toContain(GROUP);
+    expect((await call('PATCH', '/groups/{id}', { params: { id: GROUP }, body: { description: 'by name' } })).json.value)
+      .toMatchObject({ id: group.json.value.id, description: 'by name' });
+
+    const workers = await call('GET', '/workers', { query: 'groupId=rest-workers' });
+    expect(workers.json.value.map((w: Json) => w.name)).toEqual(['rest-w1']);
+    const workerId = workers.json.value[0].id as string;
+    expect((await call('PUT', '/workers/{id}/status', { params: { id: workerId }, body: { status: 'disabled' } })).json.value).toMatchObject({ id: workerId, status: 'disabled' });
+    await call('PUT', '/workers/{id}/status', { params: { id: workerId }, body: { status: 'enabled' } });
+
+    const task = await call('POST', '/tasks', { body: { name: TASK, groupId: GROUP, handler: 'noop', trigger: { type: 'api' } } });
+    expect(task.status).toBe(201);
+    expect(task.json.value).toMatchObject({ name: TASK, groupId: group.json.value.id });
+    const taskId = task.json.value.id as string;
+    const child = await call('POST', '/tasks', {
+      body: { name: 'after-backup', groupId: group.json.value.id, handler: 'noop', trigger: { type: 'parent', parents: [TASK], on: 'success' } },
+    });
+    expect(child.json.value.trigger).toEqual({ type: 'parent', parents: [taskId], on: 'success' });
+    const listed = await call('GET', '/tasks', { query: `groupId=${encodeURIComponent(GROUP)}` });
+    expect(listed.json.value.map((t: Json) => t.name).sort()).toEqual(['after-backup', TASK]);
+    expect((await call('GET', '/tasks/{id}', { params: { id: TASK } })).json.value.id).toBe(taskId);
+    expect((await call('GET', '/tasks/{id}', { params: { id: taskId } })).json.value.name).toBe(TASK);
+    expect((await call('PATCH', '/tasks/{id}', { params: { id: TASK }, body: { description: 'patched', timeoutMs: 5_000 } })).json.value)
+      .toMatchObject({ description: 'patched', timeoutMs: 5_000, handler: 'noop' });
+    expect((await call('PUT', '/tasks/{id}/enabled', { params: { id: TASK }, body: { enabled: true } })).json.value.enabled).toBe(true);
+
+    const fired = await call('POST', '/tasks/{id}/runs', { params: { id: TASK }, body: {}, key: 'operate' });
+    expect(fired.status).toBe(201);
+    const runId = fired.json.value[0].id as string;
+    expect(runId).toMatch(/^run_/);
+    const runs = await call('GET', '/runs', { query: `taskId=${encodeURIComponent(TASK)}&limit=5` });
+    expect(runs.json.value.map((r: Json) => r.id)).toEqual([runId]);
+    expect((await call('GET', '/runs/{id}', { params: { id: runId } })).json.value.taskId).toBe(taskId);
+    expect((await call('GET', '/runs/{id}/logs', { params: { id: runId }, query: 'afterSeq=-1&limit=10' })).json.value).toEqual(expect.any(Array));
+    expect((await call('POST', '/runs/{id}/stop', { params: { id: runId }, key: 'operate' })).json.value.state).toBe('cancelled');
+
+    const token = await call('POST', '/tokens', { body: { label: 'ci', scope: 'operate' } });
+    expect(token.status).toBe(201);
+    expect(token.json.value.secret).toMatch(/^bt_tok_/);
+    expect((await call('GET', '/tokens')).json.value.map((t: Json) => t.label)).toContain('ci');
+    expect((await call('POST', '/tokens/{id}/revoke', { params: { id: token.json.value.token.id } })).json.value.revokedAt).not.toBeNull();
+
+    const enrolment = await call('POST', '/enrolments', { body: { label: 'eu hosts', groupId: GROUP, singleUse: true } });
+    expect(enrolment.json.value.enrolment.groupId).toBe(group.json.value.id);
+    expect((await call('GET', '/enrolments')).json.value.length).toBeGreaterThanOrEqual(2);
+    expect((await call('POST', '/enrolments/{id}/revoke', { params: { id: enrolment.json.value.enrolment.id }, body: { keepCredentials: true } })).json.value.revokedAt).not.toBeNull();
+
+    const credentials = await call('GET', '/credentials');
+    expect(credentials.json.value.map((c: Json) => c.workerName)).toEqual(['rest-w1']);
+    expect((await call('POST', '/credentials/{id}/revoke', { params: { id: credentials.json.value[0].id } })).json.value.revokedAt).not.toBeNull();
+
+    expect((await call('DELETE', '/tasks/{id}', { params: { id: 'after-backup' } })).json.value).toEqual({ ok: true });
+    await call('DELETE', '/tasks/{id}', { params: { id: TASK } });
+    expect((await call('GET', '/tasks/{id}', { params: { id: TASK } })).status).toBe(404);
+    await call('POST', '/groups', { body: { name: 'short-lived' } });
+    expect((await call('DELETE', '/groups/{id}', { params: { id: 'short-lived' } })).json.value).toEqual({ ok: true });
+
+    const untested = ROUTES.map((r) => `${r.verb} ${r.path}`).filter((r) => !succeeded.has(r));
+    expect(untested, 'routes never answered 2xx').toEqual([]);
+  }, 60_000);
+});
