@@ -187,3 +187,136 @@ describe('REST resources', () => {
     expect(untested, 'routes never answered 2xx').toEqual([]);
   }, 60_000);
 });
+
+/** An id of the right shape that names nothing, for the resource a path is under. */
+function forged(template: string): string {
+  const prefix: Record<string, string> = { groups: 'grp', tasks: 'tsk', runs: 'run', workers: 'wrk', tokens: 'tok', enrolments: 'enr', credentials: 'crd' };
+  return `${prefix[template.split('/')[1]!]}_000000000000000000000`;
+}
+
+/** A body each body route accepts, so that only the id is wrong. */
+const VALID_BODY: Record<string, unknown> = {
+  'PATCH /groups/{id}': { description: 'x' }, 'PUT /workers/{id}/status': { status: 'disabled' }, 'PATCH /tasks/{id}': { description: 'x' },
+  'PUT /tasks/{id}/enabled': { enabled: false }, 'POST /tasks/{id}/runs': {}, 'POST /enrolments/{id}/revoke': {},
+};
+
+/** Routes whose contract method answers an empty list for an id it does not know, rather than not_found. */
+const EMPTY_WHEN_UNKNOWN: Record<string, string> = {
+  'GET /runs/{id}/logs': 'runs.logs reads the log table alone: a run it does not know has no lines',
+};
+
+/** A refusal off the document's routes (a verb a path does not have): the one error shape all the same. */
+function expectRefusal(answer: Answer, status: number, code: string, message?: RegExp): void {
+  expect(answer.status).toBe(status);
+  const check = ajv.compile(doc.components.schemas.ErrorReply as Json);
+  expect(check(answer.json), JSON.stringify(check.errors)).toBe(true);
+  expect(answer.json.error.code).toBe(code);
+  if (message) expect(answer.json.error.message).toMatch(message);
+}
+
+describe('hostile input', () => {
+  let before: string;
+  beforeAll(async () => {
+    const a = await master.api.call('groups.create', { name: 'hostile-a' });
+    const b = await master.api.call('groups.create', { name: 'hostile-b' });
+    await master.api.call('tasks.create', { name: 'twin', groupId: a.id, handler: 'noop', trigger: { type: 'api' } });
+    await master.api.call('tasks.create', { name: 'twin', groupId: b.id, handler: 'noop', trigger: { type: 'api' } });
+    before = await snapshot();
+  });
+
+  it('every route refuses an unknown field and a forged id, naming the field, with a documented status', async () => {
+    for (const route of ROUTES) {
+      const key = `${route.verb} ${route.path}`;
+      const params = Object.fromEntries([...route.path.matchAll(/\{(\w+)\}/g)].map((m) => [m[1]!, forged(route.path)]));
+      const unknown = ['GET', 'DELETE'].includes(route.verb)
+        ? await call(route.verb, route.path, { params, query: 'bogus=1' })
+        : await call(route.verb, route.path, { params, body: { ...(VALID_BODY[key] as object ?? {}), bogus: 1 } });
+      expect(unknown.status, key).toBe(400);
+      expect(unknown.json.error, key).toMatchObject({ code: 'invalid_input', field: expect.stringMatching(/(^|\.)bogus$/), message: expect.stringMatching(/unknown field bogus/) });
+      if (Object.keys(params).length === 0) continue;
+      const missing = await call(route.verb, route.path, { params, body: takesJson(route.verb) ? VALID_BODY[key] ?? {} : undefined });
+      if (Object.hasOwn(EMPTY_WHEN_UNKNOWN, key)) {
+        expect(missing.json, key).toEqual({ ok: true, value: [] });
+        continue;
+      }
+      expect(missing.status, `${key} with a forged id: ${JSON.stringify(missing.json)}`).toBe(404);
+      expect(missing.json.error.code, key).toBe('not_found');
+      if (takesJson(route.verb)) {
+        const notAnObject = await call(route.verb, route.path, { params, raw: '[1,2]' });
+        expect(notAnObject.status, key).toBe(400);
+        expect(notAnObject.json.error.message).toMatch(/must be a JSON object/);
+      }
+    }
+    expect(await snapshot()).toBe(before);
+  }, 60_000);
+
+  it('names that match nothing, or more than one task, are refused naming the field', async () => {
+    const nobody = await call('GET', '/tasks/{id}', { params: { id: 'no/such %task' } });
+    expect(nobody.status).toBe(404);
+    expect(nobody.json.error).toMatchObject({ code: 'not_found', field: 'id', message: 'No task has the id or name "no/such %task".' });
+    const twins = await call('POST', '/tasks/{id}/runs', { params: { id: 'twin' }, body: {} });
+    expect(twins.status).toBe(409);
+    expect(twins.json.error).toMatchObject({ code: 'conflict', field: 'id', message: expect.stringMatching(/2 tasks are named "twin".*by id/) });
+    const parent = await call('POST', '/tasks', { body: { name: 'orphan', groupId: 'hostile-a', handler: 'noop', trigger: { type: 'parent', parents: ['ghost'], on: 'success' } } });
+    expect(parent.status).toBe(404);
+    expect(parent.json.error).toMatchObject({ code: 'not_found', field: 'trigger.parents.0' });
+    const group = await call('GET', '/tasks', { query: 'groupId=ghost%2Fgroup' });
+    expect(group.json.error).toMatchObject({ code: 'not_found', field: 'groupId', message: 'No group has the id or name "ghost/group".' });
+    expect(await snapshot()).toBe(before);
+  });
+
+  it('wrong types, repeated or misplaced input, oversize and non-JSON bodies are refused', async () => {
+    const limit = await call('GET', '/runs', { query: 'limit=lots' });
+    expect(limit.json.error).toMatchObject({ code: 'invalid_input', field: 'limit' });
+    expect((await call('GET', '/runs', { query: 'limit=5000' })).json.error).toMatchObject({ field: 'limit' });
+    expect((await call('GET', '/runs/{id}/logs', { params: { id: forged('/runs') }, query: 'afterSeq=-5' })).json.error).toMatchObject({ field: 'afterSeq' });
+    expect((await call('GET', '/runs', { query: 'state=failed&state=lost' })).json.error).toMatchObject({ field: 'state', message: expect.stringMatching(/given 2 times/) });
+    expect((await call('GET', '/runs', { query: 'before=run_%27%20or%201%3D1' })).json.error).toMatchObject({ field: 'before' });
+    expect((await call('POST', '/groups', { body: { name: 'x'.repeat(129) } })).json.error).toMatchObject({ field: 'name' });
+    expect((await call('POST', '/groups', { body: { name: 7 } })).json.error).toMatchObject({ field: 'name' });
+    expect((await call('PUT', '/tasks/{id}/enabled', { params: { id: forged('/tasks') }, body: { enabled: 'yes' } })).json.error).toMatchObject({ field: 'enabled' });
+    expect((await call('PUT', '/workers/{id}/status', { params: { id: forged('/workers') }, body: { status: 'gone' } })).json.error).toMatchObject({ field: 'status' });
+    expect((await call('POST', '/tasks/{id}/runs', { params: { id: forged('/tasks') }, body: { id: 'other' } })).json.error)
+      .toMatchObject({ code: 'invalid_input', field: 'id', message: expect.stringMatching(/given by the path/) });
+    expect((await call('POST', '/groups', { query: 'name=x', body: { name: 'x' } })).json.error.message).toMatch(/takes no query string/);
+    expect((await call('DELETE', '/groups/{id}', { params: { id: 'hostile-a' }, raw: '{"id":"x"}' })).json.error.message).toMatch(/takes no body/);
+    expect((await call('POST', '/groups', { raw: '{"name":' })).json.error.message).toMatch(/not valid JSON/);
+    const big = await call('POST', '/groups', { body: { name: 'big', description: 'x'.repeat(2.5 * 1024 * 1024) } });
+    expect(big.status).toBe(413);
+    const form = await call('POST', '/groups', { raw: 'name=x', contentType: 'application/x-www-form-urlencoded' });
+    expect(form.status).toBe(415);
+    expect(form.json.error.message).toMatch(/Content-Type: application\/json/);
+    expect((await call('POST', '/groups', { raw: '{"name":"x"}', contentType: 'application/json; charset=utf-16' })).status).toBe(415);
+    expect(await snapshot()).toBe(before);
+  });
+
+  it('the door: no key 401, a key without the scope 403, a verb a path lacks 405 with Allow, an unknown path 404', async () => {
+    expect((await call('GET', '/tasks', { key: null })).status).toBe(401);
+    const reader = await call('POST', '/tasks', { key: 'read', body: { name: 'r', groupId: 'hostile-a', handler: 'noop', trigger: { type: 'api' } } });
+    expect(reader.status).toBe(403);
+    expect(reader.json.error.message).toMatch(/POST \/api\/v1\/tasks needs an API key of scope "admin"; this key has scope "read"/);
+    expect((await call('DELETE', '/tasks/{id}', { key: 'operate', params: { id: 'twin' } })).status).toBe(403);
+    expect((await call('GET', '/openapi.json', { key: null })).status).toBe(401);
+
+    const put = await send('PUT', '/api/v1/tasks', { body: {} });
+    expectRefusal(put, 405, 'invalid_input', /"PUT" is not served at \/api\/v1\/tasks; it answers GET, POST/);
+    expect(put.headers.get('allow')).toBe('GET, POST');
+    expect((await send('DELETE', `/api/v1/runs/${forged('/runs')}`)).headers.get('allow')).toBe('GET');
+    expect((await send('POST', '/api/v1/openapi.json')).headers.get('allow')).toBe('GET');
+    expectRefusal(await send('GET', '/api/v1/nothing'), 404, 'not_found', /openapi\.json/);
+    expectRefusal(await send('GET', '/api/v1/tasks/'), 404, 'not_found');
+    expectRefusal(await send('GET', '/api/v1/tasks/twin/runs/extra'), 404, 'not_found');
+    // Before issue 9, GET /api/tasks answered 405 "Use POST /api/tasks", a method that does not exist.
+    expectRefusal(await send('GET', '/api/tasks'), 404, 'unknown_method', /no API method "tasks".*GET \/api\/v1\/tasks/);
+    const rpcVerb = await send('GET', '/api/tasks.list');
+    expectRefusal(rpcVerb, 405, 'invalid_input', /Use POST \/api\/tasks\.list/);
+    expect(rpcVerb.headers.get('allow')).toBe('POST');
+    // The RPC transport stays as it was, form-encoded curl -d bodies included.
+    expect((await send('POST', '/api/groups.list', { raw: '{}', contentType: 'application/x-www-form-urlencoded' })).status).toBe(200);
+    expect(await snapshot()).toBe(before);
+  });
+});
+
+function takesJson(verb: Verb): boolean {
+  return verb === 'POST' || verb === 'PUT' || verb === 'PATCH';
+}
