@@ -1,5 +1,6 @@
 // The REST layer's pure parts (issue 9): which route a path names, and how a route's input is assembled from the
 // path, the query string and the body. The route table is checked against the contract it points into.
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { bodyInput, inputSchema, queryInput, withPathParams } from '../../src-main/master/api/rest/input';
 import { matchRoute } from '../../src-main/master/api/rest/match';
@@ -77,5 +78,13 @@ describe('the route table', () => {
         expect(fields, key).toContain(route.bodyAt);
       }
     }
+  });
+});
+
+describe('the README', () => {
+  it('lists every route', async () => {
+    const readme = await readFile('README.md', 'utf8');
+    const missing = ROUTES.map((r) => `${r.verb} /api/v1${r.path}`).filter((r) => !readme.includes(r));
+    expect(missing).toEqual([]);
   });
 });
