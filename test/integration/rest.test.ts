@@ -18,6 +18,7 @@ type Json = Record<string, any>;
 interface Answer { status: number; headers: Headers; json: Json }
 
 let master: MasterProcess;
+let databaseUrl: string;
 let db: pg.Client;
 let base: string;
 let doc: Json;
@@ -32,7 +33,7 @@ const succeeded = new Set<string>();
 beforeAll(async () => {
   // A master process of its own: checking the document takes the test's event loop for seconds, which an
   // in-process master would spend without renewing its leadership.
-  const databaseUrl = await freshDatabase();
+  databaseUrl = await freshDatabase();
   master = await startMasterProcess(databaseUrl, ['--log-level', 'warn']);
   db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
@@ -72,7 +73,7 @@ function schemaFor(verb: Verb, template: string, status: number): ValidateFuncti
   return check;
 }
 
-interface CallOptions { key?: keyof typeof keys | null; params?: Record<string, string>; query?: string; body?: unknown; raw?: string; contentType?: string }
+interface CallOptions { at?: string; key?: keyof typeof keys | null; params?: Record<string, string>; query?: string; body?: unknown; raw?: string; contentType?: string }
 
 /** One request to a route, its answer checked against the document. */
 async function call(verb: Verb, template: string, opts: CallOptions = {}): Promise<Answer> {
@@ -89,7 +90,7 @@ async function send(verb: string, url: string, opts: CallOptions = {}): Promise<
   const body = opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
   const headers: Record<string, string> = key ? { authorization: `Bearer ${keys[key]}` } : {};
   if (body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
-  const res = await fetch(`${base}${url}`, { method: verb, headers, body });
+  const res = await fetch(`${opts.at ?? base}${url}`, { method: verb, headers, body });
   return { status: res.status, headers: res.headers, json: await res.json() as Json };
 }
 
@@ -213,6 +214,52 @@ function expectRefusal(answer: Answer, status: number, code: string, message?: R
   expect(answer.json.error.code).toBe(code);
   if (message) expect(answer.json.error.message).toMatch(message);
 }
+
+describe('triggering with params', () => {
+  it('POST /tasks/{id}/runs passes declared params and refuses undeclared or mistyped ones, naming them', async () => {
+    await call('POST', '/groups', { body: { name: 'deployers' } });
+    const task = await call('POST', '/tasks', {
+      body: {
+        name: 'deploy', groupId: 'deployers', handler: 'shell', trigger: { type: 'api' },
+        params: { command: './deploy.sh "$BATON_PARAM_REGION"' }, triggerParams: { region: { type: 'string', maxLength: 16 } },
+      },
+    });
+    expect(task.status).toBe(201);
+    const fired = await call('POST', '/tasks/{id}/runs', { params: { id: 'deploy' }, body: { params: { region: 'us-east' } }, key: 'operate' });
+    expect(fired.status).toBe(201);
+    expect(fired.json.value).toHaveLength(1);
+    const runs = () => call('GET', '/runs', { query: 'taskId=deploy' }).then((a) => a.json.value.length as number);
+    expect(await runs()).toBe(1);
+    for (const [params, field] of [[{ region: 5 }, 'params.region'], [{ command: 'id' }, 'params.command'], [{ region: 'x'.repeat(17) }, 'params.region']] as const) {
+      const refused = await call('POST', '/tasks/{id}/runs', { params: { id: 'deploy' }, body: { params }, key: 'operate' });
+      expect(refused.status, JSON.stringify(params)).toBe(400);
+      expect(refused.json.error.field).toBe(field);
+    }
+    expect(await runs()).toBe(1);
+    await call('POST', '/runs/{id}/stop', { params: { id: fired.json.value[0].id }, key: 'operate' });
+  });
+});
+
+describe('on a follower', () => {
+  let follower: MasterProcess | undefined;
+  afterAll(async () => {
+    if (follower && follower.child.exitCode === null) follower.child.kill('SIGTERM');
+    await follower?.exited;
+  });
+
+  it('a follower resolves names and hands the call to the leader, as for RPC calls', async () => {
+    follower = await startMasterProcess(databaseUrl, ['--log-level', 'warn']);
+    const started = follower;
+    await waitFor('the follower to know the leader', async () => (await started.api.call('master.info', {})).leaderUrl);
+    const info = await call('GET', '/master', { at: follower.url });
+    expect(info.json.value).toMatchObject({ leader: false });
+    expect((await call('GET', '/tasks/{id}', { at: follower.url, params: { id: 'deploy' } })).json.value.name).toBe('deploy');
+    const fired = await call('POST', '/tasks/{id}/runs', { at: follower.url, params: { id: 'deploy' }, body: {}, key: 'operate' });
+    expect(fired.status).toBe(201);
+    expect((await call('GET', '/runs/{id}', { params: { id: fired.json.value[0].id } })).json.value.taskName).toBe('deploy');
+    await call('POST', '/runs/{id}/stop', { at: follower.url, params: { id: fired.json.value[0].id }, key: 'operate' });
+  }, 60_000);
+});
 
 describe('hostile input', () => {
   let before: string;
