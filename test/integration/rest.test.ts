@@ -12,10 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { methods } from '../../src-main/master/api/contract/methods';
 import { ROUTES, RPC_ONLY, type Verb } from '../../src-main/master/api/rest/routes';
 import pg from 'pg';
+import { Agent, fetch } from 'undici';
 import { freshDatabase, rawAgent, startMasterProcess, waitFor, type MasterProcess, type RawAgent } from './harness';
 
 type Json = Record<string, any>;
-interface Answer { status: number; headers: Headers; json: Json }
+interface Answer { status: number; headers: { get(name: string): string | null }; json: Json }
 
 let master: MasterProcess;
 let databaseUrl: string;
@@ -27,6 +28,11 @@ let agent: RawAgent;
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 addFormats.default(ajv);
 const compiled = new Map<string, ValidateFunction>();
+/**
+ * Idle connections are dropped after 1 s, before the master's 5 s keep-alive ends them: a request sent on a
+ * connection the master is closing at that moment fails with "other side closed" (seen once under load).
+ */
+const connections = new Agent({ keepAliveTimeout: 1_000, keepAliveMaxTimeout: 1_000 });
 /** `VERB template` of every 2xx seen, to show each route answered valid input. */
 const succeeded = new Set<string>();
 
@@ -45,12 +51,13 @@ beforeAll(async () => {
   const workers = await master.api.call('groups.create', { name: 'rest-workers' });
   const { secret } = await master.api.call('enrolments.create', { label: 'rest', groupId: workers.id });
   agent = await rawAgent(base, secret, { name: 'rest-w1', group: 'rest-workers' });
-  const res = await fetch(`${base}/api/v1/openapi.json`, { headers: { authorization: `Bearer ${keys.read}` } });
+  const res = await fetch(`${base}/api/v1/openapi.json`, { headers: { authorization: `Bearer ${keys.read}` }, dispatcher: connections });
   expect(res.status).toBe(200);
   doc = await res.json() as Json;
 });
 afterAll(async () => {
   agent?.close();
+  await connections.close();
   await db?.end();
   if (master && master.child.exitCode === null) master.child.kill('SIGTERM');
   await master?.exited;
@@ -90,7 +97,7 @@ async function send(verb: string, url: string, opts: CallOptions = {}): Promise<
   const body = opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
   const headers: Record<string, string> = key ? { authorization: `Bearer ${keys[key]}` } : {};
   if (body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
-  const res = await fetch(`${opts.at ?? base}${url}`, { method: verb, headers, body });
+  const res = await fetch(`${opts.at ?? base}${url}`, { method: verb, headers, body, dispatcher: connections });
   return { status: res.status, headers: res.headers, json: await res.json() as Json };
 }
 

@@ -1,6 +1,7 @@
 // The HTTP door of a master: every request is taken apart without throwing, its Host and Origin checked, its
 // API key and the key's scope checked before its body is read; only then is the body read (bounded) and the
 // API called. Whatever fails answers JSON `{ ok: false, error: { code, message } }` (issue 7, findings 1, 3, 7).
+// A call is RPC (`POST /api/<method>`) or a REST route under /api/v1 (rest/plan.ts, issue 9): the same checks for both.
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Reply } from './contract/client';
@@ -52,9 +53,9 @@ export interface HttpDoorOptions {
 const answering = new WeakMap<Duplex, http.ServerResponse>();
 
 /** Writes the status and headers of a JSON answer; returns its body, or null when an answer already went out. */
-function jsonHead(res: http.ServerResponse, status: number, reply: Reply, headers: Record<string, string>): string | null {
+function jsonHead(res: http.ServerResponse, status: number, payload: unknown, headers: Record<string, string>): string | null {
   if (res.headersSent || res.destroyed) return null;
-  const body = JSON.stringify(reply);
+  const body = JSON.stringify(payload);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), ...headers });
   return body;
 }
@@ -216,11 +217,10 @@ async function serveApi(
   send(res, reply.ok ? call.okStatus : STATUS[(reply.error as { code: ErrorCode }).code] ?? 500, reply);
 }
 
+/** A value as it is, outside `{ ok, value }`: the OpenAPI document, for the tools that read it. */
 function sendBare(res: http.ServerResponse, value: unknown): void {
-  if (res.headersSent || res.destroyed) return;
-  const body = JSON.stringify(value);
-  res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) });
-  res.end(body);
+  const body = jsonHead(res, 200, value, {});
+  if (body !== null) res.end(body);
 }
 
 /** The body as text, or null once it passes MAX_BODY (the rest is not read). Rejects when the client goes away. */
