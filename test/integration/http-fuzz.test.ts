@@ -1,12 +1,14 @@
 // Property-based fuzzing of the HTTP door (issue 7): generated requests over raw TCP (paths with malformed
-// percent-encodings, odd methods, Host/Origin/Authorization/Content-Length/Content-Type oddities, random JSON,
-// wrong types, unknown fields, huge strings, non-JSON bodies). None carries a key that may change anything, so:
+// percent-encodings, the REST routes of issue 9 with forged ids and odd query strings, odd methods,
+// Host/Origin/Authorization/Content-Length/Content-Type oddities, random JSON, wrong types, unknown fields, huge
+// strings, non-JSON bodies). None carries a key that may change anything, so:
 // the master stays up, every answer outside Socket.IO's own paths is JSON (a refusal with a code), and groups,
 // tasks, workers, runs and tokens read with SQL are the same afterwards.
 import fs from 'node:fs/promises';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { methods } from '../../src-main/master/api/contract/methods';
+import { ROUTES } from '../../src-main/master/api/rest/routes';
 import { freshDatabase, prepare, startTestMaster, type TestMaster } from './harness';
 import { rawHttp } from './raw-http';
 
@@ -41,9 +43,17 @@ const METHOD_NAMES = Object.keys(methods);
 const hex = fc.integer({ min: 0, max: 255 }).map((n) => `%${n.toString(16).toUpperCase().padStart(2, '0')}`);
 const percentJunk = fc.constantFrom('%', '%Z', '%ZZ', '%E0%A4%A', '%C0%AF', '%FF', '%00', '%u2215', '%%', '%2F..%2F..');
 const pathPiece = fc.oneof(fc.string({ unit: 'grapheme-ascii', maxLength: 20 }).map((s) => s.replace(/[\s]/g, '')), hex, percentJunk, fc.constantFrom(...METHOD_NAMES));
+/** The REST routes (issue 9) with their `{id}` a name, a forged id or junk, and a query string of known and odd keys. */
+const queryKey = fc.oneof(fc.constantFrom('limit', 'state', 'taskId', 'groupId', 'before', 'afterSeq', 'id', 'bogus', 'limit[]'), pathPiece);
+const restPath = fc.tuple(
+  fc.constantFrom(...ROUTES.map((r) => r.path), '/openapi.json'),
+  fc.oneof(fc.constantFrom('fuzz-target', 'fuzz', 'tsk_000000000000000000000', 'run_000000000000000000000', '%2F', '..'), pathPiece),
+  fc.array(fc.tuple(queryKey, pathPiece), { maxLength: 3 }),
+).map(([template, id, query]) => `/api/v1${template.replace(/\{\w+\}/g, id)}${query.length > 0 ? `?${query.map(([k, v]) => `${k}=${v}`).join('&')}` : ''}`);
 const path = () => fc.oneof(
   fc.tuple(fc.constantFrom('/api/', '/', '/api', '/assets/', '//', '/api/v1/'), fc.array(pathPiece, { maxLength: 4 }))
     .map(([prefix, pieces]) => prefix + pieces.join('')),
+  restPath,
   fc.constantFrom(...METHOD_NAMES).map((m) => `/api/${m}`),
   fc.tuple(fc.constantFrom('http://', 'https://', 'HTTP://', 'http://[', 'ftp://'), fc.constantFrom('[bad', '127.0.0.1:1', 'evil.example', '[::1', '', host), fc.constantFrom('/', '/api/groups.list', '/%ZZ', ''))
     .map(([scheme, authority, rest]) => scheme + authority + rest),
@@ -117,8 +127,10 @@ it('1,000 generated requests: the master stays up, every answer is JSON, a refus
     answered++;
     if (socketIo) return;
     if (head) return void expect(reply.headers['content-type']).toMatch(/^(application\/json|text\/html)/);
+    // The OpenAPI document is served as it is, for tools to read; every other answer is a reply or a refusal.
+    const success = r.path.split('?')[0] === '/api/v1/openapi.json' ? { openapi: '3.1.0' } : { ok: true };
     expect(reply.json, `${reply.status} ${reply.body.slice(0, 200)}`).toMatchObject(
-      reply.status === 200 ? { ok: true } : { ok: false, error: { code: expect.any(String), message: expect.any(String) } },
+      reply.status === 200 ? success : { ok: false, error: { code: expect.any(String), message: expect.any(String) } },
     );
   }), { numRuns: Number(process.env.FUZZ_RUNS ?? 1_000), seed: Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31) });
   expect(answered).toBeGreaterThan(Number(process.env.FUZZ_RUNS ?? 1_000) * 0.9);

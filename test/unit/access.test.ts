@@ -37,13 +37,14 @@ describe('bearerKey', () => {
 
 describe('parseTarget', () => {
   it.each([
-    ['/api/groups.list', '/api/groups.list', null],
-    ['/api/groups.list?x=%ZZ', '/api/groups.list', null],
-    ['/api/tasks%2Elist', '/api/tasks.list', null],
-    ['http://127.0.0.1:7070/api/groups.list', '/api/groups.list', '127.0.0.1:7070'],
-    ['HTTP://Example.com/', '/', 'example.com'],
-  ])('%s → path %s, authority %s', (raw, path, authority) => {
-    expect(parseTarget(raw)).toEqual({ ok: true, path, authority });
+    ['/api/groups.list', '/api/groups.list', null, '/api/groups.list', ''],
+    ['/api/groups.list?x=%ZZ', '/api/groups.list', null, '/api/groups.list', 'x=%ZZ'],
+    ['/api/tasks%2Elist', '/api/tasks.list', null, '/api/tasks%2Elist', ''],
+    ['/api/v1/tasks/a%2Fb%25c?limit=5#top', '/api/v1/tasks/a/b%c', null, '/api/v1/tasks/a%2Fb%25c', 'limit=5'],
+    ['http://127.0.0.1:7070/api/groups.list', '/api/groups.list', '127.0.0.1:7070', '/api/groups.list', ''],
+    ['HTTP://Example.com/', '/', 'example.com', '/', ''],
+  ])('%s → path %s, authority %s, raw path %s, query %s', (raw, path, authority, rawPath, query) => {
+    expect(parseTarget(raw)).toEqual({ ok: true, path, authority, rawPath, query });
   });
 
   it.each([

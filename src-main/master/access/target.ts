@@ -3,7 +3,7 @@
 // (issue 7, finding 1). Pure: the string in, a path or a reason out.
 
 export type Target =
-  | { ok: true; path: string; authority: string | null }
+  | { ok: true; path: string; authority: string | null; rawPath: string; query: string }
   | { ok: false; message: string };
 
 const MAX_TARGET = 8_192;
@@ -28,5 +28,7 @@ export function parseTarget(raw: string | undefined): Target {
     return { ok: false, message: 'The request path has a malformed percent-encoding (each % must start a valid UTF-8 byte such as %2F).' };
   }
   if (path.includes('\0')) return { ok: false, message: 'The request path contains a NUL character.' };
-  return { ok: true, path, authority };
+  // The REST routes read the path still encoded (a name may hold an encoded `/`) and the query string.
+  const query = /\?([^#]*)/.exec(rawPath)?.[1] ?? '';
+  return { ok: true, path, authority, rawPath: pathOnly, query };
 }

@@ -1,16 +1,19 @@
 // The HTTP door of a master: every request is taken apart without throwing, its Host and Origin checked, its
 // API key and the key's scope checked before its body is read; only then is the body read (bounded) and the
 // API called. Whatever fails answers JSON `{ ok: false, error: { code, message } }` (issue 7, findings 1, 3, 7).
+// A call is RPC (`POST /api/<method>`) or a REST route under /api/v1 (rest/plan.ts, issue 9): the same checks for both.
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Reply } from './contract/client';
 import type { ErrorCode, WireError } from './contract/errors';
 import { isMethodName } from './contract/methods';
 import { METHOD_SCOPES, scopeAllows } from './contract/scopes';
+import { planRest, type Planned } from './rest/plan';
+import { REST_PREFIX } from './rest/routes';
 import type { Authorize } from '../access/guard';
 import { repeatedHeader } from '../access/headers';
 import { hostServed, originServed, type HostEntry } from '../access/hosts';
-import { parseTarget } from '../access/target';
+import { parseTarget, type Target } from '../access/target';
 import { serveConsole } from '../console-files';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -60,9 +63,9 @@ export interface HttpDoorOptions {
 const answering = new WeakMap<Duplex, http.ServerResponse>();
 
 /** Writes the status and headers of a JSON answer; returns its body, or null when an answer already went out. */
-function jsonHead(res: http.ServerResponse, status: number, reply: Reply, headers: Record<string, string>): string | null {
+function jsonHead(res: http.ServerResponse, status: number, payload: unknown, headers: Record<string, string>): string | null {
   if (res.headersSent || res.destroyed) return null;
-  const body = JSON.stringify(reply);
+  const body = JSON.stringify(payload);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), ...headers });
   return body;
 }
@@ -158,7 +161,7 @@ function door(req: http.IncomingMessage, res: http.ServerResponse, opts: HttpDoo
     return refuse(req, res, 403, { code: 'forbidden', message: 'This master answers no cross-origin requests (CORS is closed), so there is nothing to preflight.' });
   }
   if (target.path.startsWith('/api/')) {
-    serveApi(req, res, target.path.slice('/api/'.length), opts, expectsContinue).catch(() => res.destroy());
+    serveApi(req, res, target, opts, expectsContinue).catch(() => res.destroy());
     return;
   }
   if (target.path === METRICS_PATH && opts.metrics) {
@@ -166,37 +169,78 @@ function door(req: http.IncomingMessage, res: http.ServerResponse, opts: HttpDoo
     return;
   }
   if (opts.consoleDir && serveConsole(req, res, opts.consoleDir, target.path)) return;
-  refuse(req, res, 404, { code: 'not_found', message: `Nothing at ${quoted(target.path)}: the API is POST /api/<method>.` });
+  refuse(req, res, 404, { code: 'not_found', message: `Nothing at ${quoted(target.path)}: the API is POST /api/<method>, and REST resources under /api/v1.` });
 }
 
-async function serveApi(
-  req: http.IncomingMessage, res: http.ServerResponse, method: string, opts: HttpDoorOptions, expectsContinue: boolean,
-): Promise<void> {
-  if (req.method !== 'POST') {
-    return refuse(req, res, 405, { code: 'invalid_input', message: `Use POST /api/${method.slice(0, 100)} with a JSON body.` }, { allow: 'POST' });
+/** An RPC call, `POST /api/<method>`: the console's transport and the CLI's. */
+function planRpc(verb: string, method: string): Planned {
+  if (!isMethodName(method)) {
+    const rest = planRest(verb, `/${method}`, '');
+    const hint = rest.ok ? `; for the REST resource use ${verb} /api/v1/${method}` : '; the REST resources are under /api/v1 (GET /api/v1/openapi.json lists them)';
+    return { ok: false, status: 404, error: { code: 'unknown_method', message: `There is no API method ${quoted(method)} (RPC calls are POST /api/<method>)${hint}.` } };
   }
+  if (verb !== 'POST') {
+    return { ok: false, status: 405, error: { code: 'invalid_input', message: `Use POST /api/${method} with a JSON body.` }, headers: { allow: 'POST' } };
+  }
+  return {
+    ok: true,
+    call: { label: method, scope: METHOD_SCOPES[method], body: 'any', okStatus: 200, bare: false, run: (body, api) => api(method, body ?? {}) },
+  };
+}
+
+/** `application/json` or a `+json` type, in UTF-8 if a charset is named. */
+function isJson(contentType: string | undefined): boolean {
+  const [type, ...params] = (contentType ?? '').toLowerCase().split(';').map((p) => p.trim());
+  const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '');
+  return /^application\/([\w.-]+\+)?json$/.test(type ?? '') && (charset === undefined || charset === 'utf-8');
+}
+
+/** The key, then the call (RPC or REST) and its scope, then the body, then the API: one door for both. */
+async function serveApi(
+  req: http.IncomingMessage, res: http.ServerResponse, target: Extract<Target, { ok: true }>, opts: HttpDoorOptions, expectsContinue: boolean,
+): Promise<void> {
   const admitted = await opts.authorize(req).catch(unreachableGuard);
   if (!admitted.ok) return refuse(req, res, STATUS[admitted.error.code], admitted.error);
-  if (!isMethodName(method)) return refuse(req, res, 404, { code: 'unknown_method', message: `There is no API method ${quoted(method)}.` });
-  const needed = METHOD_SCOPES[method];
-  if (!scopeAllows(admitted.scope, needed)) {
+  const verb = req.method ?? '';
+  const rest = target.rawPath === REST_PREFIX || target.rawPath.startsWith(`${REST_PREFIX}/`);
+  const planned = rest ? planRest(verb, target.rawPath.slice(REST_PREFIX.length), target.query) : planRpc(verb, target.path.slice('/api/'.length));
+  if (!planned.ok) return refuse(req, res, planned.status, planned.error, planned.headers);
+  const { call } = planned;
+  if (!scopeAllows(admitted.scope, call.scope)) {
     return refuse(req, res, 403, {
-      code: 'forbidden', message: `${method} needs an API key of scope "${needed}"; this key has scope "${admitted.scope}".`, data: { needed },
+      code: 'forbidden', message: `${call.label} needs an API key of scope "${call.scope}"; this key has scope "${admitted.scope}".`, data: { needed: call.scope },
     });
   }
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > MAX_BODY) return refuse(req, res, 413, { code: 'invalid_input', message: `The request body is larger than ${MAX_BODY} bytes.` });
+  const hasBody = declared > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (call.body === 'json' && hasBody && !isJson(req.headers['content-type'])) {
+    return refuse(req, res, 415, {
+      code: 'invalid_input', message: `${call.label} takes a JSON body: send it with Content-Type: application/json (curl --json), not ${quoted(req.headers['content-type'] ?? 'none')}.`,
+    });
+  }
   if (expectsContinue) res.writeContinue();
   const text = await readBody(req);
   if (text === null) return refuse(req, res, 413, { code: 'invalid_input', message: `The request body is larger than ${MAX_BODY} bytes.` });
-  let input: unknown;
+  let body: unknown;
   try {
-    input = text.trim() === '' ? {} : JSON.parse(text);
+    body = text.trim() === '' ? undefined : JSON.parse(text);
   } catch {
     return send(res, 400, { ok: false, error: { code: 'invalid_input', message: 'The request body is not valid JSON.' } });
   }
-  const reply = await opts.api(method, input, { forwarded: req.headers[FORWARDED_HEADER] === '1', traceparent: singleHeader(req.headers.traceparent) });
-  send(res, reply.ok ? 200 : STATUS[(reply.error as { code: ErrorCode }).code] ?? 500, reply);
+  if (call.body === 'none' && body !== undefined) {
+    return send(res, 400, { ok: false, error: { code: 'invalid_input', message: `${call.label} takes no body: its input is the query string.` } });
+  }
+  const from: CallOrigin = { forwarded: req.headers[FORWARDED_HEADER] === '1', traceparent: singleHeader(req.headers.traceparent) };
+  const reply = await call.run(body, (method, input) => opts.api(method, input, from));
+  if (reply.ok && call.bare) return sendBare(res, reply.value);
+  send(res, reply.ok ? call.okStatus : STATUS[(reply.error as { code: ErrorCode }).code] ?? 500, reply);
+}
+
+/** A value as it is, outside `{ ok, value }`: the OpenAPI document, for the tools that read it. */
+function sendBare(res: http.ServerResponse, value: unknown): void {
+  const body = jsonHead(res, 200, value, {});
+  if (body !== null) res.end(body);
 }
 
 /** Prometheus scrapes with a bearer key like any API client (`authorization` in its scrape config). */
