@@ -66,6 +66,22 @@ export const ROUTES: readonly Route[] = [
   route('POST', '/enrolments/{id}/revoke', 'enrolments.revoke'),
   route('GET', '/credentials', 'credentials.list'),
   route('POST', '/credentials/{id}/revoke', 'credentials.revoke'),
+
+  route('GET', '/definitions', 'definitions.export'),
+  route('POST', '/definitions/plan', 'definitions.plan'),
+  route('POST', '/definitions/apply', 'definitions.apply'),
+
+  route('GET', '/alerts/channels', 'alerts.channels.list'),
+  route('POST', '/alerts/channels', 'alerts.channels.create', CREATED),
+  route('PATCH', '/alerts/channels/{id}', 'alerts.channels.update', { bodyAt: 'patch' }),
+  route('DELETE', '/alerts/channels/{id}', 'alerts.channels.delete'),
+  route('POST', '/alerts/channels/{id}/test', 'alerts.channels.test'),
+  route('GET', '/alerts/rules', 'alerts.rules.list'),
+  route('POST', '/alerts/rules', 'alerts.rules.create', CREATED),
+  route('PATCH', '/alerts/rules/{id}', 'alerts.rules.update', { bodyAt: 'patch' }),
+  route('DELETE', '/alerts/rules/{id}', 'alerts.rules.delete'),
+  route('GET', '/alerts/settings', 'alerts.settings.get'),
+  route('PATCH', '/alerts/settings', 'alerts.settings.update'),
 ];
 
 /**
