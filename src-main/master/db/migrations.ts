@@ -221,6 +221,16 @@ alter table tokens drop constraint tokens_scope_check;
 alter table tokens add constraint tokens_scope_check check (scope in ('read', 'operate', 'admin'));
 `,
   },
+  {
+    id: 10,
+    name: 'archived tasks',
+    // Deleting a task archives it (issue 8): its runs stay, it never fires, and its name is free for a new task.
+    sql: `
+alter table tasks add column archived_at timestamptz;
+alter table tasks drop constraint tasks_group_id_name_key;
+create unique index tasks_live_name on tasks (group_id, name) where archived_at is null;
+`,
+  },
 ];
 
 // Arbitrary but fixed: the advisory lock key that serialises migrations across masters.

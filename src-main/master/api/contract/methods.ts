@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   AgentCredential, ClusterMaster, Enrolment, Group, GroupInput, Params, Run, RunLogLine, RunState, Task, TaskInput, TaskPatch, Token, TokenScope, Worker, name,
 } from './domain';
+import { TaskListFilter, TriggerPreview, TriggerPreviewInput } from './task-console';
 
 const id = z.string().min(1).max(64);
 const byId = z.strictObject({ id });
@@ -36,7 +37,7 @@ export const methods = {
     Worker,
   ),
 
-  'tasks.list': method(z.strictObject({ groupId: id.optional() }), z.array(Task)),
+  'tasks.list': method(TaskListFilter, z.array(Task)),
   'tasks.get': method(byId, Task),
   'tasks.create': method(TaskInput, Task),
   'tasks.update': method(z.strictObject({ id, patch: TaskPatch }), Task),
@@ -91,6 +92,9 @@ export const methods = {
   'credentials.revoke': method(z.strictObject({ id }), AgentCredential),
 
   'masters.list': method(none, z.array(ClusterMaster)),
+
+  // tasks (issue 8): the next fires of a trigger or a stored task, computed by the planner's own code
+  'triggers.preview': method(TriggerPreviewInput, TriggerPreview),
 } as const;
 
 export type Methods = typeof methods;

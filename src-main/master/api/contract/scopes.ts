@@ -36,6 +36,8 @@ export const METHOD_SCOPES: { readonly [M in MethodName]: ApiScope } = {
   'credentials.list': 'admin',
   'credentials.revoke': 'admin',
   'masters.list': 'read',
+  // tasks (issue 8)
+  'triggers.preview': 'read',
 };
 
 /** Whether a key of scope `held` may call a method that needs `needed`. */
