@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { Trigger } from './contract/domain';
 import { BatonError } from './contract/errors';
 import type { Methods } from './contract/methods';
+import { unknownZoneMessage } from './contract/task-console';
 import * as tasks from '../db/tasks';
 import type { MasterContext } from '../context';
 import { isoInZone, previewFires } from '../scheduler/preview';
@@ -13,7 +14,7 @@ type Output = z.input<Methods['triggers.preview']['output']>;
 
 export async function previewTrigger(input: Input, ctx: MasterContext, nowMs = Date.now()): Promise<Output> {
   if (input.timezone !== undefined && !isKnownZone(input.timezone)) {
-    throw new BatonError('invalid_input', `timezone: unknown time zone '${input.timezone}'; use an IANA name such as 'Europe/Berlin' or 'UTC'`, 'timezone');
+    throw new BatonError('invalid_input', `timezone: ${unknownZoneMessage(input.timezone)}`, 'timezone');
   }
   if (input.taskId !== undefined) return previewTask(input.taskId, input, ctx, nowMs);
   const trigger = input.trigger!;

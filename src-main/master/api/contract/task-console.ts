@@ -51,3 +51,8 @@ export type TaskListFilter = z.input<typeof TaskListFilter>;
 
 /** The newest run of a task, as tasks.list shows it. */
 export type LastRun = NonNullable<Task['lastRun']>;
+
+/** The one wording of an unknown time zone, so the editor shows the master's own message before it asks. */
+export function unknownZoneMessage(timezone: string): string {
+  return `unknown time zone '${timezone}'; use an IANA name such as 'Europe/Berlin' or 'UTC'`;
+}
