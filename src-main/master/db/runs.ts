@@ -230,3 +230,27 @@ export async function pruneRuns(db: Queryable, olderThanDays: number): Promise<n
     `delete from runs where finished_at < now() - make_interval(days => $1) and state not in ${ACTIVE}`, [olderThanDays]);
   return r.rowCount ?? 0;
 }
+
+export type StoredRunChange = Omit<StoredRun, 'output' | 'params'> & { groupId: string };
+
+const CHANGE_COLUMNS = `r.id, r.task_id, r.root_run_id, r.attempt, r.trigger, r.parent_run_id, r.worker_id, r.worker_name,
+  r.shard_index, r.shard_total, r.trace_id, r.state, r.planned_at, r.queued_at, r.assigned_at, r.started_at, r.finished_at,
+  r.exit_code, r.error, r.reason, r.late, t.name as task_name, t.group_id`;
+
+function toChange(r: RunRow & { group_id: string }): StoredRunChange {
+  const { output: _output, params: _params, ...run } = toRun({ ...r, output: '', params: null });
+  return { ...run, groupId: r.group_id };
+}
+
+/**
+ * Runs as console events show them (no output or params), for the runs with transitions `lo`..`hi` (console
+ * notices carry the id range of one statement's transitions) and the runs named in `ids`.
+ */
+export async function runChanges(db: Queryable, which: { range: [number, number] | null; ids: string[] }): Promise<StoredRunChange[]> {
+  const { rows } = await db.query<RunRow & { group_id: string }>(
+    `select ${CHANGE_COLUMNS} from runs r join tasks t on t.id = r.task_id
+     where r.id in (select run_id from run_transitions where id between $1 and $2) or r.id = any($3::text[])`,
+    [which.range?.[0] ?? 0, which.range?.[1] ?? -1, which.ids],
+  );
+  return rows.map(toChange);
+}

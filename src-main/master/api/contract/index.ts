@@ -5,4 +5,5 @@ export * from './errors';
 export * from './client';
 export * from './http-client';
 export * from './scopes';
+export * from './events';
 export * from './task-console';
