@@ -14,10 +14,18 @@ class Navigation {
   page = $state<Page>('dashboard');
   /** Set when the runs screen shows one run's detail. */
   runId = $state<string | null>(null);
+  /** Set when the tasks screen shows one task's page. */
+  taskId = $state<string | null>(null);
 
   go(page: Page): void {
     this.page = page;
     this.runId = null;
+    this.taskId = null;
+  }
+
+  openTask(id: string): void {
+    this.go('tasks');
+    this.taskId = id;
   }
 
   openRun(id: string): void {
