@@ -11,8 +11,7 @@ interface TaskRow {
   blocking: Task['blocking']; timeout_ms: number; retry: Task['retry']; alerts: Task['alerts']; queue_timeout_ms: number;
   start_at: Date | null; end_at: Date | null; enabled: boolean; next_fire_at: Date | null;
   created_at: Date; updated_at: Date; archived_at: Date | null;
-  /** Only where the query joins the newest run (LAST_RUN). */
-  last_run_id?: string | null; last_run_state?: RunState | null; last_run_planned_at?: Date | null; last_run_finished_at?: Date | null;
+  last_run_id: string | null; last_run_state: RunState | null; last_run_planned_at: Date | null; last_run_finished_at: Date | null;
 }
 
 function toTask(r: TaskRow): Task {
@@ -23,8 +22,7 @@ function toTask(r: TaskRow): Task {
     retry: r.retry, alerts: r.alerts, queueTimeoutMs: r.queue_timeout_ms, startAt: iso(r.start_at), endAt: iso(r.end_at),
     enabled: r.enabled, nextFireAt: iso(r.next_fire_at),
     createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(), archivedAt: iso(r.archived_at),
-    // Left out (not null) where the query did not look: a write returns the row alone.
-    lastRun: !('last_run_id' in r) ? undefined : r.last_run_id && r.last_run_state && r.last_run_planned_at
+    lastRun: r.last_run_id && r.last_run_state && r.last_run_planned_at
       ? { id: r.last_run_id, state: r.last_run_state, plannedAt: r.last_run_planned_at.toISOString(), finishedAt: iso(r.last_run_finished_at) }
       : null,
   };
@@ -48,10 +46,15 @@ function values(spec: TaskSpec, nextFireAt: Date | null, by: string): unknown[] 
  * Each task with its newest run, one index probe per task (runs_by_task): the list's last-result column
  * without reading every run.
  */
-const WITH_LAST_RUN = `select t.*, lr.id as last_run_id, lr.state as last_run_state, lr.planned_at as last_run_planned_at,
+function withLastRun(source: string): string {
+  return `select t.*, lr.id as last_run_id, lr.state as last_run_state, lr.planned_at as last_run_planned_at,
     lr.finished_at as last_run_finished_at
-  from tasks t left join lateral (select id, state, planned_at, finished_at from runs where task_id = t.id
+  from ${source} t left join lateral (select id, state, planned_at, finished_at from runs where task_id = t.id
     order by created_at desc, id desc limit 1) lr on true`;
+}
+const WITH_LAST_RUN = withLastRun('tasks');
+/** A write's returned rows with their last run, so every answer carries the same fields as tasks.get. */
+const RETURNED = withLastRun('changed');
 
 export async function listTasks(db: Queryable, filter: TaskListFilter = {}): Promise<Task[]> {
   const archived = filter.archived ?? 'exclude';
@@ -83,7 +86,7 @@ export async function existingTaskIds(db: Queryable, ids: string[]): Promise<str
 export async function insertTask(db: Queryable, spec: TaskSpec, nextFireAt: Date | null, by = 'api'): Promise<Task> {
   try {
     const { rows } = await db.query<TaskRow>(
-      `insert into tasks (id, ${COLUMNS}) values ($1, ${PLACEHOLDERS}) returning *`,
+      `with changed as (insert into tasks (id, ${COLUMNS}) values ($1, ${PLACEHOLDERS}) returning *) ${RETURNED}`,
       [newId('tsk'), ...values(spec, nextFireAt, by)],
     );
     return toTask(rows[0]!);
@@ -96,7 +99,8 @@ export async function replaceTask(db: Queryable, id: string, spec: TaskSpec, nex
   const sets = COLUMNS.split(',').map((c, i) => `${c.trim()} = $${i + 2}`).join(', ');
   try {
     const { rows } = await db.query<TaskRow>(
-      `update tasks set ${sets}, updated_at = now() where id = $1 and archived_at is null returning *`, [id, ...values(spec, nextFireAt, by)],
+      `with changed as (update tasks set ${sets}, updated_at = now() where id = $1 and archived_at is null returning *) ${RETURNED}`,
+      [id, ...values(spec, nextFireAt, by)],
     );
     if (!rows[0]) throw archivedError(await getTask(db, id));
     return toTask(rows[0]);
@@ -111,8 +115,8 @@ export async function replaceTask(db: Queryable, id: string, spec: TaskSpec, nex
  */
 export async function archiveTask(db: Queryable, id: string, by = 'api'): Promise<Task> {
   const { rows } = await db.query<TaskRow>(
-    `update tasks set archived_at = now(), enabled = false, next_fire_at = null, updated_at = now(), updated_by = $2
-     where id = $1 and archived_at is null returning *`, [id, by],
+    `with changed as (update tasks set archived_at = now(), enabled = false, next_fire_at = null, updated_at = now(), updated_by = $2
+     where id = $1 and archived_at is null returning *) ${RETURNED}`, [id, by],
   );
   if (rows[0]) return toTask(rows[0]);
   const task = await getTask(db, id);
