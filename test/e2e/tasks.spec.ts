@@ -55,10 +55,11 @@ test('an operator edits, previews, clones and archives a task', async () => {
     await shot(page, '02-cron-preview');
     await page.getByTestId('task-save').click();
     await expect(page.getByTestId('tasks-notice')).toContainText('Saved nightly');
+    await expect(page.getByTestId('task-form')).toBeHidden();
 
     // Its page: settings, the next 10 fires, runs and the chart once it ran.
     await page.getByTestId('task-run-nightly').click();
-    await expect(page.getByTestId('tasks-notice')).toContainText('Started 1 run of nightly');
+    await expect(page.getByTestId('tasks-notice')).toContainText('Started 1 run of nightly', { timeout: 30_000 });
     await expect(page.getByTestId('task-last-nightly')).toContainText('succeeded', { timeout: 30_000 });
     await page.getByTestId('task-open-nightly').click();
     await expect(page.getByTestId('page-title')).toHaveText('nightly');
