@@ -17,9 +17,10 @@ import { listMasters } from '../ha/lease';
 import type { MasterContext } from '../context';
 import { checkParams, checkTaskSpec, firstFire, type TaskWorld } from '../scheduler/task-rules';
 import { checkTriggerParams } from '../scheduler/trigger-params';
+import { runHandlers } from './run-handlers';
 import { nulPath } from './stored-text';
 
-type Handler<M extends MethodName> = (
+export type Handler<M extends MethodName> = (
   input: z.infer<Methods[M]['input']>, ctx: MasterContext,
 ) => Promise<z.input<Methods[M]['output']>>;
 
@@ -138,6 +139,7 @@ const handlers: { [M in MethodName]: Handler<M> } = {
   'credentials.revoke': ({ id }, ctx) => credentials.revokeCredential(ctx.db, id),
 
   'masters.list': (_input, ctx) => listMasters(ctx.db),
+  ...runHandlers,
 };
 
 /** Parses the input with the method's schema, runs it, and returns a Reply; never throws. */

@@ -6,3 +6,4 @@ export * from './client';
 export * from './http-client';
 export * from './scopes';
 export * from './events';
+export * from './run-query';
