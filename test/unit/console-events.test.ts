@@ -1,7 +1,8 @@
 // Issue 8: console log ordering (each batch once, in seq order, however it arrived) and the database notices
 // that console events are made from (merged per burst; bad payloads refused; overflow asks for a full read).
 import { describe, expect, it } from 'vitest';
-import { ConsoleEvent, EventTopic, topicOf, type RunLogLine } from '../../src-main/master/api/contract/events';
+import type { RunLogLine } from '../../src-main/master/api/contract/domain';
+import { ConsoleEvent, EventTopic, topicOf } from '../../src-main/master/api/contract/events';
 import { addNotice, emptyChanges, isEmpty } from '../../src-main/master/events/notices';
 import { lastSeq, mergeLog } from '../../src-renderer/src/lib/run-log';
 

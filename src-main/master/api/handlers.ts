@@ -17,10 +17,11 @@ import { listMasters } from '../ha/lease';
 import type { MasterContext } from '../context';
 import { checkParams, checkTaskSpec, firstFire, type TaskWorld } from '../scheduler/task-rules';
 import { checkTriggerParams } from '../scheduler/trigger-params';
+import { runHandlers } from './run-handlers';
 import { nulPath } from './stored-text';
 import { previewTrigger } from './trigger-preview';
 
-type Handler<M extends MethodName> = (
+export type Handler<M extends MethodName> = (
   input: z.infer<Methods[M]['input']>, ctx: MasterContext,
 ) => Promise<z.input<Methods[M]['output']>>;
 
@@ -143,7 +144,7 @@ const handlers: { [M in MethodName]: Handler<M> } = {
   'credentials.revoke': ({ id }, ctx) => credentials.revokeCredential(ctx.db, id),
 
   'masters.list': (_input, ctx) => listMasters(ctx.db),
-
+  ...runHandlers,
   'triggers.preview': (input, ctx) => previewTrigger(input, ctx),
 };
 

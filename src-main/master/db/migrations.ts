@@ -328,6 +328,8 @@ create index runs_roots_recent on runs (created_at desc, id desc) where id = roo
 create index runs_roots_by_task on runs (task_id, created_at desc, id desc) where id = root_run_id;
 create index runs_family on runs (root_run_id, attempt desc);
 create index runs_by_worker on runs (worker_id, root_run_id);
+create index runs_by_state on runs (state, root_run_id);
+create index runs_children on runs (parent_run_id) where parent_run_id is not null;
 
 -- Text search in output and error: trigram indexes where the server has pg_trgm (bundled with the embedded
 -- PostgreSQL; an external server without it searches by scanning, slower but the same answers).

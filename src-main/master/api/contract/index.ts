@@ -6,4 +6,5 @@ export * from './client';
 export * from './http-client';
 export * from './scopes';
 export * from './events';
+export * from './run-query';
 export * from './task-console';
