@@ -67,7 +67,10 @@ test('an operator edits, previews, clones and archives a task', async () => {
     await expect(page.getByTestId('task-detail-run-row').first()).toContainText('succeeded');
     await expect(page.getByTestId('task-detail-chart').locator('canvas')).toBeVisible();
     await shot(page, '03-task-page');
-    await page.getByTestId('task-detail-back').click();
+    await page.getByTestId('task-detail-all-runs').click();
+    await expect(page.getByTestId('runs-filter-task')).not.toHaveValue('');
+    await expect(page.getByTestId('run-row').first()).toContainText('nightly');
+    await page.getByTestId('nav-tasks').click();
 
     // Clone: every setting, a new name.
     await page.getByTestId('task-clone-nightly').click();

@@ -28,6 +28,14 @@ class Navigation {
     this.taskId = id;
   }
 
+  /** The runs screen, filtered to one task's runs (the task page's "All runs of this task"). */
+  runsOfTask: string | null = null;
+
+  openRunsOf(taskId: string): void {
+    this.go('runs');
+    this.runsOfTask = taskId;
+  }
+
   openRun(id: string): void {
     this.page = 'runs';
     this.runId = id;
