@@ -19,10 +19,12 @@ import { checkTaskSpec, firstFire, type TaskWorld } from '../scheduler/task-rule
 import { announcedHandlers } from '../db/handler-catalogue';
 import { catalogueOf, checkHandlerParams } from '../handlers/catalogue';
 import { checkTriggerParams } from '../scheduler/trigger-params';
+import { runHandlers } from './run-handlers';
 import { nulPath } from './stored-text';
 import { callTrace } from '../tracing/call-trace';
 import { alertHandlers } from '../alerts/handlers';
 import { definitionHandlers } from './definitions-handlers';
+import { previewTrigger } from './trigger-preview';
 
 export type Handler<M extends MethodName> = (
   input: z.infer<Methods[M]['input']>, ctx: MasterContext,
@@ -73,11 +75,12 @@ const handlers: { [M in MethodName]: Handler<M> } = {
     return worker;
   },
 
-  'tasks.list': ({ groupId }, ctx) => tasks.listTasks(ctx.db, groupId),
+  'tasks.list': (filter, ctx) => tasks.listTasks(ctx.db, filter),
   'tasks.get': ({ id }, ctx) => tasks.getTask(ctx.db, id),
   'tasks.create': (input, ctx) => storeTask(ctx, null, input),
   'tasks.update': async ({ id, patch }, ctx) => {
     const current = await tasks.getTask(ctx.db, id);
+    if (current.archivedAt) throw tasks.archivedError(current);
     const merged = TaskInput.safeParse({ ...taskSpecOf(current), ...patch });
     if (!merged.success) throw invalidInput(merged.error, 'patch');
     return storeTask(ctx, id, merged.data, 'patch');
@@ -104,14 +107,16 @@ const handlers: { [M in MethodName]: Handler<M> } = {
     if (children.length > 0) {
       throw new BatonError('conflict', `Tasks ${children.join(', ')} run after this one; change their trigger or delete them first.`, 'id', { children });
     }
+    // Archived first, so no fire slips in between stopping its runs and the task leaving the schedule.
+    await tasks.archiveTask(ctx.db, id);
+    ctx.taskChanged({ id, deleted: true });
     const live = ctx.dispatcher.runs.ofTask(id);
     await Promise.all(live.map((r) => ctx.endings.stop(r.id, 'cancelled')));
-    await tasks.deleteTask(ctx.db, id);
-    ctx.taskChanged({ id, deleted: true });
     return { ok: true as const };
   },
   'tasks.setEnabled': async ({ id, enabled, inFlight }, ctx) => {
     const current = await tasks.getTask(ctx.db, id);
+    if (current.archivedAt) throw tasks.archivedError(current);
     const task = await storeTask(ctx, id, { ...taskSpecOf(current), enabled });
     if (!enabled) {
       const live = ctx.dispatcher.runs.ofTask(id);
@@ -122,6 +127,7 @@ const handlers: { [M in MethodName]: Handler<M> } = {
   },
   'tasks.trigger': async ({ id, params }, ctx) => {
     const task = await ctx.dispatcher.task(id);
+    if (task.archivedAt) throw tasks.archivedError(task);
     const catalogue = catalogueOf(await announcedHandlers(ctx.db, task.groupId));
     const bad = checkTriggerParams(task.handler, task.triggerParams, params ?? {}, catalogue.get(task.handler) ?? null)
       ?? (params ? checkHandlerParams(task.handler, { ...task.params, ...params }, catalogue) : null);
@@ -147,6 +153,8 @@ const handlers: { [M in MethodName]: Handler<M> } = {
   'masters.list': (_input, ctx) => listMasters(ctx.db),
   ...alertHandlers,
   ...definitionHandlers,
+  ...runHandlers,
+  'triggers.preview': (input, ctx) => previewTrigger(input, ctx),
 };
 
 /** Parses the input with the method's schema, runs it, and returns a Reply; never throws. */

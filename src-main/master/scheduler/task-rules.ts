@@ -71,7 +71,7 @@ function checkParents(parents: string[], world: TaskWorld): BatonError | null {
 }
 
 /** The first fire of a newly stored (or re-enabled, or edited) task. */
-export function firstFire(spec: TaskSpec, nowMs: number): number | null {
+export function firstFire(spec: Pick<TaskSpec, 'trigger' | 'startAt' | 'endAt'>, nowMs: number): number | null {
   const window = { startAt: spec.startAt ? Date.parse(spec.startAt) : null, endAt: spec.endAt ? Date.parse(spec.endAt) : null };
   if (spec.trigger.type === 'fixed_delay') {
     const first = Math.max(nowMs + spec.trigger.delayMs, window.startAt ?? 0);

@@ -2,6 +2,7 @@
 // Cron expressions have 6 fields, seconds first, evaluated in their IANA zone by croner.
 import { Cron } from 'croner';
 import type { Trigger } from '../api/contract/domain';
+import { unknownZoneMessage } from '../api/contract/task-console';
 import { assertNever } from '../assert-never';
 
 export type TriggerCheck = { ok: true } | { ok: false; field: string; message: string };
@@ -45,7 +46,7 @@ function checkCron(expression: string, timezone: string): TriggerCheck {
     return { ok: false, field, message: `a cron expression needs 6 fields, seconds first (${CRON_FIELDS}), e.g. '0 */5 * * * *'; '${expression}' has ${count}` };
   }
   if (!isKnownZone(timezone)) {
-    return { ok: false, field: 'trigger.timezone', message: `unknown time zone '${timezone}'; use an IANA name such as 'Europe/Berlin' or 'UTC'` };
+    return { ok: false, field: 'trigger.timezone', message: unknownZoneMessage(timezone) };
   }
   let cron: Cron;
   try {

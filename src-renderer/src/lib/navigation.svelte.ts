@@ -15,6 +15,8 @@ class Navigation {
   page = $state<Page>('dashboard');
   /** Set when the runs screen shows one run's detail; alerts link to a run as `#/runs/<id>`. */
   runId = $state<string | null>(null);
+  /** Set when the tasks screen shows one task's page. */
+  taskId = $state<string | null>(null);
 
   constructor() {
     const linked = typeof location === 'undefined' ? null : /^#\/runs\/([\w-]+)$/.exec(location.hash)?.[1];
@@ -24,6 +26,20 @@ class Navigation {
   go(page: Page): void {
     this.page = page;
     this.runId = null;
+    this.taskId = null;
+  }
+
+  openTask(id: string): void {
+    this.go('tasks');
+    this.taskId = id;
+  }
+
+  /** The runs screen, filtered to one task's runs (the task page's "All runs of this task"). */
+  runsOfTask: string | null = null;
+
+  openRunsOf(taskId: string): void {
+    this.go('runs');
+    this.runsOfTask = taskId;
   }
 
   openRun(id: string): void {

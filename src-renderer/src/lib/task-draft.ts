@@ -3,6 +3,7 @@ import {
   TaskInput,
   taskSpecOf,
   type BlockingStrategy,
+  type MisfirePolicy,
   type ParentCondition,
   type RoutingStrategy,
   type Task,
@@ -50,11 +51,29 @@ export interface TaskDraft {
   onceAt: string;
   parents: string[];
   parentOn: ParentCondition;
+  /** A `datetime-local` value, or '' for no start / no end. */
+  startAt: string;
+  endAt: string;
+  misfirePolicy: MisfirePolicy;
+  misfireThresholdMs: string;
+  maxCatchUp: string;
   routing: RoutingStrategy;
+  /** For `specific`. */
+  workerId: string;
+  /** For `consistent_hash`: the params key whose value picks the worker. */
+  hashKey: string;
+  /** Worker labels the task needs, as `key=value, key=value`. */
+  labels: string;
   blocking: BlockingStrategy;
+  /** For `concurrent`. */
+  maxConcurrent: string;
   timeoutMs: string;
+  queueTimeoutMs: string;
   retries: string;
+  backoff: 'fixed' | 'exponential';
   retryDelayMs: string;
+  retryMaxDelayMs: string;
+  reassign: string;
   enabled: boolean;
 }
 
@@ -66,9 +85,42 @@ export function emptyDraft(groupId: string): TaskDraft {
   return {
     name: '', groupId, description: '', handler: 'shell', command: '', paramsJson: '{}', triggerParamsJson: '{}',
     triggerType: 'cron', cron: '*/5 * * * * *', timezone: localTimeZone(), intervalMs: '60000', delayMs: '60000',
-    onceAt: '', parents: [], parentOn: 'success',
-    routing: 'round_robin', blocking: 'serial', timeoutMs: '0', retries: '0', retryDelayMs: '1000', enabled: true,
+    onceAt: '', parents: [], parentOn: 'success', startAt: '', endAt: '',
+    misfirePolicy: 'fire_once', misfireThresholdMs: '5000', maxCatchUp: '10',
+    routing: 'round_robin', workerId: '', hashKey: '', labels: '', blocking: 'serial', maxConcurrent: '1',
+    timeoutMs: '0', queueTimeoutMs: '30000', retries: '0', backoff: 'fixed', retryDelayMs: '1000', retryMaxDelayMs: '60000', reassign: '3',
+    enabled: true,
   };
+}
+
+/** The draft of a copy of `task`: every setting kept, a new name, created as a new task (issue 8: Clone). */
+export function cloneDraft(task: Task, taken: readonly string[]): TaskDraft {
+  let name = `${task.name}-copy`;
+  for (let n = 2; taken.includes(name); n++) name = `${task.name}-copy-${n}`;
+  return { ...draftFromTask(task), name };
+}
+
+function labelsText(labels: Record<string, string>): string {
+  return Object.entries(labels).map(([key, value]) => `${key}=${value}`).join(', ');
+}
+
+/** `key=value, key=value` → a record; an entry without `=` is an error under `routing.labels`. */
+function labelsOf(text: string, errors: FieldErrors): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const entry of text.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const at = entry.indexOf('=');
+    if (at <= 0) {
+      errors['routing.labels'] ??= `'${entry}' is not key=value (e.g. zone=eu, gpu=true)`;
+      continue;
+    }
+    labels[entry.slice(0, at).trim()] = entry.slice(at + 1).trim();
+  }
+  return labels;
+}
+
+/** A datetime-local box as an ISO instant, null when empty. */
+function instantOrNull(local: string): string | null {
+  return local.trim() === '' ? null : new Date(local).toISOString();
 }
 
 function toLocalInput(iso: string): string {
@@ -97,11 +149,24 @@ export function draftFromTask(task: Task): TaskDraft {
     onceAt: trigger.type === 'once' ? toLocalInput(trigger.at) : '',
     parents: trigger.type === 'parent' ? [...trigger.parents] : [],
     parentOn: trigger.type === 'parent' ? trigger.on : draft.parentOn,
+    startAt: task.startAt ? toLocalInput(task.startAt) : '',
+    endAt: task.endAt ? toLocalInput(task.endAt) : '',
+    misfirePolicy: task.misfire.policy,
+    misfireThresholdMs: String(task.misfire.thresholdMs),
+    maxCatchUp: String(task.misfire.maxCatchUp),
     routing: task.routing.strategy,
+    workerId: task.routing.workerId ?? '',
+    hashKey: task.routing.hashKey ?? '',
+    labels: labelsText(task.routing.labels),
     blocking: task.blocking.strategy,
+    maxConcurrent: String(task.blocking.maxConcurrent),
     timeoutMs: String(task.timeoutMs),
+    queueTimeoutMs: String(task.queueTimeoutMs),
     retries: String(task.retry.count),
+    backoff: task.retry.backoff,
     retryDelayMs: String(task.retry.delayMs),
+    retryMaxDelayMs: String(task.retry.maxDelayMs),
+    reassign: String(task.retry.reassign),
     enabled: task.enabled,
   };
 }
@@ -153,13 +218,13 @@ function paramsOf(draft: TaskDraft, errors: FieldErrors): Record<string, unknown
 }
 
 /**
- * Builds the TaskInput the form describes, over `base` (the task being edited) so settings the form
- * does not show (misfire, labels, sharding...) are kept, and validates it with the contract's schema.
+ * Builds the TaskInput the form describes, over `base` (the task being edited) so anything the form does
+ * not show is kept, and validates it with the contract's schema: the messages are the server's own.
  */
 export function draftToSpec(draft: TaskDraft, base: TaskSpec | null): { ok: true; spec: TaskSpec } | { ok: false; errors: FieldErrors } {
   const errors: FieldErrors = {};
   const params = paramsOf(draft, errors);
-  const retries = numberOrDefault(draft.retries);
+  const labels = labelsOf(draft.labels, errors);
   const candidate = {
     // Only the definition: TaskInput refuses what the master owns (id, timestamps), which an edited task carries.
     ...(base ? taskSpecOf(base) : {}),
@@ -170,14 +235,37 @@ export function draftToSpec(draft: TaskDraft, base: TaskSpec | null): { ok: true
     params: params ?? {},
     triggerParams: TAKES_TRIGGER_PARAMS.includes(draft.handler) ? jsonObject(draft.triggerParamsJson, 'triggerParams', errors) ?? {} : {},
     trigger: triggerOf(draft) as Trigger,
-    routing: { ...base?.routing, strategy: draft.routing },
-    blocking: { ...base?.blocking, strategy: draft.blocking },
+    startAt: instantOrNull(draft.startAt),
+    endAt: instantOrNull(draft.endAt),
+    misfire: { policy: draft.misfirePolicy, thresholdMs: numberOrDefault(draft.misfireThresholdMs), maxCatchUp: numberOrDefault(draft.maxCatchUp) },
+    routing: {
+      strategy: draft.routing,
+      workerId: draft.routing === 'specific' ? draft.workerId || undefined : undefined,
+      hashKey: draft.routing === 'consistent_hash' ? draft.hashKey.trim() || undefined : undefined,
+      labels,
+    },
+    blocking: { strategy: draft.blocking, maxConcurrent: draft.blocking === 'concurrent' ? numberOrDefault(draft.maxConcurrent) : undefined },
     timeoutMs: numberOrDefault(draft.timeoutMs),
-    retry: { ...base?.retry, count: retries, delayMs: numberOrDefault(draft.retryDelayMs) },
+    queueTimeoutMs: numberOrDefault(draft.queueTimeoutMs),
+    retry: {
+      count: numberOrDefault(draft.retries), backoff: draft.backoff, delayMs: numberOrDefault(draft.retryDelayMs),
+      maxDelayMs: numberOrDefault(draft.retryMaxDelayMs), reassign: numberOrDefault(draft.reassign),
+    },
     enabled: draft.enabled,
   };
+  requiredByStrategy(draft, errors);
   const checked = check(TaskInput, candidate);
   if (!checked.ok) Object.assign(errors, { ...checked.errors, ...errors });
   if (Object.keys(errors).length > 0 || !checked.ok) return { ok: false, errors };
   return { ok: true, spec: checked.value };
+}
+
+/**
+ * What the master's task rules refuse that the schema alone cannot see (scheduler/task-rules.ts): the same
+ * fields and the same words, so the error shows beside its field before anything is sent.
+ */
+function requiredByStrategy(draft: TaskDraft, errors: FieldErrors): void {
+  if (draft.routing === 'specific' && !draft.workerId) errors['routing.workerId'] = 'the specific strategy needs a worker id.';
+  if (draft.routing === 'consistent_hash' && !draft.hashKey.trim()) errors['routing.hashKey'] = 'consistent_hash needs the params key to hash on.';
+  if (draft.startAt && draft.endAt && new Date(draft.startAt) >= new Date(draft.endAt)) errors.endAt = 'must be later than startAt.';
 }

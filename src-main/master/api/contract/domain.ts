@@ -252,7 +252,13 @@ export function taskSpecOf(task: TaskSpec): TaskSpec {
 const stamps = { createdAt: isoDate, updatedAt: isoDate };
 
 // Outputs stay lenient: a client must read a newer master's answer that carries a field it does not know yet.
-export const Task = z.object({ ...TaskInput.shape, id, ...stamps, nextFireAt: isoDate.nullable() });
+export const Task = z.object({
+  ...TaskInput.shape, id, ...stamps, nextFireAt: isoDate.nullable(),
+  /** Set when the task was deleted: it never fires again, its runs stay (issue 8). Optional: older masters leave it out. */
+  archivedAt: isoDate.nullable().optional(),
+  /** Its newest run, for the tasks list (issue 8). */
+  lastRun: z.object({ id, state: RunState, plannedAt: isoDate, finishedAt: isoDate.nullable() }).nullable().optional(),
+});
 export type Task = z.infer<typeof Task>;
 
 export const GroupInput = z.strictObject({ name, description: z.string().max(2_000).default('') });

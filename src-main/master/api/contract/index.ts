@@ -7,3 +7,6 @@ export * from './http-client';
 export * from './scopes';
 export * from './alerts';
 export * from './definitions';
+export * from './events';
+export * from './run-query';
+export * from './task-console';

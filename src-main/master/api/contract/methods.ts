@@ -5,6 +5,8 @@ import {
 } from './domain';
 import { AlertChannel, AlertChannelInput, AlertChannelPatch, AlertRule, AlertRuleInput, AlertRulePatch, AlertSettings, AlertSettingsPatch } from './alerts';
 import { DefinitionsApplyInput, DefinitionsExport, DefinitionsExportInput, DefinitionsPlan, DefinitionsPlanInput } from './definitions';
+import { RunDetail, RunPage, RunPageInput } from './run-query';
+import { TaskListFilter, TriggerPreview, TriggerPreviewInput } from './task-console';
 
 const id = z.string().min(1).max(64);
 const byId = z.strictObject({ id });
@@ -38,7 +40,7 @@ export const methods = {
     Worker,
   ),
 
-  'tasks.list': method(z.strictObject({ groupId: id.optional() }), z.array(Task)),
+  'tasks.list': method(TaskListFilter, z.array(Task)),
   'tasks.get': method(byId, Task),
   'tasks.create': method(TaskInput, Task),
   'tasks.update': method(z.strictObject({ id, patch: TaskPatch }), Task),
@@ -114,6 +116,16 @@ export const methods = {
   'definitions.plan': method(DefinitionsPlanInput, DefinitionsPlan),
   /** All or nothing, in one transaction that makes the plan again and refuses a plan other than `digest`. */
   'definitions.apply': method(DefinitionsApplyInput, DefinitionsPlan),
+  // runs (issue 8): the console's runs list and run page, and retrying an ended run
+  /** Root runs with their retries, newest first, filtered, with a bounded total and the next page's cursor. */
+  'runs.page': method(RunPageInput, RunPage),
+  /** A run with its family's attempts, its children and every state transition. */
+  'runs.detail': method(byId, RunDetail),
+  /** A new attempt of an ended run, with the same params; it queues like any run of its task. */
+  'runs.retry': method(byId, Run),
+
+  // tasks (issue 8): the next fires of a trigger or a stored task, computed by the planner's own code
+  'triggers.preview': method(TriggerPreviewInput, TriggerPreview),
 } as const;
 
 export type Methods = typeof methods;

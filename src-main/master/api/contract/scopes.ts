@@ -52,6 +52,12 @@ export const METHOD_SCOPES: { readonly [M in MethodName]: ApiScope } = {
   'definitions.export': 'read',
   'definitions.plan': 'read',
   'definitions.apply': 'admin',
+  // runs (issue 8)
+  'runs.page': 'read',
+  'runs.detail': 'read',
+  'runs.retry': 'operate',
+  // tasks (issue 8)
+  'triggers.preview': 'read',
 };
 
 /** Whether a key of scope `held` may call a method that needs `needed`. */
