@@ -18,8 +18,9 @@ import type { MasterContext } from '../context';
 import { checkParams, checkTaskSpec, firstFire, type TaskWorld } from '../scheduler/task-rules';
 import { checkTriggerParams } from '../scheduler/trigger-params';
 import { nulPath } from './stored-text';
+import { workersAndDashboard } from './workers-and-dashboard';
 
-type Handler<M extends MethodName> = (
+export type Handler<M extends MethodName> = (
   input: z.infer<Methods[M]['input']>, ctx: MasterContext,
 ) => Promise<z.input<Methods[M]['output']>>;
 
@@ -138,6 +139,7 @@ const handlers: { [M in MethodName]: Handler<M> } = {
   'credentials.revoke': ({ id }, ctx) => credentials.revokeCredential(ctx.db, id),
 
   'masters.list': (_input, ctx) => listMasters(ctx.db),
+  ...workersAndDashboard,
 };
 
 /** Parses the input with the method's schema, runs it, and returns a Reply; never throws. */

@@ -5,3 +5,5 @@ export * from './errors';
 export * from './client';
 export * from './http-client';
 export * from './scopes';
+export * from './worker-detail';
+export * from './dashboard';

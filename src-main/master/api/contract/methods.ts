@@ -3,6 +3,8 @@ import { z } from 'zod';
 import {
   AgentCredential, ClusterMaster, Enrolment, Group, GroupInput, Params, Run, RunLogLine, RunState, Task, TaskInput, TaskPatch, Token, TokenScope, Worker, name,
 } from './domain';
+import { DashboardSummary } from './dashboard';
+import { WorkerDetail } from './worker-detail';
 
 const id = z.string().min(1).max(64);
 const byId = z.strictObject({ id });
@@ -91,6 +93,16 @@ export const methods = {
   'credentials.revoke': method(z.strictObject({ id }), AgentCredential),
 
   'masters.list': method(none, z.array(ClusterMaster)),
+  // Workers pages and dashboard (issue 8)
+  /** One worker with its samples of the last hour and its newest runs (`runs`: how many, default 20). */
+  'workers.get': method(z.strictObject({ id, runs: z.number().int().min(1).max(200).default(20) }), WorkerDetail),
+  /** Only an offline worker with no run in flight; its runs stay, its samples go, its credential is revoked. */
+  'workers.delete': method(byId, ok),
+  /** Aggregates over the last hour and day, runs in flight, and fires of the next 24 hours (`upcoming`: how many). */
+  'dashboard.summary': method(
+    z.strictObject({ upcoming: z.number().int().min(1).max(500).default(50), running: z.number().int().min(1).max(500).default(50) }),
+    DashboardSummary,
+  ),
 } as const;
 
 export type Methods = typeof methods;

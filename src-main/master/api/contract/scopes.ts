@@ -36,6 +36,10 @@ export const METHOD_SCOPES: { readonly [M in MethodName]: ApiScope } = {
   'credentials.list': 'admin',
   'credentials.revoke': 'admin',
   'masters.list': 'read',
+  // Workers pages and dashboard (issue 8)
+  'workers.get': 'read',
+  'workers.delete': 'admin',
+  'dashboard.summary': 'read',
 };
 
 /** Whether a key of scope `held` may call a method that needs `needed`. */
