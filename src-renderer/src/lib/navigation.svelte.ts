@@ -15,9 +15,18 @@ class Navigation {
   /** Set when the runs screen shows one run's detail. */
   runId = $state<string | null>(null);
 
+  /** Set when the workers screen shows one worker's page. */
+  workerId = $state<string | null>(null);
+
   go(page: Page): void {
     this.page = page;
     this.runId = null;
+    this.workerId = null;
+  }
+
+  openWorker(id: string): void {
+    this.go('workers');
+    this.workerId = id;
   }
 
   openRun(id: string): void {
