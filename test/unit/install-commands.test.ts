@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { installCommands, ps, sh } from '../../src-renderer/src/lib/install-commands';
 
-const SECRET = 'bt_enr_Zm9vYmFyYmF6cXV4LXRva2VuX3Rlc3Q';
+const SECRET = 'bt_enr_0lz1x2y3z4a1b2.Zm9vYmFyYmF6cXV4LXRva2VuX3Rlc3Q';
 const request = { masterUrl: 'http://master.example:7070/', group: 'etl', name: 'host-1', secret: SECRET };
 
 describe('install commands', () => {

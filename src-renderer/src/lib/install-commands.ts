@@ -21,8 +21,8 @@ export type InstallCommands =
 
 /** The agent's own rule for worker names (worker-agent/src/config.ts). */
 const WORKER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-/** Enrolment tokens are `bt_enr_` and URL-safe base64: nothing in them can end a here-document or a here-string. */
-const SECRET = /^[A-Za-z0-9_-]{8,256}$/;
+/** `bt_enr_<id>.<base64url>` (db/secrets.ts): nothing in it can end a here-document or a here-string. */
+const SECRET = /^bt_[a-z]{3}_[0-9a-z]{1,40}\.[A-Za-z0-9_-]{1,100}$/;
 
 export function installCommands(req: InstallRequest): InstallCommands {
   if (!WORKER_NAME.test(req.name)) {
