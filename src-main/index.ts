@@ -4,7 +4,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, utilityProcess, type UtilityProcess } from 'electron';
 import { resolveConfig, type MasterConfig } from './master/config';
+import type { ConsoleEvent, EventTopic } from './master/api/contract/events';
 import type { HostEvent, HostRequest } from './master-host';
+import { remoteEvents } from './remote-events';
 import { attachRemote, remoteMasterFrom } from './remote-master';
 
 /** How long the master gets to stop (agent, then database) before the shell ends it. */
@@ -13,6 +15,9 @@ const STOP_DEADLINE_MS = 30_000;
 interface Running {
   agentUrl: string;
   call(method: string, input: unknown): Promise<unknown>;
+  /** Console events of the topics the window watches (issue 8), handed to the window over IPC. */
+  watch(topics: EventTopic[]): void;
+  unwatch(topics: EventTopic[]): void;
   /** Stops what this app started and resolves with the exit code to leave with. */
   stop(): Promise<number>;
 }
@@ -23,6 +28,10 @@ const userData = process.env.BATON_USER_DATA || (process.env.BATON_DATA_DIR?.tri
 if (userData) app.setPath('userData', path.resolve(userData));
 
 let window: BrowserWindow | null = null;
+
+function toWindow(event: ConsoleEvent): void {
+  window?.webContents.send('baton:event', event);
+}
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -71,6 +80,8 @@ function start(config: MasterConfig): Promise<Running> {
       if (event.type === 'reply') {
         pending.get(event.id)?.(event.reply);
         pending.delete(event.id);
+      } else if (event.type === 'event') {
+        toWindow(event.event);
       } else if (event.type === 'ready') {
         resolve({
           agentUrl: event.agentUrl,
@@ -79,6 +90,8 @@ function start(config: MasterConfig): Promise<Running> {
             pending.set(id, done);
             send({ type: 'call', id, method, input });
           }),
+          watch: (topics) => send({ type: 'watch', topics }),
+          unwatch: (topics) => send({ type: 'unwatch', topics }),
           stop: () => stopHost(host),
         });
       } else if (event.type === 'failed') {
@@ -141,9 +154,13 @@ async function stop(running: Promise<Running>): Promise<number> {
 }
 
 /** Attached to a master elsewhere: nothing of ours to stop on quit. */
-async function attach(target: { url: string; apiKey?: string }): Promise<Running> {
+async function attach(target: { url: string; apiKey?: string; ca?: string }): Promise<Running> {
   const remote = await attachRemote(target);
-  return { agentUrl: remote.url, call: remote.call, stop: async () => 0 };
+  const events = remoteEvents(target, toWindow);
+  return {
+    agentUrl: remote.url, call: remote.call, watch: events.watch, unwatch: events.unwatch,
+    stop: async () => { events.close(); return 0; },
+  };
 }
 
 function main(): void {
@@ -191,6 +208,9 @@ function main(): void {
     }
     console.log(`baton: master ready; agents connect to ${parts.agentUrl}`);
     ipcMain.handle('baton:call', (_event, method: unknown, input: unknown) => parts.call(String(method), input));
+    // Topics are checked where they are used (master-host parses them; the remote master refuses bad ones).
+    ipcMain.on('baton:watch', (_event, topics: unknown) => { if (Array.isArray(topics)) parts.watch(topics.map(String) as EventTopic[]); });
+    ipcMain.on('baton:unwatch', (_event, topics: unknown) => { if (Array.isArray(topics)) parts.unwatch(topics.map(String) as EventTopic[]); });
     window = openWindow();
   });
 }

@@ -2,14 +2,19 @@
 // main process: there, stopping child processes (agent, PostgreSQL) sometimes stalled the main process's event loop
 // on quit (seen in about 1 quit in 6 on Linux). The shell talks to this process by messages only.
 import { z } from 'zod';
+import { EventTopic, type ConsoleEvent } from './master/api/contract/events';
 import { startLocalAgent, type LocalAgent } from './master/agents/local-agent';
 import { resolveConfig } from './master/config';
+import type { Subscription } from './master/events/feed';
 import { startMaster, type Master } from './master/index';
 import { describeStartupFailure } from './master/startup-failure';
 
 export const HostRequest = z.discriminatedUnion('type', [
   z.object({ type: z.literal('call'), id: z.number().int(), method: z.string(), input: z.unknown() }),
   z.object({ type: z.literal('stop') }),
+  /** The console's topics (issue 8): events of these are posted to the shell, which hands them to the window. */
+  z.object({ type: z.literal('watch'), topics: z.array(EventTopic) }),
+  z.object({ type: z.literal('unwatch'), topics: z.array(EventTopic) }),
 ]);
 export type HostRequest = z.infer<typeof HostRequest>;
 
@@ -17,7 +22,8 @@ export type HostEvent =
   | { type: 'ready'; agentUrl: string; dataDir: string }
   | { type: 'failed'; message: string }
   | { type: 'reply'; id: number; reply: unknown }
-  | { type: 'stopped'; code: number };
+  | { type: 'stopped'; code: number }
+  | { type: 'event'; event: ConsoleEvent };
 
 interface ParentPort {
   on(event: 'message', listener: (e: { data: unknown }) => void): void;
@@ -26,6 +32,9 @@ interface ParentPort {
 
 const port = (process as unknown as { parentPort: ParentPort }).parentPort;
 let parts: { master: Master; agent: LocalAgent } | null = null;
+/** Topics the console asked for before the master was up. */
+const early: EventTopic[] = [];
+let watcher: Subscription | null = null;
 let stopping: Promise<void> | null = null;
 
 async function start(): Promise<void> {
@@ -39,6 +48,9 @@ async function start(): Promise<void> {
       log: (line) => console.log(`agent: ${line}`),
     });
     parts = { master, agent };
+    const subscription = master.events.subscribe((event) => port.postMessage({ type: 'event', event }));
+    subscription.watch(early);
+    watcher = subscription;
     port.postMessage({ type: 'ready', agentUrl: master.agentUrl, dataDir: config.dataDir });
   } catch (error) {
     await master.stop();
@@ -66,6 +78,15 @@ port.on('message', ({ data }) => {
   const msg = request.data;
   if (msg.type === 'stop') {
     stopping ??= stop();
+    return;
+  }
+  if (msg.type === 'watch' || msg.type === 'unwatch') {
+    if (watcher) return msg.type === 'watch' ? watcher.watch(msg.topics) : watcher.unwatch(msg.topics);
+    if (msg.type === 'watch') return void early.push(...msg.topics);
+    for (const topic of msg.topics) {
+      const at = early.indexOf(topic);
+      if (at >= 0) early.splice(at, 1);
+    }
     return;
   }
   if (!parts) {

@@ -28,6 +28,8 @@ import { Leadership } from './ha/leadership';
 import { answeredLocally } from './ha/rules';
 import { startLeading, type Leading } from './leading';
 import { createLogger, type Logger } from './log';
+import { openConsoleDoor } from './events/console-door';
+import { openConsoleFeed, type ConsoleFeed } from './events/feed';
 import { startHousekeeping } from './scheduler/housekeeping';
 import { fetchTrusting } from './tls-client';
 
@@ -40,6 +42,8 @@ export interface Master {
   readonly db: Db;
   /** Whether this master leads now (fires triggers, dispatches, holds the agents). */
   readonly leading: boolean;
+  /** Console events (issue 8), from every master sharing the database. */
+  readonly events: ConsoleFeed;
   handle(method: string, input: unknown): Promise<Reply>;
   stop(): Promise<void>;
 }
@@ -129,6 +133,9 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
       leaderUrl: () => leadership?.leaderUrl ?? null,
     });
     stops.push(() => gateway.dispose());
+    const events = await openConsoleFeed(url, db, log);
+    stops.push(() => events.stop());
+    stops.push(openConsoleDoor(io, { db, apiAuth: config.apiAuth, feed: events, log }));
     const port = await listen(server, config.port, config.bind);
     agentUrl = `${config.tls ? 'https' : 'http'}://${config.bind.includes(':') ? `[${config.bind}]` : config.bind}:${port}`;
     ownUrl = advertisedUrl(config, port);
@@ -162,7 +169,7 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
 
     let stopping: Promise<void> | null = null;
     return {
-      config, agentUrl, port, db,
+      config, agentUrl, port, db, events,
       get leading() { return leading !== null; },
       handle: api,
       stop: () => (stopping ??= (async () => {

@@ -18,15 +18,18 @@ function refused(message: string): Admitted {
 }
 
 export function apiGuard(db: Queryable, mode: ApiAuth): Authorize {
-  return async (req) => {
-    // A client that needs no key but sends one still has it checked: a revoked key must not seem to work.
-    if (!keyRequired(mode, req.socket.remoteAddress) && req.headers.authorization === undefined) return { ok: true, scope: 'admin' };
-    const key = bearerKey(req.headers.authorization);
-    if (!key) return refused(`This master needs an API key from ${req.socket.remoteAddress ?? 'this client'}. ${HOW}`);
-    const check = await verifyToken(db, key);
-    if (check.ok) return { ok: true, scope: check.scope };
-    return refused(`${notAnApiKey(key)} ${HOW}`);
-  };
+  return (req) => admitKey(db, mode, req.socket.remoteAddress, req.headers.authorization);
+}
+
+/** The key check of every door (the HTTP API, the console's event socket): the client's address and its `Authorization` value. */
+export async function admitKey(db: Queryable, mode: ApiAuth, address: string | undefined, authorization: string | undefined): Promise<Admitted> {
+  // A client that needs no key but sends one still has it checked: a revoked key must not seem to work.
+  if (!keyRequired(mode, address) && authorization === undefined) return { ok: true, scope: 'admin' };
+  const key = bearerKey(authorization);
+  if (!key) return refused(`This master needs an API key from ${address ?? 'this client'}. ${HOW}`);
+  const check = await verifyToken(db, key);
+  if (check.ok) return { ok: true, scope: check.scope };
+  return refused(`${notAnApiKey(key)} ${HOW}`);
 }
 
 /** Agents' secrets look alike but open no API door: say which one was sent, without echoing it. */

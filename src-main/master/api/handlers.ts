@@ -17,6 +17,7 @@ import { listMasters } from '../ha/lease';
 import type { MasterContext } from '../context';
 import { checkParams, checkTaskSpec, firstFire, type TaskWorld } from '../scheduler/task-rules';
 import { checkTriggerParams } from '../scheduler/trigger-params';
+import { runHandlers } from './run-handlers';
 import { nulPath } from './stored-text';
 import { workersAndDashboard } from './workers-and-dashboard';
 
@@ -139,6 +140,7 @@ const handlers: { [M in MethodName]: Handler<M> } = {
   'credentials.revoke': ({ id }, ctx) => credentials.revokeCredential(ctx.db, id),
 
   'masters.list': (_input, ctx) => listMasters(ctx.db),
+  ...runHandlers,
   ...workersAndDashboard,
 };
 

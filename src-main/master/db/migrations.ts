@@ -222,6 +222,128 @@ alter table tokens add constraint tokens_scope_check check (scope in ('read', 'o
 `,
   },
   {
+    id: 9,
+    name: 'run transitions, console events and run queries',
+    // Issue 8. Triggers, not callers, record transitions and announce changes: every write path (batched dispatch,
+    // endings, stops, any master) is covered, each statement adds one multi-row insert and one NOTIFY, and the
+    // NOTIFY is delivered only when the write commits. Payloads stay small (ids, or an id range) and below
+    // PostgreSQL's 8000-byte limit; a master reads the details only when a console watches them (events/feed.ts).
+    sql: `
+create table run_transitions (
+  id bigint generated always as identity primary key,
+  run_id text not null references runs(id) on delete cascade,
+  attempt int not null,
+  state text not null,
+  at timestamptz not null,
+  worker_name text,
+  reason text
+);
+create index run_transitions_of_run on run_transitions (run_id, id);
+
+create function baton_notify(kind text, ids text[]) returns void language plpgsql as $$
+declare payload text;
+begin
+  if ids is null or cardinality(ids) = 0 then return; end if;
+  payload := json_build_object(kind, ids)::text;
+  -- Too many to name: the listener reads everything of that kind again.
+  if octet_length(payload) > 7900 then payload := json_build_object(kind, null)::text; end if;
+  perform pg_notify('baton_console', payload);
+end $$;
+
+create function baton_run_transitions() returns trigger language plpgsql as $$
+declare lo bigint; hi bigint; touched text[];
+begin
+  if TG_OP = 'INSERT' then
+    with ins as (
+      insert into run_transitions (run_id, attempt, state, at, worker_name, reason)
+      select id, attempt, state, coalesce(finished_at, assigned_at, queued_at, created_at), worker_name, reason from new_rows
+      returning id)
+    select min(id), max(id) into lo, hi from ins;
+  else
+    with ins as (
+      insert into run_transitions (run_id, attempt, state, at, worker_name, reason)
+      select n.id, n.attempt, n.state,
+        case when n.state = 'running' then coalesce(n.started_at, now())
+             when n.state in ('succeeded', 'failed', 'timed_out', 'cancelled', 'lost', 'skipped') then coalesce(n.finished_at, now())
+             else now() end,
+        n.worker_name, n.reason
+      from new_rows n join old_rows o on o.id = n.id where o.state is distinct from n.state
+      returning id)
+    select min(id), max(id) into lo, hi from ins;
+    -- Changes without a transition (a late result, a shard count) are announced by id.
+    select array_agg(n.id) into touched from new_rows n join old_rows o on o.id = n.id
+      where o.state is not distinct from n.state and (o.late is distinct from n.late or o.shard_total <> n.shard_total);
+    perform baton_notify('u', touched);
+  end if;
+  if lo is not null then perform pg_notify('baton_console', json_build_object('r', json_build_array(lo, hi))::text); end if;
+  return null;
+end $$;
+create trigger runs_inserted after insert on runs referencing new table as new_rows
+  for each statement execute function baton_run_transitions();
+create trigger runs_updated after update on runs referencing old table as old_rows new table as new_rows
+  for each statement execute function baton_run_transitions();
+
+create function baton_log_batches() returns trigger language plpgsql as $$
+declare payload text;
+begin
+  select json_build_object('l', json_agg(json_build_array(run_id, seq)))::text into payload from new_rows;
+  if payload is null then return null; end if;
+  if octet_length(payload) > 7900 then payload := json_build_object('l', null)::text; end if;
+  perform pg_notify('baton_console', payload);
+  return null;
+end $$;
+create trigger run_logs_inserted after insert on run_logs referencing new table as new_rows
+  for each statement execute function baton_log_batches();
+
+-- One function per table and operation kind: a statement trigger sees only the transition tables it declares.
+create function baton_rows_added() returns trigger language plpgsql as $$
+begin
+  perform baton_notify(TG_ARGV[0], (select array_agg(id) from new_rows));
+  return null;
+end $$;
+create function baton_rows_removed() returns trigger language plpgsql as $$
+begin
+  perform baton_notify(TG_ARGV[0] || '-', (select array_agg(id) from old_rows));
+  return null;
+end $$;
+create function baton_rows_changed() returns trigger language plpgsql as $$
+begin
+  -- Columns that move on every fire (next fire, round-robin cursor) are the scheduler's bookkeeping, not news.
+  perform baton_notify(TG_ARGV[0], (select array_agg(n.id) from new_rows n join old_rows o on o.id = n.id
+    where to_jsonb(n) - '{next_fire_at,rr_cursor,updated_at}'::text[] is distinct from to_jsonb(o) - '{next_fire_at,rr_cursor,updated_at}'::text[]));
+  return null;
+end $$;
+create trigger workers_added after insert on workers referencing new table as new_rows for each statement execute function baton_rows_added('w');
+create trigger workers_changed after update on workers referencing old table as old_rows new table as new_rows for each statement execute function baton_rows_changed('w');
+create trigger workers_removed after delete on workers referencing old table as old_rows for each statement execute function baton_rows_removed('w');
+create trigger tasks_added after insert on tasks referencing new table as new_rows for each statement execute function baton_rows_added('t');
+create trigger tasks_changed after update on tasks referencing old table as old_rows new table as new_rows for each statement execute function baton_rows_changed('t');
+create trigger tasks_removed after delete on tasks referencing old table as old_rows for each statement execute function baton_rows_removed('t');
+create trigger groups_added after insert on groups referencing new table as new_rows for each statement execute function baton_rows_added('g');
+create trigger groups_changed after update on groups referencing old table as old_rows new table as new_rows for each statement execute function baton_rows_changed('g');
+create trigger groups_removed after delete on groups referencing old table as old_rows for each statement execute function baton_rows_removed('g');
+
+-- runs.page walks root runs (first attempts) newest first by (created_at, id) and looks up each one's attempts.
+create index runs_roots_recent on runs (created_at desc, id desc) where id = root_run_id;
+create index runs_roots_by_task on runs (task_id, created_at desc, id desc) where id = root_run_id;
+create index runs_family on runs (root_run_id, attempt desc);
+create index runs_by_worker on runs (worker_id, root_run_id);
+create index runs_by_state on runs (state, root_run_id);
+create index runs_children on runs (parent_run_id) where parent_run_id is not null;
+
+-- Text search in output and error: trigram indexes where the server has pg_trgm (bundled with the embedded
+-- PostgreSQL; an external server without it searches by scanning, slower but the same answers).
+do $$
+begin
+  create extension if not exists pg_trgm;
+  create index runs_output_trgm on runs using gin (output gin_trgm_ops);
+  create index runs_error_trgm on runs using gin (error gin_trgm_ops);
+exception when others then
+  raise notice 'pg_trgm unavailable (%): text search in runs scans', sqlerrm;
+end $$;
+`,
+  },
+  {
     id: 11,
     name: 'worker samples and dashboard indexes',
     // Samples: one row per worker about every 10 s (issue 8), pruned by the leader; dropped with their worker.
@@ -237,7 +359,7 @@ create table worker_samples (
   primary key (worker_id, at)
 );
 create index worker_samples_at on worker_samples (at);
-create index runs_by_worker on runs (worker_id, id desc) where worker_id is not null;
+create index runs_of_worker_newest on runs (worker_id, id desc) where worker_id is not null;
 create index runs_finished on runs (finished_at) where finished_at is not null;
 `,
   },

@@ -52,3 +52,10 @@ export async function readLog(db: Queryable, runId: string, afterSeq: number, li
   );
   return rows.flatMap((r) => r.lines.map((line) => ({ seq: r.seq, stream: r.stream, line, at: r.at.toISOString() })));
 }
+
+/** The lines of the given batches (by seq) of one run, in order: what a console watching the run's log is sent. */
+export async function readBatches(db: Queryable, runId: string, seqs: number[]): Promise<RunLogLine[]> {
+  const { rows } = await db.query<{ seq: number; stream: RunLogLine['stream']; lines: string[]; at: Date }>(
+    'select seq, stream, lines, at from run_logs where run_id = $1 and seq = any($2::int[]) order by seq', [runId, seqs]);
+  return rows.flatMap((r) => r.lines.map((line) => ({ seq: r.seq, stream: r.stream, line, at: r.at.toISOString() })));
+}

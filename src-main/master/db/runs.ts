@@ -1,6 +1,7 @@
 // Runs repository: every state transition is one conditional update, so a run reaches exactly one terminal state.
 import { BatonError } from '../api/contract/errors';
 import type { Run, RunState, RunTrigger } from '../api/contract/domain';
+import { encodeRunCursor, RUN_COUNT_CAP, RUN_EXCERPT_CHARS, type RunCursorPosition } from '../api/contract/run-query';
 import { iso, type Queryable } from './store';
 
 interface RunRow {
@@ -229,4 +230,142 @@ export async function pruneRuns(db: Queryable, olderThanDays: number): Promise<n
   const r = await db.query(
     `delete from runs where finished_at < now() - make_interval(days => $1) and state not in ${ACTIVE}`, [olderThanDays]);
   return r.rowCount ?? 0;
+}
+
+export type StoredRunChange = Omit<StoredRun, 'output' | 'params'> & { groupId: string };
+
+const CHANGE_COLUMNS = `r.id, r.task_id, r.root_run_id, r.attempt, r.trigger, r.parent_run_id, r.worker_id, r.worker_name,
+  r.shard_index, r.shard_total, r.trace_id, r.state, r.planned_at, r.queued_at, r.assigned_at, r.started_at, r.finished_at,
+  r.exit_code, r.error, r.reason, r.late, t.name as task_name, t.group_id`;
+
+function toChange(r: RunRow & { group_id: string }): StoredRunChange {
+  const { output: _output, params: _params, ...run } = toRun({ ...r, output: '', params: null });
+  return { ...run, groupId: r.group_id };
+}
+
+/**
+ * Runs as console events show them (no output or params), for the runs with transitions `lo`..`hi` (console
+ * notices carry the id range of one statement's transitions) and the runs named in `ids`.
+ */
+export async function runChanges(db: Queryable, which: { range: [number, number] | null; ids: string[] }): Promise<StoredRunChange[]> {
+  const { rows } = await db.query<RunRow & { group_id: string }>(
+    `select ${CHANGE_COLUMNS} from runs r join tasks t on t.id = r.task_id
+     where r.id in (select run_id from run_transitions where id between $1 and $2) or r.id = any($3::text[])`,
+    [which.range?.[0] ?? 0, which.range?.[1] ?? -1, which.ids],
+  );
+  return rows.map(toChange);
+}
+
+/** The runs list's filters and position, checked (RunPageInput) and decoded. */
+export interface RunQuery {
+  taskId?: string; groupId?: string; workerId?: string; state?: RunState[]; trigger?: RunTrigger[];
+  from?: string; to?: string; text?: string; limit: number; after?: RunCursorPosition;
+}
+
+/** `%`, `_` and `\` in search text are matched as themselves. */
+function likePattern(text: string): string {
+  return `%${text.replaceAll(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * The WHERE clause over root runs `r` for the filters, and its parameters. Filters on attempts (worker, text, newest
+ * state) are semi-joins the planner can drive from their indexes (runs_by_worker, runs_by_state, trigram) when rare.
+ */
+function familyFilter(q: RunQuery): { where: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const p = (value: unknown) => `$${params.push(value)}`;
+  const conditions = ['r.id = r.root_run_id'];
+  if (q.taskId) conditions.push(`r.task_id = ${p(q.taskId)}`);
+  if (q.groupId) conditions.push(`r.task_id in (select id from tasks where group_id = ${p(q.groupId)})`);
+  if (q.trigger) conditions.push(`r.trigger = any(${p(q.trigger)}::text[])`);
+  if (q.from) conditions.push(`r.created_at >= ${p(q.from)}::timestamptz`);
+  if (q.to) conditions.push(`r.created_at < ${p(q.to)}::timestamptz`);
+  if (q.workerId) conditions.push(`r.id in (select root_run_id from runs where worker_id = ${p(q.workerId)})`);
+  if (q.state) {
+    conditions.push(`r.id in (select a.root_run_id from runs a where a.state = any(${p(q.state)}::text[])
+      and not exists (select 1 from runs b where b.root_run_id = a.root_run_id and b.attempt > a.attempt))`);
+  }
+  if (q.text) {
+    const t = p(likePattern(q.text));
+    conditions.push(`r.id in (select root_run_id from runs where output ilike ${t} or error ilike ${t})`);
+  }
+  return { where: conditions.join(' and '), params };
+}
+
+const LIST_COLUMNS = `r.id, r.task_id, r.root_run_id, r.attempt, r.trigger, r.parent_run_id, r.worker_id, r.worker_name,
+  r.shard_index, r.shard_total, r.trace_id, r.state, null::jsonb as params, r.planned_at, r.queued_at, r.assigned_at,
+  r.started_at, r.finished_at, r.exit_code, left(r.output, ${RUN_EXCERPT_CHARS}) as output, r.error, r.reason, r.late,
+  t.name as task_name`;
+
+/** One page of root runs newest first, strictly by (created_at, id), with their later attempts and a bounded total. */
+export async function pageRuns(db: Queryable, q: RunQuery): Promise<{ runs: Array<StoredRun & { retries: StoredRun[] }>; next: string | null; total: { count: number; capped: boolean } }> {
+  const filter = familyFilter(q);
+  const pageParams = [...filter.params];
+  const p = (value: unknown) => `$${pageParams.push(value)}`;
+  const after = q.after
+    ? ` and (r.created_at, r.id) < (timestamptz 'epoch' + ${p(q.after.createdMicros)}::bigint * interval '1 microsecond', ${p(q.after.id)}::text)`
+    : '';
+  const limit = p(q.limit + 1);
+  const [page, count] = await Promise.all([
+    db.query<RunRow & { created_micros: string }>(
+      `select ${LIST_COLUMNS}, (extract(epoch from r.created_at) * 1000000)::bigint::text as created_micros
+       from runs r join tasks t on t.id = r.task_id
+       where ${filter.where}${after} order by r.created_at desc, r.id desc limit ${limit}`, pageParams),
+    db.query<{ n: number }>(
+      `select count(*)::int as n from (select 1 from runs r where ${filter.where} limit ${RUN_COUNT_CAP + 1}) capped`, filter.params),
+  ]);
+  const roots = page.rows.slice(0, q.limit);
+  const last = roots.at(-1);
+  const next = page.rows.length > q.limit && last ? encodeRunCursor({ createdMicros: last.created_micros, id: last.id }) : null;
+  const retries = await laterAttempts(db, roots.map((r) => r.id));
+  const n = count.rows[0]?.n ?? 0;
+  return {
+    runs: roots.map((r) => ({ ...toRun(r), retries: retries.get(r.id) ?? [] })),
+    next,
+    total: { count: Math.min(n, RUN_COUNT_CAP), capped: n > RUN_COUNT_CAP },
+  };
+}
+
+/** Attempts after the first of each root, oldest first, by root. */
+async function laterAttempts(db: Queryable, rootIds: string[]): Promise<Map<string, StoredRun[]>> {
+  const byRoot = new Map<string, StoredRun[]>();
+  if (rootIds.length === 0) return byRoot;
+  const { rows } = await db.query<RunRow>(
+    `select ${LIST_COLUMNS} from runs r join tasks t on t.id = r.task_id
+     where r.root_run_id = any($1::text[]) and r.id <> r.root_run_id order by r.root_run_id, r.attempt, r.id`, [rootIds]);
+  for (const row of rows) byRoot.set(row.root_run_id, [...(byRoot.get(row.root_run_id) ?? []), toRun(row)]);
+  return byRoot;
+}
+
+interface TransitionRow { run_id: string; attempt: number; state: RunState; at: Date; worker_name: string | null; reason: string | null }
+
+/** A run with every attempt of its family, the runs it started, and every transition of the family in order. */
+export async function runDetail(db: Queryable, id: string): Promise<{
+  run: StoredRun; attempts: StoredRun[]; children: StoredRun[];
+  transitions: Array<{ runId: string; attempt: number; state: RunState; at: string; workerName: string | null; reason: string | null }>;
+}> {
+  const run = await getRun(db, id);
+  const [attempts, children, transitions] = await Promise.all([
+    db.query<RunRow>(`select ${LIST_COLUMNS} from runs r join tasks t on t.id = r.task_id
+      where r.root_run_id = $1 order by r.attempt, r.id`, [run.rootRunId]),
+    db.query<RunRow>(`select ${LIST_COLUMNS} from runs r join tasks t on t.id = r.task_id
+      where r.parent_run_id = $1 order by r.created_at, r.id limit 200`, [id]),
+    db.query<TransitionRow>(`select run_id, attempt, state, at, worker_name, reason from run_transitions
+      where run_id in (select id from runs where root_run_id = $1) order by id`, [run.rootRunId]),
+  ]);
+  return {
+    run,
+    attempts: attempts.rows.map(toRun),
+    children: children.rows.map(toRun),
+    transitions: transitions.rows.map((t) => ({
+      runId: t.run_id, attempt: t.attempt, state: t.state, at: t.at.toISOString(), workerName: t.worker_name, reason: t.reason,
+    })),
+  };
+}
+
+/** The attempt number a new attempt of this family and shard gets. */
+export async function nextAttempt(db: Queryable, rootRunId: string, shardIndex: number): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    'select coalesce(max(attempt), 0)::int + 1 as n from runs where root_run_id = $1 and shard_index = $2', [rootRunId, shardIndex]);
+  return rows[0]!.n;
 }

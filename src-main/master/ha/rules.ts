@@ -15,6 +15,7 @@ export function leaseHeld(renewSentAtMs: number | null, nowMs: number, leaseMs: 
 const LOCAL: ReadonlySet<MethodName> = new Set<MethodName>([
   'master.info', 'masters.list', 'groups.list', 'workers.list', 'tasks.list', 'tasks.get',
   'runs.list', 'runs.get', 'runs.logs', 'tokens.list', 'enrolments.list', 'credentials.list',
+  'runs.page', 'runs.detail',
 ]);
 
 export function answeredLocally(method: string): boolean {

@@ -1,7 +1,11 @@
-// The one owner of live data: polls the master every second for what the visible screens watch.
-import type { BatonError, ClusterMaster, Group, MethodOutput, Run, RunLogLine, RunState, Task, Token, Worker } from '@contract';
+// The one owner of live data: reads what the visible screens watch once, then again only when the master pushes
+// an event saying it changed (lib/events.ts; issue 8: no full-list polling). Reads are debounced and one at a time.
+import type { BatonError, ClusterMaster, ConsoleEvent, Group, MethodOutput, Run, RunLogLine, RunState, Task, Token, Worker } from '@contract';
+import { TERMINAL_STATES } from '@contract';
 import { api } from './api';
+import { onEvents, watchRunLog } from './events';
 import { asBatonError } from './failure';
+import { lastSeq, mergeLog } from './run-log';
 
 export type Topic = 'info' | 'masters' | 'groups' | 'workers' | 'tasks' | 'runs' | 'recentRuns' | 'tokens';
 export type MasterInfo = MethodOutput<'master.info'>;
@@ -11,11 +15,32 @@ export interface RunFilter {
   state?: RunState;
 }
 
-const POLL_MS = 1_000;
+/** Events arriving within this long are read as one: a burst of run changes costs one query per topic. */
+const DEBOUNCE_MS = 250;
+/**
+ * The cluster view (which master leads, when each was last seen) has no events: masters announce themselves in
+ * the database every fifth of their lease, and a console reading that every 10 s is slow enough to cost nothing.
+ */
+const CLUSTER_REFRESH_MS = 10_000;
 /** How many runs the runs list shows. */
 const RUNS_PAGE = 200;
 /** How many runs the dashboard counts over; it says so when the last hour holds more. */
 export const RECENT_RUNS_LIMIT = 1_000;
+/** Lines per read of a run's log (the contract's most). */
+const LOG_PAGE = 5_000;
+
+/** Which topics an event makes stale. */
+function staleTopics(event: ConsoleEvent): Topic[] {
+  switch (event.kind) {
+    case 'run.changed': return ['runs', 'recentRuns'];
+    case 'worker.changed':
+    case 'worker.removed': return ['workers'];
+    case 'task.changed': return ['tasks'];
+    case 'group.changed': return ['groups'];
+    case 'sync': return ['info', 'masters', 'groups', 'workers', 'tasks', 'runs', 'recentRuns', 'tokens'];
+    case 'run.log': return [];
+  }
+}
 
 export class Live {
   info = $state.raw<MasterInfo | null>(null);
@@ -29,21 +54,27 @@ export class Live {
   run = $state.raw<Run | null>(null);
   runLogs = $state.raw<RunLogLine[]>([]);
   runFilter = $state.raw<RunFilter>({});
-  /** The last poll's failure, cleared by the next success. */
+  /** The last read's failure, cleared by the next success. */
   error = $state.raw<BatonError | null>(null);
   loaded = $state.raw<ReadonlySet<Topic>>(new Set());
-  /** Ticks with every poll so "12 s ago" texts move on. */
+  /** Ticks every second so "12 s ago" texts move on (a clock, not a read). */
   now = $state(Date.now());
 
   #watchers = new Map<Topic, number>();
+  #stale = new Set<Topic>();
   #followedRun: string | null = null;
-  #inFlight = false;
+  #runStale = false;
+  /** Runs read once more after they ended. */
+  #endRead = new Set<string>();
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #inFlight: Promise<void> | null = null;
   #again = false;
 
-  /** Keeps the topics polled until the returned disposer is called (screens call it in an $effect). */
+  /** Keeps the topics read and following events until the returned disposer is called (screens call it in an $effect). */
   watch(...topics: Topic[]): () => void {
+    const fresh = topics.filter((t) => !this.#watchers.has(t));
     for (const topic of topics) this.#watchers.set(topic, (this.#watchers.get(topic) ?? 0) + 1);
-    void this.refresh();
+    if (fresh.length > 0) this.#markStale(fresh, 0);
     return () => {
       for (const topic of topics) {
         const count = (this.#watchers.get(topic) ?? 1) - 1;
@@ -53,13 +84,22 @@ export class Live {
     };
   }
 
-  /** Polls one run and its log lines, appending new lines as they arrive. */
+  /** Reads one run and its whole log, then follows both from events. */
   followRun(id: string): () => void {
     this.#followedRun = id;
     this.run = null;
     this.runLogs = [];
-    void this.refresh();
+    const stopLog = watchRunLog(id, {
+      lines: (lines) => { if (this.#followedRun === id) this.runLogs = mergeLog(this.runLogs, lines); },
+      resync: () => this.#followStale(),
+    });
+    const stopRun = onEvents(['run.changed'], (event) => {
+      if (event.kind === 'run.changed' && event.run.id === id) this.#followStale();
+    });
+    this.#followStale();
     return () => {
+      stopLog();
+      stopRun();
       if (this.#followedRun !== id) return;
       this.#followedRun = null;
       this.run = null;
@@ -71,36 +111,82 @@ export class Live {
     this.runFilter = filter;
     this.runs = [];
     this.#markLoaded('runs', false);
-    void this.refresh();
+    this.#markStale(['runs'], 0);
   }
 
+  /** Starts following events (and the clock); returns how to stop. */
   start(): () => void {
-    const timer = setInterval(() => void this.refresh(), POLL_MS);
-    void this.refresh();
-    return () => clearInterval(timer);
+    const stopEvents = onEvents(['run.changed', 'worker.changed', 'worker.removed', 'task.changed', 'group.changed'], (event) => this.#onEvent(event));
+    const clock = setInterval(() => { this.now = Date.now(); }, 1_000);
+    const cluster = setInterval(() => this.#markStale(['info', 'masters'], 0), CLUSTER_REFRESH_MS);
+    this.#markStale(['info'], 0);
+    return () => {
+      stopEvents();
+      clearInterval(clock);
+      clearInterval(cluster);
+      if (this.#timer) clearTimeout(this.#timer);
+    };
   }
 
-  /** Polls now; a call during a poll makes one more poll right after it, so fresh writes show at once. */
+  /** Reads every watched topic now (after an action of this console); one more read follows one under way. */
   async refresh(): Promise<void> {
+    this.#markStale([...this.#watchers.keys()], null);
+    this.#runStale = this.#followedRun !== null;
+    await this.#read();
+  }
+
+  #onEvent(event: ConsoleEvent): void {
+    // A worker's new figures replace it in place: no read for the heartbeats of a hundred workers.
+    if (event.kind === 'worker.changed') {
+      const at = this.workers.findIndex((w) => w.id === event.worker.id);
+      if (at >= 0) {
+        this.workers = this.workers.with(at, event.worker);
+        return;
+      }
+    }
+    if (event.kind === 'sync') this.#runStale = this.#followedRun !== null;
+    this.#markStale(staleTopics(event), DEBOUNCE_MS);
+  }
+
+  #followStale(): void {
+    this.#runStale = true;
+    this.#markStale([], DEBOUNCE_MS);
+  }
+
+  /** Marks topics to read (only watched ones count) and reads them after `delayMs`; null: the caller reads. */
+  #markStale(topics: Topic[], delayMs: number | null): void {
+    for (const topic of topics) if (this.#watchers.has(topic) || topic === 'info') this.#stale.add(topic);
+    if (delayMs === null || this.#timer) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      void this.#read();
+    }, delayMs);
+  }
+
+  async #read(): Promise<void> {
     if (this.#inFlight) {
       this.#again = true;
-      return;
+      return this.#inFlight;
     }
-    this.#inFlight = true;
-    try {
-      const results = await Promise.allSettled([
-        ...[...this.#watchers.keys()].map((topic) => this.#fetch(topic)),
-        this.#fetchFollowedRun(),
-      ]);
+    const topics = [...this.#stale];
+    this.#stale.clear();
+    const followed = this.#runStale ? this.#followedRun : null;
+    this.#runStale = false;
+    this.#inFlight = (async () => {
+      const results = await Promise.allSettled([...topics.map((topic) => this.#fetch(topic)), this.#fetchRun(followed)]);
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       this.error = failure ? asBatonError(failure.reason) : null;
+      // A failed read is tried again with the next event or action, never in a loop.
       this.now = Date.now();
+    })();
+    try {
+      await this.#inFlight;
     } finally {
-      this.#inFlight = false;
+      this.#inFlight = null;
     }
     if (this.#again) {
       this.#again = false;
-      await this.refresh();
+      await this.#read();
     }
   }
 
@@ -116,7 +202,7 @@ export class Live {
       case 'runs': {
         const filter = this.runFilter;
         const runs = await api.call('runs.list', { ...filter, limit: RUNS_PAGE });
-        // A filter changed while this poll was out: its answer belongs to the old filter.
+        // A filter changed while this read was out: its answer belongs to the old filter.
         if (filter !== this.runFilter) return;
         this.runs = runs;
         break;
@@ -129,16 +215,24 @@ export class Live {
     this.#markLoaded(topic, true);
   }
 
-  async #fetchFollowedRun(): Promise<void> {
-    const id = this.#followedRun;
+  /** The run, and its log lines after the last held (all of them, page by page, the first time). */
+  async #fetchRun(id: string | null): Promise<void> {
     if (!id) return;
-    const afterSeq = this.runLogs.at(-1)?.seq ?? -1;
-    const [run, lines] = await Promise.all([api.call('runs.get', { id }), api.call('runs.logs', { id, afterSeq })]);
+    const run = await api.call('runs.get', { id });
     if (this.#followedRun !== id) return;
     this.run = run;
-    const last = this.runLogs.at(-1)?.seq ?? -1;
-    const fresh = lines.filter((line) => line.seq > last);
-    if (fresh.length > 0) this.runLogs = [...this.runLogs, ...fresh];
+    for (;;) {
+      const lines = await api.call('runs.logs', { id, afterSeq: lastSeq(this.runLogs), limit: LOG_PAGE });
+      if (this.#followedRun !== id) return;
+      const before = this.runLogs.length;
+      this.runLogs = mergeLog(this.runLogs, lines);
+      if (lines.length < LOG_PAGE || this.runLogs.length === before) break;
+    }
+    // An ended run's last lines may be stored just after its result: read once more after it ends.
+    if (TERMINAL_STATES.includes(run.state) && !this.#endRead.has(id)) {
+      this.#endRead.add(id);
+      setTimeout(() => this.#followStale(), 1_000);
+    }
   }
 
   #markLoaded(topic: Topic, loaded: boolean): void {

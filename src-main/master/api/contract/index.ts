@@ -5,5 +5,7 @@ export * from './errors';
 export * from './client';
 export * from './http-client';
 export * from './scopes';
+export * from './events';
+export * from './run-query';
 export * from './worker-detail';
 export * from './dashboard';

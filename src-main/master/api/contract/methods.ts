@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   AgentCredential, ClusterMaster, Enrolment, Group, GroupInput, Params, Run, RunLogLine, RunState, Task, TaskInput, TaskPatch, Token, TokenScope, Worker, name,
 } from './domain';
+import { RunDetail, RunPage, RunPageInput } from './run-query';
 import { DashboardSummary } from './dashboard';
 import { WorkerDetail } from './worker-detail';
 
@@ -93,6 +94,14 @@ export const methods = {
   'credentials.revoke': method(z.strictObject({ id }), AgentCredential),
 
   'masters.list': method(none, z.array(ClusterMaster)),
+
+  // runs (issue 8): the console's runs list and run page, and retrying an ended run
+  /** Root runs with their retries, newest first, filtered, with a bounded total and the next page's cursor. */
+  'runs.page': method(RunPageInput, RunPage),
+  /** A run with its family's attempts, its children and every state transition. */
+  'runs.detail': method(byId, RunDetail),
+  /** A new attempt of an ended run, with the same params; it queues like any run of its task. */
+  'runs.retry': method(byId, Run),
   // Workers pages and dashboard (issue 8)
   /** One worker with its samples of the last hour and its newest runs (`runs`: how many, default 20). */
   'workers.get': method(z.strictObject({ id, runs: z.number().int().min(1).max(200).default(20) }), WorkerDetail),

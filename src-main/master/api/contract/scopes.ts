@@ -36,6 +36,10 @@ export const METHOD_SCOPES: { readonly [M in MethodName]: ApiScope } = {
   'credentials.list': 'admin',
   'credentials.revoke': 'admin',
   'masters.list': 'read',
+  // runs (issue 8)
+  'runs.page': 'read',
+  'runs.detail': 'read',
+  'runs.retry': 'operate',
   // Workers pages and dashboard (issue 8)
   'workers.get': 'read',
   'workers.delete': 'admin',
