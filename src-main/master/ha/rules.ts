@@ -16,6 +16,7 @@ const LOCAL: ReadonlySet<MethodName> = new Set<MethodName>([
   'master.info', 'masters.list', 'groups.list', 'workers.list', 'tasks.list', 'tasks.get',
   'runs.list', 'runs.get', 'runs.logs', 'tokens.list', 'enrolments.list', 'credentials.list',
   'runs.page', 'runs.detail',
+  'workers.get', 'dashboard.summary',
 ]);
 
 export function answeredLocally(method: string): boolean {
