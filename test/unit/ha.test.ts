@@ -19,7 +19,7 @@ describe('answeredLocally', () => {
   const names = Object.keys(methods);
   it('answers every read itself and hands every action to the leader', () => {
     const local = names.filter(answeredLocally).sort();
-    expect(local).toEqual(['alerts.channels.list', 'alerts.rules.list', 'alerts.settings.get', 'credentials.list', 'enrolments.list', 'groups.list', 'master.info', 'masters.list', 'runs.detail', 'runs.get', 'runs.list', 'runs.logs', 'runs.page', 'tasks.get', 'tasks.list', 'tokens.list', 'workers.list']);
+    expect(local).toEqual(['alerts.channels.list', 'alerts.rules.list', 'alerts.settings.get', 'credentials.list', 'dashboard.summary', 'enrolments.list', 'groups.list', 'master.info', 'masters.list', 'runs.detail', 'runs.get', 'runs.list', 'runs.logs', 'runs.page', 'tasks.get', 'tasks.list', 'tokens.list', 'workers.get', 'workers.list']);
     const forwarded = names.filter((n) => !answeredLocally(n));
     expect(forwarded.every((n) => !/\.(list|get|logs|info)$/.test(n))).toBe(true);
   });

@@ -25,6 +25,7 @@ import { callTrace } from '../tracing/call-trace';
 import { alertHandlers } from '../alerts/handlers';
 import { definitionHandlers } from './definitions-handlers';
 import { previewTrigger } from './trigger-preview';
+import { workersAndDashboard } from './workers-and-dashboard';
 
 export type Handler<M extends MethodName> = (
   input: z.infer<Methods[M]['input']>, ctx: MasterContext,
@@ -155,6 +156,7 @@ const handlers: { [M in MethodName]: Handler<M> } = {
   ...definitionHandlers,
   ...runHandlers,
   'triggers.preview': (input, ctx) => previewTrigger(input, ctx),
+  ...workersAndDashboard,
 };
 
 /** Parses the input with the method's schema, runs it, and returns a Reply; never throws. */

@@ -354,6 +354,26 @@ create unique index tasks_live_name on tasks (group_id, name) where archived_at 
 `,
   },
   {
+    id: 11,
+    name: 'worker samples and dashboard indexes',
+    // Samples: one row per worker about every 10 s (issue 8), pruned by the leader; dropped with their worker.
+    // The indexes serve the worker page (its newest runs) and the dashboard (runs finished in the last day).
+    sql: `
+create table worker_samples (
+  worker_id text not null references workers(id) on delete cascade,
+  at timestamptz not null,
+  cpu real not null,
+  memory real not null,
+  load1 real not null,
+  running int not null,
+  primary key (worker_id, at)
+);
+create index worker_samples_at on worker_samples (at);
+create index runs_of_worker_newest on runs (worker_id, id desc) where worker_id is not null;
+create index runs_finished on runs (finished_at) where finished_at is not null;
+`,
+  },
+  {
     // Issue 10: alert channels configured once, rules that name them, and an outbox that groups alerts into
     // messages. Each task's own email/webhook settings become channels and a task rule, so nobody's setup is lost.
     id: 12,

@@ -17,6 +17,7 @@ const LOCAL: ReadonlySet<MethodName> = new Set<MethodName>([
   'runs.list', 'runs.get', 'runs.logs', 'tokens.list', 'enrolments.list', 'credentials.list',
   'alerts.channels.list', 'alerts.rules.list', 'alerts.settings.get',
   'runs.page', 'runs.detail',
+  'workers.get', 'dashboard.summary',
 ]);
 
 export function answeredLocally(method: string): boolean {

@@ -23,10 +23,14 @@ class Navigation {
     if (linked) this.openRun(linked);
   }
 
+  /** Set when the workers screen shows one worker's page. */
+  workerId = $state<string | null>(null);
+
   go(page: Page): void {
     this.page = page;
     this.runId = null;
     this.taskId = null;
+    this.workerId = null;
   }
 
   openTask(id: string): void {
@@ -40,6 +44,11 @@ class Navigation {
   openRunsOf(taskId: string): void {
     this.go('runs');
     this.runsOfTask = taskId;
+  }
+
+  openWorker(id: string): void {
+    this.go('workers');
+    this.workerId = id;
   }
 
   openRun(id: string): void {

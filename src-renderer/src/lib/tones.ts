@@ -22,7 +22,7 @@ export function workerTone(status: WorkerStatus): Tone {
     case 'online': return 'ok';
     case 'offline': return 'bad';
     case 'draining': return 'warn';
-    case 'disabled': return 'muted';
+    case 'disabled': case 'drained': return 'muted';
     default: {
       const unknown: never = status;
       return unknown;

@@ -67,7 +67,8 @@ export const RunState = z.enum([
 export type RunState = z.infer<typeof RunState>;
 export const TERMINAL_STATES: readonly RunState[] = ['succeeded', 'failed', 'timed_out', 'cancelled', 'lost', 'skipped'];
 
-export const WorkerStatus = z.enum(['online', 'offline', 'disabled', 'draining']);
+/** `drained`: draining and nothing of it runs any more (issue 8); both take no new runs, like `disabled`. */
+export const WorkerStatus = z.enum(['online', 'offline', 'disabled', 'draining', 'drained']);
 export type WorkerStatus = z.infer<typeof WorkerStatus>;
 
 export const RoutingStrategy = z.enum([

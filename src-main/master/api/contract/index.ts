@@ -10,3 +10,5 @@ export * from './definitions';
 export * from './events';
 export * from './run-query';
 export * from './task-console';
+export * from './worker-detail';
+export * from './dashboard';

@@ -7,6 +7,8 @@ import { AlertChannel, AlertChannelInput, AlertChannelPatch, AlertRule, AlertRul
 import { DefinitionsApplyInput, DefinitionsExport, DefinitionsExportInput, DefinitionsPlan, DefinitionsPlanInput } from './definitions';
 import { RunDetail, RunPage, RunPageInput } from './run-query';
 import { TaskListFilter, TriggerPreview, TriggerPreviewInput } from './task-console';
+import { DashboardSummary } from './dashboard';
+import { WorkerDetail } from './worker-detail';
 
 const id = z.string().min(1).max(64);
 const byId = z.strictObject({ id });
@@ -126,6 +128,16 @@ export const methods = {
 
   // tasks (issue 8): the next fires of a trigger or a stored task, computed by the planner's own code
   'triggers.preview': method(TriggerPreviewInput, TriggerPreview),
+  // Workers pages and dashboard (issue 8)
+  /** One worker with its samples of the last hour and its newest runs (`runs`: how many, default 20). */
+  'workers.get': method(z.strictObject({ id, runs: z.number().int().min(1).max(200).default(20) }), WorkerDetail),
+  /** Only an offline worker with no run in flight; its runs stay, its samples go, its credential is revoked. */
+  'workers.delete': method(byId, ok),
+  /** Aggregates over the last hour and day, runs in flight, and fires of the next 24 hours (`upcoming`: how many). */
+  'dashboard.summary': method(
+    z.strictObject({ upcoming: z.number().int().min(1).max(500).default(50), running: z.number().int().min(1).max(500).default(50) }),
+    DashboardSummary,
+  ),
 } as const;
 
 export type Methods = typeof methods;

@@ -58,6 +58,10 @@ export const METHOD_SCOPES: { readonly [M in MethodName]: ApiScope } = {
   'runs.retry': 'operate',
   // tasks (issue 8)
   'triggers.preview': 'read',
+  // Workers pages and dashboard (issue 8)
+  'workers.get': 'read',
+  'workers.delete': 'admin',
+  'dashboard.summary': 'read',
 };
 
 /** Whether a key of scope `held` may call a method that needs `needed`. */

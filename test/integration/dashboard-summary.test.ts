@@ -1,0 +1,102 @@
+// dashboard.summary against known activity (issue 8): a run counts once, as its final attempt (a failure retried to
+// success is one success; three failed attempts are one failure; a failure whose retry is still waiting is not
+// counted yet); runs in flight; the next fires computed with the scheduler's trigger code.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Run } from '../../src-main/master/api/contract/domain';
+import { freshDatabase, prepare, startAgent, startTestMaster, tempDir, waitFor, type TestAgent, type TestMaster } from './harness';
+
+describe('dashboard summary', () => {
+  let master: TestMaster;
+  let agent: TestAgent;
+  let groupId: string;
+
+  beforeAll(async () => {
+    master = await startTestMaster(await freshDatabase());
+    const prepared = await prepare(master);
+    groupId = prepared.groupId;
+    agent = await startAgent(master, prepared.token, { name: 'dash', args: ['--capacity', '8'] });
+    await waitFor('agent online', async () => (await master.api.call('workers.list', {})).find((w) => w.status === 'online'));
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    await master?.stop();
+  });
+
+  const apiTask = (name: string, command: string, retry: Record<string, number> = {}) => master.api.call('tasks.create', {
+    name, groupId, handler: 'shell', params: { command }, trigger: { type: 'api' }, retry: { delayMs: 0, ...retry },
+  });
+  const settled = (taskId: string, done: (runs: Run[]) => boolean) => waitFor(`runs of ${taskId} settled`, async () => {
+    const runs = await master.api.call('runs.list', { taskId });
+    return done(runs) ? runs : null;
+  }, 30_000);
+
+  it('counts each run once, as its final attempt, with rate, p95, top failing, running now and next fires', async () => {
+    const marker = `${await tempDir('baton-flaky-')}/failed-once`;
+    const [ok, flaky, broken, waiting, slow] = await Promise.all([
+      apiTask('ok', 'echo fine'),
+      apiTask('flaky', `if [ -f ${marker} ]; then echo second time; else touch ${marker}; exit 1; fi`, { count: 1 }),
+      apiTask('broken', 'exit 2', { count: 2 }),
+      apiTask('waiting', 'exit 1', { count: 1, delayMs: 600_000 }),
+      apiTask('slow', 'sleep 60'),
+    ]);
+    const start = Date.now();
+    await master.api.call('tasks.trigger', { id: ok.id });
+    await master.api.call('tasks.trigger', { id: ok.id });
+    await master.api.call('tasks.trigger', { id: flaky.id });
+    await master.api.call('tasks.trigger', { id: broken.id });
+    await master.api.call('tasks.trigger', { id: waiting.id });
+    const [slowRun] = await master.api.call('tasks.trigger', { id: slow.id });
+    await settled(ok.id, (runs) => runs.length === 2 && runs.every((r) => r.state === 'succeeded'));
+    await settled(flaky.id, (runs) => runs.map((r) => r.state).join() === 'succeeded,failed');
+    await settled(broken.id, (runs) => runs.map((r) => r.state).join() === 'failed,failed,failed');
+    await settled(waiting.id, (runs) => runs.map((r) => r.state).join() === 'scheduled,failed');
+    await waitFor('the slow run running', async () => (await master.api.call('runs.get', { id: slowRun!.id })).state === 'running');
+
+    // Upcoming: a cron every 5 minutes starting in an hour (none before its start), and a one-off in two hours.
+    const startAt = new Date(Math.ceil((start + 3_600_000) / 300_000) * 300_000).toISOString();
+    const every5 = await master.api.call('tasks.create', {
+      name: 'every-5-min', groupId, handler: 'shell', params: { command: 'true' }, startAt,
+      trigger: { type: 'cron', expression: '0 */5 * * * *', timezone: 'UTC' },
+    });
+    const onceAt = new Date(start + 2 * 3_600_000).toISOString();
+    await master.api.call('tasks.create', { name: 'one-off', groupId, handler: 'shell', params: { command: 'true' }, trigger: { type: 'once', at: onceAt } });
+
+    const summary = await master.api.call('dashboard.summary', { upcoming: 40 });
+    for (const window of [summary.hour, summary.day]) {
+      // ok ×2, flaky (failed then succeeded: one success), broken (three failed attempts: one failure); waiting not yet.
+      expect(window.ended).toBe(4);
+      const sum = (state: keyof typeof window.series.counts) => window.series.counts[state].reduce((a, b) => a + b, 0);
+      expect([sum('succeeded'), sum('failed'), sum('timed_out'), sum('lost'), sum('cancelled'), sum('skipped')]).toEqual([3, 1, 0, 0, 0, 0]);
+      expect(window.successRate).toBe(0.75);
+      expect(window.p95DurationMs).toBeGreaterThan(0);
+      expect(window.p95DurationMs).toBeLessThan(30_000);
+    }
+    expect(summary.hour.series.at).toHaveLength(60);
+    expect(summary.hour.series.bucketMs).toBe(60_000);
+    expect(summary.day.series.at).toHaveLength(144);
+    expect(summary.hour.series.at.at(-1)).toBeLessThanOrEqual(Date.parse(summary.now));
+    expect(summary.topFailing.map((t) => [t.taskName, t.failures, t.ended])).toEqual([['broken', 1, 1]]);
+    expect(summary.running.map((r) => [r.id, r.taskName, r.workerName, r.state])).toEqual([[slowRun!.id, 'slow', 'dash', 'running']]);
+    expect([summary.runningTotal, summary.queued]).toEqual([1, 0]);
+    expect(summary.workers).toEqual({ online: 1, total: 1 });
+
+    const cron = summary.upcoming.filter((f) => f.taskId === every5.id).map((f) => Date.parse(f.at));
+    expect(cron[0]).toBe(Date.parse(startAt));
+    expect(cron.slice(1).map((t, i) => t - cron[i]!)).toEqual(new Array(cron.length - 1).fill(300_000));
+    expect(summary.upcoming).toHaveLength(40);
+    expect(summary.upcoming.find((f) => f.taskName === 'one-off')).toMatchObject({ at: onceAt, trigger: 'once' });
+    const times = summary.upcoming.map((f) => Date.parse(f.at));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(times.every((t) => t <= start + 86_400_000 + 60_000)).toBe(true);
+
+    // Stopping the slow run ends it: it leaves "running now" and counts once, as cancelled (not in the success rate).
+    await master.api.call('runs.stop', { id: slowRun!.id });
+    const after = await waitFor('the slow run counted', async () => {
+      const s = await master.api.call('dashboard.summary', {});
+      return s.running.length === 0 && s.hour.ended === 5 ? s : null;
+    });
+    expect(after.hour.series.counts.cancelled.reduce((a, b) => a + b, 0)).toBe(1);
+    expect(after.hour.successRate).toBe(0.75);
+    expect(after.runningTotal).toBe(0);
+  });
+});
