@@ -1,10 +1,13 @@
 // The master and the local agent for the desktop app, in an Electron utility process (plain Node) rather than the
 // main process: there, stopping child processes (agent, PostgreSQL) sometimes stalled the main process's event loop
 // on quit (seen in about 1 quit in 6 on Linux). The shell talks to this process by messages only.
+import path from 'node:path';
 import { z } from 'zod';
 import { startLocalAgent, type LocalAgent } from './master/agents/local-agent';
 import { resolveConfig } from './master/config';
 import { startMaster, type Master } from './master/index';
+import { probeDatabase } from './master/db/probe';
+import { desktopSettings, readSettingsFile, SETTINGS_FILE, settingsEnv, settingsOfEnv } from './master/settings/desktop-settings';
 import { describeStartupFailure } from './master/startup-failure';
 
 export const HostRequest = z.discriminatedUnion('type', [
@@ -29,8 +32,13 @@ let parts: { master: Master; agent: LocalAgent } | null = null;
 let stopping: Promise<void> | null = null;
 
 async function start(): Promise<void> {
-  const config = resolveConfig(process.env);
-  const master = await startMaster(config, { consoleDir: process.env.BATON_CONSOLE_DIR || undefined });
+  // The Settings page's file lies beneath the environment: a BATON_* variable set by the operator still wins.
+  const file = path.join(resolveConfig(process.env).dataDir, SETTINGS_FILE);
+  const saved = await readSettingsFile(file);
+  const env = { ...(saved ? settingsEnv(saved) : {}), ...process.env };
+  const config = resolveConfig(env);
+  const settings = desktopSettings({ file, env: process.env, running: settingsOfEnv(env), probe: probeDatabase });
+  const master = await startMaster(config, { consoleDir: process.env.BATON_CONSOLE_DIR || undefined, settings });
   try {
     const agent = await startLocalAgent(master, {
       execPath: process.execPath,

@@ -6,6 +6,7 @@ import type { Db } from './db/store';
 import type { Dispatcher } from './dispatch/dispatcher';
 import type { RunEndings } from './dispatch/endings';
 import type { Logger } from './log';
+import type { SettingsPort } from './settings/desktop-settings';
 import type { OutboundRules } from 'baton-agent/outbound';
 
 export interface MasterContext {
@@ -19,4 +20,6 @@ export interface MasterContext {
   taskChanged(task: Task | { id: string; deleted: true }): void;
   /** Where alert webhooks and `http` tasks may point beyond the outbound guard's default (BATON_OUTBOUND_ALLOW). */
   outbound: OutboundRules;
+  /** The desktop app's settings file; null on a headless master. */
+  settings: SettingsPort | null;
 }

@@ -29,6 +29,7 @@ import { answeredLocally } from './ha/rules';
 import { startLeading, type Leading } from './leading';
 import { createLogger, type Logger } from './log';
 import { startHousekeeping } from './scheduler/housekeeping';
+import type { SettingsPort } from './settings/desktop-settings';
 import { fetchTrusting } from './tls-client';
 
 export const VERSION = '0.1.0';
@@ -50,6 +51,8 @@ export interface MasterOptions {
   consoleDir?: string;
   /** How failed alert deliveries retry (default: after 30 s, doubling, 8 times). */
   alertRetry?: Partial<AlertRetry>;
+  /** The desktop app's settings file, for the settings.* methods. */
+  settings?: SettingsPort;
 }
 
 async function openDatabase(config: MasterConfig, log: Logger): Promise<{ url: string; embedded: EmbeddedDatabase | null }> {
@@ -102,6 +105,7 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
       }),
       taskChanged: (task) => leader().taskChanged(task),
       outbound: config.outbound,
+      settings: options.settings ?? null,
     };
     const api = async (method: string, input: unknown, from = { forwarded: false }): Promise<Reply> => {
       if (leading || answeredLocally(method)) return handle(ctx, method, input);

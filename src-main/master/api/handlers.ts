@@ -18,6 +18,7 @@ import type { MasterContext } from '../context';
 import { checkParams, checkTaskSpec, firstFire, type TaskWorld } from '../scheduler/task-rules';
 import { checkTriggerParams } from '../scheduler/trigger-params';
 import { nulPath } from './stored-text';
+import { settingsHandlers } from './settings-handlers';
 
 type Handler<M extends MethodName> = (
   input: z.infer<Methods[M]['input']>, ctx: MasterContext,
@@ -138,6 +139,7 @@ const handlers: { [M in MethodName]: Handler<M> } = {
   'credentials.revoke': ({ id }, ctx) => credentials.revokeCredential(ctx.db, id),
 
   'masters.list': (_input, ctx) => listMasters(ctx.db),
+  ...settingsHandlers,
 };
 
 /** Parses the input with the method's schema, runs it, and returns a Reply; never throws. */

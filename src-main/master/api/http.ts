@@ -154,7 +154,7 @@ async function serveApi(
     return refuse(req, res, 405, { code: 'invalid_input', message: `Use POST /api/${method.slice(0, 100)} with a JSON body.` }, { allow: 'POST' });
   }
   const admitted = await opts.authorize(req).catch((): Awaited<ReturnType<Authorize>> => ({
-    ok: false, error: { code: 'unavailable', message: 'The master could not check the API key (database unreachable); try again shortly.' },
+    ok: false, error: { code: 'unavailable', message: 'The database is unreachable, so the master cannot check the API key; it keeps retrying, try again shortly.' },
   }));
   if (!admitted.ok) return refuse(req, res, STATUS[admitted.error.code], admitted.error);
   if (!isMethodName(method)) return refuse(req, res, 404, { code: 'unknown_method', message: `There is no API method ${quoted(method)}.` });

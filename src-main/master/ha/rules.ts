@@ -15,6 +15,8 @@ export function leaseHeld(renewSentAtMs: number | null, nowMs: number, leaseMs: 
 const LOCAL: ReadonlySet<MethodName> = new Set<MethodName>([
   'master.info', 'masters.list', 'groups.list', 'workers.list', 'tasks.list', 'tasks.get',
   'runs.list', 'runs.get', 'runs.logs', 'tokens.list', 'enrolments.list', 'credentials.list',
+  // This master's own settings file (issue 8).
+  'settings.get', 'settings.test', 'settings.save',
 ]);
 
 export function answeredLocally(method: string): boolean {

@@ -5,3 +5,4 @@ export * from './errors';
 export * from './client';
 export * from './http-client';
 export * from './scopes';
+export * from './settings';

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   AgentCredential, ClusterMaster, Enrolment, Group, GroupInput, Params, Run, RunLogLine, RunState, Task, TaskInput, TaskPatch, Token, TokenScope, Worker, name,
 } from './domain';
+import { DesktopSettings, SettingsCheck, SettingsView } from './settings';
 
 const id = z.string().min(1).max(64);
 const byId = z.strictObject({ id });
@@ -91,6 +92,10 @@ export const methods = {
   'credentials.revoke': method(z.strictObject({ id }), AgentCredential),
 
   'masters.list': method(none, z.array(ClusterMaster)),
+  // shell (issue 8): the desktop app's settings file; `test` checks without saving, `save` refuses what `test` fails.
+  'settings.get': method(none, SettingsView),
+  'settings.test': method(DesktopSettings, z.object({ ok: z.boolean(), checks: z.array(SettingsCheck) })),
+  'settings.save': method(DesktopSettings, SettingsView),
 } as const;
 
 export type Methods = typeof methods;

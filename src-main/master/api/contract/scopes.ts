@@ -36,6 +36,10 @@ export const METHOD_SCOPES: { readonly [M in MethodName]: ApiScope } = {
   'credentials.list': 'admin',
   'credentials.revoke': 'admin',
   'masters.list': 'read',
+  // shell (issue 8)
+  'settings.get': 'admin',
+  'settings.test': 'admin',
+  'settings.save': 'admin',
 };
 
 /** Whether a key of scope `held` may call a method that needs `needed`. */
