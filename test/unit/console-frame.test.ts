@@ -1,7 +1,7 @@
 // The console frame's rules (issue 8): times with date and zone, which outage to name, keyboard shortcuts, themes.
 import { describe, expect, it } from 'vitest';
 import { outageOf, outageText } from '../../src-renderer/src/lib/outage';
-import { shortcutOf } from '../../src-renderer/src/lib/shortcuts';
+import { shortcutOf } from '../../src-renderer/src/lib/shortcut-rules';
 import { parseChoice, shadeOf } from '../../src-renderer/src/lib/theme-choice';
 import { ago, stamp, timeTitle, utcText } from '../../src-renderer/src/lib/time';
 

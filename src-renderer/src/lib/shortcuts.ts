@@ -1,23 +1,6 @@
 // Keys that work on every screen: `/` focuses the page's search box (any input marked `data-search`), Escape
 // closes the open dialog (Dialog.svelte, natively) or leaves a search box.
-export type Shortcut = 'focus-search' | 'leave-field' | null;
-
-export interface KeyFacts {
-  key: string;
-  /** The key went to a text field, select or editable element. */
-  inField: boolean;
-  ctrl: boolean;
-  meta: boolean;
-  alt: boolean;
-}
-
-/** What a key press means here; pure, so the rules are unit-tested. */
-export function shortcutOf(k: KeyFacts): Shortcut {
-  if (k.ctrl || k.meta || k.alt) return null;
-  if (k.key === '/' && !k.inField) return 'focus-search';
-  if (k.key === 'Escape' && k.inField) return 'leave-field';
-  return null;
-}
+import { shortcutOf } from './shortcut-rules';
 
 function inField(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
