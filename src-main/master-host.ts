@@ -45,6 +45,8 @@ async function start(): Promise<void> {
       // Electron's own binary runs the agent as plain Node, so the app needs no separate Node install.
       env: { ELECTRON_RUN_AS_NODE: '1' },
       log: (line) => console.log(`agent: ${line}`),
+      // Quitting asked the operator about runs in flight first (index.ts): what is left gets a short grace.
+      stopGraceMs: 3_000,
     });
     parts = { master, agent };
     port.postMessage({ type: 'ready', agentUrl: master.agentUrl, dataDir: config.dataDir });
