@@ -166,6 +166,7 @@ test('walk every screen in both consoles, sizes and themes; quit asks about runs
     const pid = Number(readFileSync(path.join(clusterDir(dataDir), 'postmaster.pid'), 'utf8').split('\n')[0]);
     process.kill(pid, 'SIGQUIT');
     for (const [console, p] of [['electron', page], ['browser', web]] as const) {
+      await p.setViewportSize({ width: 1320, height: 860 });
       await nav(p, 'dashboard');
       await expect(p.getByTestId('master-status-text')).toHaveText('database unreachable', { timeout: 20_000 });
       await p.screenshot({ path: path.join(shots, `${console}-database-outage-1320x860-dark.png`) });
