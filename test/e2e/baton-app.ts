@@ -79,12 +79,28 @@ export async function launchApp(userData: string, port: number, extraEnv: Record
         }, QUIT_TIMEOUT_MS);
       });
       try {
+        // Runs still in flight make the app ask what to do (a native dialog Playwright cannot click): "Leave them".
+        await answerQuitQuestion(app, 'leave');
         return await Promise.race([app.close().then(() => exited), hung]);
       } finally {
         clearTimeout(timer);
       }
     },
   };
+}
+
+/** Answers the next "runs are in flight" question with `choice` (see src-main/quit-plan.ts) and records that it was asked. */
+export async function answerQuitQuestion(app: ElectronApplication, choice: 'wait' | 'stop' | 'leave' | 'cancel'): Promise<void> {
+  const response = ['wait', 'stop', 'leave', 'cancel'].indexOf(choice);
+  await app.evaluate(({ dialog }, answer) => {
+    const g = globalThis as unknown as { quitQuestions?: string[] };
+    g.quitQuestions = [];
+    dialog.showMessageBox = (async (...args: unknown[]) => {
+      const options = args.find((a): a is { message: string } => typeof a === 'object' && a !== null && 'message' in a);
+      g.quitQuestions!.push(options?.message ?? '');
+      return { response: answer, checkboxChecked: false };
+    }) as typeof dialog.showMessageBox;
+  }, response);
 }
 
 const errorBoxToStderr = fileURLToPath(new URL('./fixtures/error-box-to-stderr.cjs', import.meta.url));

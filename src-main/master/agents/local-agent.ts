@@ -14,6 +14,7 @@ import type { Master } from '../index';
 
 export const LOCAL_GROUP = 'local';
 const STOP_GRACE_MS = 10_000;
+const AFTER_GRACE_MS = 3_000;
 
 /** The agent's CLI, found upwards from this module: it sits beside the sources and beside the bundle alike. */
 export function agentCli(): string {
@@ -34,7 +35,11 @@ export interface LocalAgent {
 
 export async function startLocalAgent(
   master: Master,
-  opts: { execPath: string; env?: Record<string, string>; name?: string; log?: (line: string) => void },
+  opts: {
+    execPath: string; env?: Record<string, string>; name?: string; log?: (line: string) => void;
+    /** How long its runs may finish when it stops (the desktop app keeps quitting short, issue 8). */
+    stopGraceMs?: number;
+  },
 ): Promise<LocalAgent> {
   const dataDir = path.join(master.config.dataDir, 'local-agent');
   await fs.mkdir(dataDir, { recursive: true });
@@ -42,6 +47,7 @@ export async function startLocalAgent(
   await keepCredential(master.db, dataDir, name);
   const child: ChildProcess = spawn(opts.execPath, [
     agentCli(), '--master', master.agentUrl, '--group', LOCAL_GROUP, '--name', name, '--data-dir', dataDir,
+    ...(opts.stopGraceMs === undefined ? [] : ['--stop-grace-ms', String(opts.stopGraceMs)]),
   ], { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const forward = (chunk: Buffer) => opts.log?.(chunk.toString('utf8').trimEnd());
   child.stdout?.on('data', forward);
@@ -52,7 +58,8 @@ export async function startLocalAgent(
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+      // Given a grace, the agent still gets a few seconds past it to stop its runs and flush their results.
+      const timer = setTimeout(() => child.kill('SIGKILL'), opts.stopGraceMs === undefined ? STOP_GRACE_MS : opts.stopGraceMs + AFTER_GRACE_MS);
       await exited;
       clearTimeout(timer);
     },

@@ -26,6 +26,7 @@ import { alertHandlers } from '../alerts/handlers';
 import { definitionHandlers } from './definitions-handlers';
 import { previewTrigger } from './trigger-preview';
 import { workersAndDashboard } from './workers-and-dashboard';
+import { settingsHandlers } from './settings-handlers';
 
 export type Handler<M extends MethodName> = (
   input: z.infer<Methods[M]['input']>, ctx: MasterContext,
@@ -157,6 +158,7 @@ const handlers: { [M in MethodName]: Handler<M> } = {
   ...runHandlers,
   'triggers.preview': (input, ctx) => previewTrigger(input, ctx),
   ...workersAndDashboard,
+  ...settingsHandlers,
 };
 
 /** Parses the input with the method's schema, runs it, and returns a Reply; never throws. */

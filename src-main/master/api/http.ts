@@ -106,7 +106,7 @@ function singleHeader(value: string | string[] | undefined): string | undefined 
 }
 
 function unreachableGuard(): Awaited<ReturnType<Authorize>> {
-  return { ok: false, error: { code: 'unavailable', message: 'The master could not check the API key (database unreachable); try again shortly.' } };
+  return { ok: false, error: { code: 'unavailable', message: 'The database is unreachable, so the master cannot check the API key; it keeps retrying, try again shortly.' } };
 }
 
 function quoted(value: string): string {

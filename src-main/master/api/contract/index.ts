@@ -12,3 +12,4 @@ export * from './run-query';
 export * from './task-console';
 export * from './worker-detail';
 export * from './dashboard';
+export * from './settings';

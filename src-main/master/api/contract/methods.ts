@@ -9,6 +9,7 @@ import { RunDetail, RunPage, RunPageInput } from './run-query';
 import { TaskListFilter, TriggerPreview, TriggerPreviewInput } from './task-console';
 import { DashboardSummary } from './dashboard';
 import { WorkerDetail } from './worker-detail';
+import { DesktopSettings, SettingsCheck, SettingsView } from './settings';
 
 const id = z.string().min(1).max(64);
 const byId = z.strictObject({ id });
@@ -138,6 +139,10 @@ export const methods = {
     z.strictObject({ upcoming: z.number().int().min(1).max(500).default(50), running: z.number().int().min(1).max(500).default(50) }),
     DashboardSummary,
   ),
+  // shell (issue 8): the desktop app's settings file; `test` checks without saving, `save` refuses what `test` fails.
+  'settings.get': method(none, SettingsView),
+  'settings.test': method(DesktopSettings, z.object({ ok: z.boolean(), checks: z.array(SettingsCheck) })),
+  'settings.save': method(DesktopSettings, SettingsView),
 } as const;
 
 export type Methods = typeof methods;

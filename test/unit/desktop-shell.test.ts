@@ -1,0 +1,67 @@
+// The desktop shell's decisions (issue 8): where the window opens, what the tray says, what quitting asks.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { choiceOf, QUIT_BUTTONS, quitQuestion } from '../../src-main/quit-plan';
+import { COUNT_LIMIT, failedSince, trayTooltip } from '../../src-main/tray-status';
+import { DEFAULT_SIZE, placeWindow, readWindowState, writeWindowState } from '../../src-main/window-state';
+
+const screen = { x: 0, y: 0, width: 1920, height: 1080 };
+
+describe('window place', () => {
+  it('opens where it was, at the default size the first time', () => {
+    expect(placeWindow(null, [screen])).toEqual({ bounds: DEFAULT_SIZE, maximized: false });
+    const saved = { x: 200, y: 100, width: 1400, height: 900, maximized: true };
+    expect(placeWindow(saved, [screen])).toEqual({ bounds: { x: 200, y: 100, width: 1400, height: 900 }, maximized: true });
+  });
+
+  it('keeps the size but lets the OS place it when its screen is gone, and never goes below the minimum', () => {
+    const onUnplugged = { x: 2500, y: 100, width: 1000, height: 700, maximized: false };
+    expect(placeWindow(onUnplugged, [screen]).bounds).toEqual({ width: 1000, height: 700 });
+    expect(placeWindow({ x: 10, y: 10, width: 300, height: 200, maximized: false }, [screen]).bounds).toEqual({ x: 10, y: 10, width: 960, height: 600 });
+    const second = { x: 1920, y: 0, width: 1280, height: 1024 };
+    expect(placeWindow(onUnplugged, [screen, second]).bounds).toMatchObject({ x: 2500 });
+  });
+
+  it('reads back what it wrote, and nothing from a broken file', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'baton-window-'));
+    try {
+      const file = path.join(dir, 'window-state.json');
+      expect(await readWindowState(file)).toBeNull();
+      await writeWindowState(file, { x: 1, y: 2, width: 1000, height: 700, maximized: false });
+      expect(await readWindowState(file)).toEqual({ x: 1, y: 2, width: 1000, height: 700, maximized: false });
+      await writeFile(file, '{"x":"left"}');
+      expect(await readWindowState(file)).toBeNull();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('tray', () => {
+  it('counts runs going and runs failed in the last day', () => {
+    const now = Date.parse('2026-11-26T12:00:00Z');
+    const runs = [
+      { state: 'failed', finishedAt: '2026-11-26T11:00:00Z' },
+      { state: 'timed_out', finishedAt: '2026-11-25T13:00:00Z' },
+      { state: 'lost', finishedAt: '2026-11-25T11:00:00Z' },
+      { state: 'succeeded', finishedAt: '2026-11-26T11:30:00Z' },
+    ];
+    expect(failedSince(runs, now - 86_400_000)).toBe(2);
+    expect(trayTooltip({ running: 3, failed: 2 })).toBe('Baton: 3 running, 2 failed in 24 h');
+    expect(trayTooltip({ running: COUNT_LIMIT, failed: 0 })).toBe('Baton: 1000+ running, 0 failed in 24 h');
+    expect(trayTooltip({ running: 0, failed: 0, unknown: true })).toBe('Baton: database unreachable');
+  });
+});
+
+describe('quit question', () => {
+  it('offers wait, stop, leave and cancel, and anything else cancels', () => {
+    expect(QUIT_BUTTONS.map((b) => b.choice)).toEqual(['wait', 'stop', 'leave', 'cancel']);
+    expect(choiceOf(1)).toBe('stop');
+    expect(choiceOf(-1)).toBe('cancel');
+    expect(choiceOf(9)).toBe('cancel');
+    expect(quitQuestion(1).message).toBe('1 run is in flight. Quit Baton?');
+    expect(quitQuestion(3).message).toBe('3 runs are in flight. Quit Baton?');
+  });
+});
