@@ -44,6 +44,8 @@ export const ROUTES: readonly Route[] = [
 
   route('GET', '/workers', 'workers.list', { refs: IN_GROUP }),
   route('PUT', '/workers/{id}/status', 'workers.setStatus'),
+  route('GET', '/workers/{id}', 'workers.get'),
+  route('DELETE', '/workers/{id}', 'workers.delete'),
 
   route('GET', '/tasks', 'tasks.list', { refs: IN_GROUP }),
   route('POST', '/tasks', 'tasks.create', { ...CREATED, refs: { groupId: 'group', 'trigger.parents.*': 'task' } }),
@@ -53,10 +55,14 @@ export const ROUTES: readonly Route[] = [
   route('PUT', '/tasks/{id}/enabled', 'tasks.setEnabled', { refs: TASK }),
   route('POST', '/tasks/{id}/runs', 'tasks.trigger', { ...CREATED, refs: TASK }),
 
-  route('GET', '/runs', 'runs.list', { refs: { taskId: 'task' } }),
+  route('GET', '/runs', 'runs.page', { refs: { taskId: 'task', groupId: 'group' } }),
   route('GET', '/runs/{id}', 'runs.get'),
   route('GET', '/runs/{id}/logs', 'runs.logs'),
   route('POST', '/runs/{id}/stop', 'runs.stop'),
+  route('GET', '/runs/{id}/detail', 'runs.detail'),
+  route('POST', '/runs/{id}/retry', 'runs.retry', CREATED),
+  route('POST', '/triggers/preview', 'triggers.preview', { refs: { taskId: 'task' } }),
+  route('GET', '/dashboard', 'dashboard.summary'),
 
   route('GET', '/tokens', 'tokens.list'),
   route('POST', '/tokens', 'tokens.create', CREATED),
@@ -90,6 +96,10 @@ export const ROUTES: readonly Route[] = [
  */
 export const RPC_ONLY: Readonly<Partial<Record<MethodName, string>>> = {
   'tasks.import': 'the baton/v1 definitions import (issue 9) replaces it; the console still calls it over RPC',
+  'runs.list': 'the flat list of attempts; GET /runs pages root runs with their retries (runs.page), as the console does',
+  'settings.get': 'the desktop app\'s own settings file, edited from its console; a headless master is set up by its environment',
+  'settings.test': 'the desktop app\'s own settings file, edited from its console; a headless master is set up by its environment',
+  'settings.save': 'the desktop app\'s own settings file, edited from its console; a headless master is set up by its environment',
 };
 
 /** The prefix of the REST resources. */
