@@ -85,7 +85,8 @@ export class RunList {
         const page = await api.call('runs.page', { ...filters, limit: PAGE_SIZE, cursor });
         if (filters !== this.filters || cursor !== this.#cursor) return;
         this.runs = page.runs;
-        this.total = page.total;
+        // Later pages are not counted again: the first page's total stands.
+        if (page.total) this.total = page.total;
         this.next = page.next;
         this.error = null;
       } catch (error) {
