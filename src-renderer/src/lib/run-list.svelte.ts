@@ -8,7 +8,7 @@ import { asBatonError } from './failure';
 export type RunFilters = Omit<RunPageInput, 'cursor' | 'limit'>;
 
 const PAGE_SIZE = 50;
-const DEBOUNCE_MS = 400;
+const DEBOUNCE_MS = 1_000;
 
 export class RunList {
   filters = $state.raw<RunFilters>({});
