@@ -1,5 +1,5 @@
 // Runs the selected benchmarks on one embedded PostgreSQL, prints a markdown table, writes bench/results/.
-// Usage: node --import tsx bench/run.ts [dispatch|lateness|failover|agents|takeover|dashboard ...] [--quick] [--cpu-prof]
+// Usage: node --import tsx bench/run.ts [dispatch|lateness|failover|agents|takeover|dashboard|runs-query ...] [--quick] [--cpu-prof]
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +13,7 @@ const BENCHMARKS = {
   agents: () => import('./agents'),
   takeover: () => import('./takeover'),
   dashboard: () => import('./dashboard'),
+  'runs-query': () => import('./runs-query'),
 } as const;
 type Name = keyof typeof BENCHMARKS;
 

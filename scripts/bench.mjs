@@ -1,4 +1,4 @@
-// `npm run bench [-- dispatch|lateness|failover|agents|takeover ...] [--quick] [--cpu-prof]`: sets up when needed,
+// `npm run bench [-- dispatch|lateness|failover|agents|takeover|runs-query ...] [--quick] [--cpu-prof]`: sets up when needed,
 // then runs bench/run.ts under tsx. Results: bench/results/<name>.json and summary.md.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

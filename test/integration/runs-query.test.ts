@@ -70,6 +70,8 @@ describe('runs list, run page, retry and stop', () => {
   it('pages every root run once, strictly newest first by (created, id), with an exact total', async () => {
     const first = await page({ limit: 50 });
     expect(first.total).toEqual({ count: ROOTS, capped: false });
+    // Later pages of the same list are not counted again.
+    expect((await page({ limit: 50, cursor: first.next! })).total).toBeNull();
     expect(first.runs).toHaveLength(50);
     const listed = await all({});
     const expected = await sql<{ id: string }>('select id from runs where id = root_run_id order by created_at desc, id desc');
@@ -99,7 +101,7 @@ describe('runs list, run page, retry and stop', () => {
       const want = await count(where, params);
       const got = await all(input);
       expect({ input, n: got.length }).toEqual({ input, n: want });
-      expect((await page({ ...input, limit: 1 })).total.count).toBe(want);
+      expect((await page({ ...input, limit: 1 })).total!.count).toBe(want);
       return got;
     };
     await check({ taskId: taskB }, 'r.task_id = $1', [taskB]);
@@ -117,7 +119,7 @@ describe('runs list, run page, retry and stop', () => {
     // `%` and `_` are matched as themselves, case-insensitively.
     const found = await check({ text: 'needle_50%' }, `r.output like '%NEEDLE_50\\%%'`);
     expect(found.length).toBe(Math.floor(ROOTS / 97));
-    expect((await page({ text: 'needle%50' })).total.count).toBe(0);
+    expect((await page({ text: 'needle%50' })).total!.count).toBe(0);
     await check({ text: 'exit 1', taskId: taskA, trigger: ['api'] }, `r.error = 'exit 1' and r.task_id = $1 and r.trigger = 'api'`, [taskA]);
   });
 
@@ -128,7 +130,7 @@ describe('runs list, run page, retry and stop', () => {
         'run_' || lpad((200000 + i)::text, 9, '0') || lpad(to_hex(200000 + i), 12, '0'), 1, 'api', 't', 'succeeded', now(), timestamptz '2025-01-01'
       from generate_series(1, 10001) i`, [taskB]);
     expect((await page({ limit: 1 })).total).toEqual({ count: 10_000, capped: true });
-    expect((await page({ taskId: taskA, limit: 1 })).total.capped).toBe(false);
+    expect((await page({ taskId: taskA, limit: 1 })).total!.capped).toBe(false);
     await master.db.query(`delete from runs where created_at = timestamptz '2025-01-01'`);
   });
 
@@ -184,7 +186,7 @@ describe('runs list, run page, retry and stop', () => {
     expect(detail.transitions.every((t, i, list) => i === 0 || t.at >= list[i - 1]!.at || t.runId !== list[i - 1]!.runId)).toBe(true);
     const family = (await page({ taskId: task.id })).runs;
     expect(family.map((f) => [f.id, f.retries.map((r) => r.id)])).toEqual([[run!.id, [retry.id]]]);
-    expect((await page({ taskId: task.id, state: ['failed'] })).total.count).toBe(1);
+    expect((await page({ taskId: task.id, state: ['failed'] })).total!.count).toBe(1);
 
     // Only an ended run can be retried; an unknown one is not found.
     const [slow] = await master.api.call('tasks.trigger', {

@@ -15,8 +15,8 @@ export interface RunFilter {
   state?: RunState;
 }
 
-/** Events arriving within this long are read as one: a burst of run changes costs one query per topic. */
-const DEBOUNCE_MS = 250;
+/** Events arriving within this long are read as one: under constant run traffic a topic is read about once a second (actions of this console read at once). */
+const DEBOUNCE_MS = 1_000;
 /**
  * The cluster view (which master leads, when each was last seen) has no events: masters announce themselves in
  * the database every fifth of their lease, and a console reading that every 10 s is slow enough to cost nothing.

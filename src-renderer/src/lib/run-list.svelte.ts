@@ -8,7 +8,7 @@ import { asBatonError } from './failure';
 export type RunFilters = Omit<RunPageInput, 'cursor' | 'limit'>;
 
 const PAGE_SIZE = 50;
-const DEBOUNCE_MS = 400;
+const DEBOUNCE_MS = 1_000;
 
 export class RunList {
   filters = $state.raw<RunFilters>({});
@@ -85,7 +85,8 @@ export class RunList {
         const page = await api.call('runs.page', { ...filters, limit: PAGE_SIZE, cursor });
         if (filters !== this.filters || cursor !== this.#cursor) return;
         this.runs = page.runs;
-        this.total = page.total;
+        // Later pages are not counted again: the first page's total stands.
+        if (page.total) this.total = page.total;
         this.next = page.next;
         this.error = null;
       } catch (error) {

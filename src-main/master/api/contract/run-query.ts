@@ -69,8 +69,11 @@ export const RunPage = z.object({
   runs: z.array(RunFamily),
   /** The cursor of the next page; null on the last one. */
   next: z.string().nullable(),
-  /** Families matching the filters: exact when `capped` is false, else more than `count`. */
-  total: z.object({ count: z.number().int(), capped: z.boolean() }),
+  /**
+   * Families matching the filters: exact when `capped` is false, else more than `count`. Counted on the first page
+   * only (no cursor); null on later ones, whose list is the same.
+   */
+  total: z.object({ count: z.number().int(), capped: z.boolean() }).nullable(),
 });
 export type RunPage = z.infer<typeof RunPage>;
 
