@@ -12,7 +12,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const shots = path.join(repoRoot, 'test-results', 'screenshots-workers');
 const SIZES = [{ width: 1320, height: 860 }, { width: 960, height: 600 }] as const;
-const LONG_NAME = `nightly-warehouse-reconciliation-${'with-a-very-long-name-'.repeat(8)}end`.slice(0, 128);
+const LONG_NAME = `nightly-warehouse-reconciliation-${'with-a-very-long-name-'.repeat(8)}end`.slice(0, 200);
 
 async function call<T>(master: HeadlessMaster, method: string, input: unknown): Promise<T> {
   const res = await fetch(`${master.url}/api/${method}`, {

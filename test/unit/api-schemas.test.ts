@@ -61,7 +61,7 @@ describe('closestField', () => {
 
 describe('length limits', () => {
   it.each([
-    ['a 129-character name', { ...task, name: 'n'.repeat(129) }, 'name'],
+    ['a 201-character name', { ...task, name: 'n'.repeat(201) }, 'name'],
     ['a 2,001-character description', { ...task, description: 'd'.repeat(2_001) }, 'description'],
     ['a 100 KB cron expression', { ...task, trigger: { type: 'cron', expression: '* '.repeat(50_000), timezone: 'UTC' } }, 'trigger.expression'],
     ['a 300-character time zone', { ...task, trigger: { type: 'cron', expression: '* * * * * *', timezone: 'Z'.repeat(300) } }, 'trigger.timezone'],

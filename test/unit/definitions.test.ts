@@ -44,7 +44,7 @@ describe('export', () => {
     const file = fileOf();
     expect(file.groups.map((g) => g.name)).toEqual(['alpha', 'batch']);
     expect(file.tasks.map((t) => `${t.group}/${t.name}`)).toEqual(['alpha/ping', 'batch/extract', 'batch/report']);
-    expect(file.tasks[2]!.trigger).toEqual({ type: 'parent', parents: ['extract', { group: 'alpha', task: 'ping' }], on: 'success' });
+    expect(file.tasks[2]!.trigger).toEqual({ type: 'parent', parents: ['extract', { group: 'alpha', task: 'ping' }], on: 'success', join: 'all_succeeded' });
     const text = formatDefinitions(file);
     expect(text).not.toMatch(/tsk_|grp_|createdAt|updatedAt|nextFireAt|"id"/);
     expect(text.endsWith('}\n')).toBe(true);
@@ -212,7 +212,7 @@ describe('the import plan', () => {
     file.tasks[1] = { ...file.tasks[1]!, trigger: { type: 'cron', expression: 'not a cron', timezone: 'UTC' } };
     const result = plan(file, empty);
     expect(!result.ok && result.problems.map((p) => p.path)).toEqual(['tasks[0].handler', 'tasks[1].trigger.expression']);
-    expect(!result.ok && result.problems[0]!.message).toMatch(/"teleport" is not a handler agents offer/);
+    expect(!result.ok && result.problems[0]!.message).toMatch(/"teleport" is not a handler this group's agents offer/);
   });
 
   it('names the worker of specific routing, and finds it by name on the master the file goes to', () => {

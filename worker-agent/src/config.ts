@@ -72,7 +72,7 @@ export const field = {
     }
     return urls.map((url) => url.replace(/\/+$/, '')).join(',');
   }),
-  group: z.string({ error: orRequired('must be text') }).min(1, 'is required').max(128, 'must be at most 128 characters'),
+  group: z.string({ error: orRequired('must be text') }).min(1, 'is required').max(200, 'must be at most 200 characters'),
   name: z
     .string({ error: orRequired('must be text') })
     .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, "must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"),

@@ -17,6 +17,8 @@ const noNul = (s: z.ZodString) => s.refine((v) => !v.includes('\u0000'), 'must n
 const printable = (max: number) => z.string().max(max).transform((v) => v.replaceAll('\u0000', '\uFFFD'));
 
 const label = noNul(z.string().min(1).max(128));
+/** A group's name, as long as the master allows group names (200). */
+const groupName = noNul(z.string().min(1).max(200));
 const runId = noNul(z.string().min(1).max(64));
 const attempt = z.number().int().min(1);
 
@@ -31,7 +33,7 @@ export const AgentHello = z.strictObject({
   /** The agent's own credential (`bt_crd_…`), bound to `name` and `group`. */
   token: secret,
   name: label,
-  group: label,
+  group: groupName,
   host: noNul(z.string().min(1).max(255)),
   ip: noNul(z.string().max(64)).default(''),
   version: noNul(z.string().min(1).max(64)),
@@ -71,11 +73,11 @@ export const Refusal = z.object({ code: RefusalCode, message: z.string(), leader
 export type Refusal = z.infer<typeof Refusal>;
 
 /** The file `credential` in an agent's data folder (mode 600): its credential and the identity it is bound to. */
-export const CredentialFile = z.strictObject({ credential: secret, name: label, group: label });
+export const CredentialFile = z.strictObject({ credential: secret, name: label, group: groupName });
 export type CredentialFile = z.infer<typeof CredentialFile>;
 
 /** Handshake `auth` on ENROL_NAMESPACE; the agent then emits `enrol` once and keeps the credential it gets. */
-export const EnrolHello = z.strictObject({ protocol: z.literal(PROTOCOL_VERSION), token: secret, name: label, group: label });
+export const EnrolHello = z.strictObject({ protocol: z.literal(PROTOCOL_VERSION), token: secret, name: label, group: groupName });
 export type EnrolHello = z.infer<typeof EnrolHello>;
 export const EnrolReply = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(true), credential: secret }),

@@ -35,7 +35,7 @@ export function installCommands(req: InstallRequest): InstallCommands {
     return { ok: false, field: 'masterUrl', message: 'must be an http(s) URL such as http://master:7070' };
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, field: 'masterUrl', message: 'must be an http(s) URL' };
-  if (!req.group.trim() || req.group.length > 128) return { ok: false, field: 'group', message: 'must be 1-128 characters' };
+  if (!req.group.trim() || req.group.length > 200) return { ok: false, field: 'group', message: 'must be 1-200 characters' };
   // Windows PowerShell 5 passes embedded double quotes to native programs unescaped: refuse rather than mangle.
   if (/["\r\n\0]/.test(req.group)) return { ok: false, field: 'group', message: 'must not contain double quotes or line breaks' };
   if (!SECRET.test(req.secret)) return { ok: false, field: 'secret', message: 'is not an enrolment token' };

@@ -54,7 +54,9 @@ function jsonBytes(value: unknown): number {
   }
 }
 
-export const name = z.string().trim().min(1, 'must not be empty').max(128, 'must be at most 128 characters');
+/** Names of groups and tasks: long enough for the descriptive names operators use (200 characters). */
+export const NAME_MAX = 200;
+export const name = z.string().trim().min(1, 'must not be empty').max(NAME_MAX, `must be at most ${NAME_MAX} characters`);
 const id = z.string().min(1).max(64);
 const ms = z.number().int().min(0);
 // The format alone allows any number of fraction digits: a megabyte "date" would pass it.

@@ -1,6 +1,6 @@
 // What the console's task screens ask of the master beyond the task itself (issue 8): trigger previews and list filters.
 import { z } from 'zod';
-import { LIMITS, RunState, Trigger, type Task } from './domain';
+import { LIMITS, NAME_MAX, RunState, Trigger, type Task } from './domain';
 
 /** The most fires one preview lists: a screen shows 5 or 10; more is a batch job, not a preview. */
 export const PREVIEW_MAX = 50;
@@ -40,7 +40,7 @@ export type TriggerPreview = z.infer<typeof TriggerPreview>;
 export const TaskListFilter = z.strictObject({
   groupId: id.optional(),
   /** Part of the name or description, any case. */
-  search: z.string().max(LIMITS.key, `must be at most ${LIMITS.key} characters`).optional(),
+  search: z.string().max(NAME_MAX, `must be at most ${NAME_MAX} characters`).optional(),
   handler: z.string().min(1).max(LIMITS.key).optional(),
   enabled: z.boolean().optional(),
   /** The state of the task's newest run; `never` = it has none. */
