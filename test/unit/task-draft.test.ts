@@ -11,7 +11,7 @@ const full = Task.parse({
     name: 'everything', groupId: 'grp_1', handler: 'shell', description: 'all options',
     params: { command: 'echo hi' }, trigger: { type: 'cron', expression: '0 30 2 * * *', timezone: 'America/New_York' },
     misfire: { policy: 'catch_up', thresholdMs: 2_000, maxCatchUp: 7 },
-    routing: { strategy: 'consistent_hash', hashKey: 'customer', labels: { zone: 'eu', gpu: 'true' } },
+    routing: { strategy: 'consistent_hash', hashKey: 'customer', labels: { zone: 'eu', gpu: 'true' }, selector: 'zone in (eu,ap), !maintenance' },
     blocking: { strategy: 'concurrent', maxConcurrent: 4 },
     timeoutMs: 9_000, queueTimeoutMs: 12_000,
     retry: { count: 3, backoff: 'exponential', delayMs: 500, maxDelayMs: 8_000, reassign: 2 },
@@ -29,6 +29,16 @@ describe('task draft ↔ contract', () => {
     expect(built.ok && built.spec).toEqual(definition);
   });
 
+  it('a join of several parents and a fixed shard count survive the round trip too', () => {
+    const joined = Task.parse({
+      ...full, routing: { strategy: 'shard_broadcast', labels: {}, shards: 6 },
+      trigger: { type: 'parent', parents: ['tsk_a', 'tsk_b'], on: 'success', join: 'any_succeeded' },
+    });
+    const built = draftToSpec(draftFromTask(joined), joined);
+    expect(built.ok && built.spec.trigger).toEqual(joined.trigger);
+    expect(built.ok && built.spec.routing).toEqual(joined.routing);
+  });
+
   it('a new draft sends the contract defaults', () => {
     const built = draftToSpec({ ...emptyDraft('grp_1'), name: 'n', command: 'true', timezone: 'UTC' }, null);
     expect(built.ok && built.spec).toMatchObject({
@@ -42,7 +52,7 @@ describe('task draft ↔ contract', () => {
   it('specific sends the worker picked, and only then', () => {
     const draft = { ...draftFromTask(full), routing: 'specific' as const, workerId: 'wrk_9' };
     const built = draftToSpec(draft, full);
-    expect(built.ok && built.spec.routing).toEqual({ strategy: 'specific', workerId: 'wrk_9', labels: { zone: 'eu', gpu: 'true' } });
+    expect(built.ok && built.spec.routing).toEqual({ strategy: 'specific', workerId: 'wrk_9', labels: { zone: 'eu', gpu: 'true' }, selector: 'zone in (eu,ap), !maintenance' });
   });
 
   it.each([

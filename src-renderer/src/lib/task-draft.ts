@@ -3,6 +3,7 @@ import {
   TaskInput,
   taskSpecOf,
   type BlockingStrategy,
+  type JoinMode,
   type MisfirePolicy,
   type ParentCondition,
   type RoutingStrategy,
@@ -51,6 +52,8 @@ export interface TaskDraft {
   onceAt: string;
   parents: string[];
   parentOn: ParentCondition;
+  /** With several parents: when the task runs, once per generation. */
+  join: JoinMode;
   /** A `datetime-local` value, or '' for no start / no end. */
   startAt: string;
   endAt: string;
@@ -64,6 +67,10 @@ export interface TaskDraft {
   hashKey: string;
   /** Worker labels the task needs, as `key=value, key=value`. */
   labels: string;
+  /** A label expression workers must match (`zone in (a,b), !maintenance`), or ''. */
+  selector: string;
+  /** For `shard_broadcast`: a fixed shard count, or '' for one shard per worker. */
+  shards: string;
   blocking: BlockingStrategy;
   /** For `concurrent`. */
   maxConcurrent: string;
@@ -85,9 +92,9 @@ export function emptyDraft(groupId: string): TaskDraft {
   return {
     name: '', groupId, description: '', handler: 'shell', command: '', paramsJson: '{}', triggerParamsJson: '{}',
     triggerType: 'cron', cron: '*/5 * * * * *', timezone: localTimeZone(), intervalMs: '60000', delayMs: '60000',
-    onceAt: '', parents: [], parentOn: 'success', startAt: '', endAt: '',
+    onceAt: '', parents: [], parentOn: 'success', join: 'all_succeeded', startAt: '', endAt: '',
     misfirePolicy: 'fire_once', misfireThresholdMs: '5000', maxCatchUp: '10',
-    routing: 'round_robin', workerId: '', hashKey: '', labels: '', blocking: 'serial', maxConcurrent: '1',
+    routing: 'round_robin', workerId: '', hashKey: '', labels: '', selector: '', shards: '', blocking: 'serial', maxConcurrent: '1',
     timeoutMs: '0', queueTimeoutMs: '30000', retries: '0', backoff: 'fixed', retryDelayMs: '1000', retryMaxDelayMs: '60000', reassign: '3',
     enabled: true,
   };
@@ -149,6 +156,7 @@ export function draftFromTask(task: Task): TaskDraft {
     onceAt: trigger.type === 'once' ? toLocalInput(trigger.at) : '',
     parents: trigger.type === 'parent' ? [...trigger.parents] : [],
     parentOn: trigger.type === 'parent' ? trigger.on : draft.parentOn,
+    join: trigger.type === 'parent' ? trigger.join ?? 'all_succeeded' : draft.join,
     startAt: task.startAt ? toLocalInput(task.startAt) : '',
     endAt: task.endAt ? toLocalInput(task.endAt) : '',
     misfirePolicy: task.misfire.policy,
@@ -158,6 +166,8 @@ export function draftFromTask(task: Task): TaskDraft {
     workerId: task.routing.workerId ?? '',
     hashKey: task.routing.hashKey ?? '',
     labels: labelsText(task.routing.labels),
+    selector: task.routing.selector ?? '',
+    shards: task.routing.shards === undefined ? '' : String(task.routing.shards),
     blocking: task.blocking.strategy,
     maxConcurrent: String(task.blocking.maxConcurrent),
     timeoutMs: String(task.timeoutMs),
@@ -183,7 +193,7 @@ function triggerOf(draft: TaskDraft): unknown {
     case 'fixed_delay': return { type: 'fixed_delay', delayMs: numberOrDefault(draft.delayMs) };
     case 'once': return { type: 'once', at: draft.onceAt ? new Date(draft.onceAt).toISOString() : '' };
     case 'api': return { type: 'api' };
-    case 'parent': return { type: 'parent', parents: draft.parents, on: draft.parentOn };
+    case 'parent': return { type: 'parent', parents: draft.parents, on: draft.parents.length > 1 ? 'success' : draft.parentOn, join: draft.join };
     default: {
       const unknown: never = draft.triggerType;
       return unknown;
@@ -243,6 +253,8 @@ export function draftToSpec(draft: TaskDraft, base: TaskSpec | null): { ok: true
       workerId: draft.routing === 'specific' ? draft.workerId || undefined : undefined,
       hashKey: draft.routing === 'consistent_hash' ? draft.hashKey.trim() || undefined : undefined,
       labels,
+      selector: draft.selector.trim() || undefined,
+      shards: draft.routing === 'shard_broadcast' && draft.shards.trim() ? numberOrDefault(draft.shards) : undefined,
     },
     blocking: { strategy: draft.blocking, maxConcurrent: draft.blocking === 'concurrent' ? numberOrDefault(draft.maxConcurrent) : undefined },
     timeoutMs: numberOrDefault(draft.timeoutMs),
