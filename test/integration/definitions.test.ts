@@ -61,7 +61,7 @@ const corpus: Array<[string, () => string, string, RegExp]> = [
   ['not JSON', () => exported.text.slice(0, 200), '(file)', /not valid JSON/],
   ['another format version', () => edited((f) => { (f as Record<string, unknown>).format = 'baton/v2'; }), 'format', /"baton\/v2" is not a format this master reads/],
   ['a missing field', () => edited((f) => { delete task(f, 'extract').handler; }), 'tasks[1].handler', /is required/],
-  ['an unknown handler', () => edited((f) => { task(f, 'ping').handler = 'teleport'; }), 'tasks[0].handler', /"teleport" is not a handler agents offer/],
+  ['an unknown handler', () => edited((f) => { task(f, 'ping').handler = 'teleport'; }), 'tasks[0].handler', /"teleport" is not a handler this group's agents offer/],
   ['a 5 MB file', () => `${exported.text.trimEnd().slice(0, -1)}, "padding": "${'x'.repeat(5 * 1024 * 1024)}" }\n`, '(file)', /bytes is more than a definitions file may have/],
   ['a parent cycle', () => edited((f) => { task(f, 'extract').trigger = { type: 'parent', parents: ['report'], on: 'always' }; }), 'tasks[1].trigger.parents', /cycle: batch\/extract → batch\/report → batch\/extract/],
   ['duplicate names', () => edited((f) => { f.tasks.push({ ...task(f, 'ping') }); }), 'tasks[3].name', /task "ping" of group "alpha" is also tasks\[0\]/],
@@ -86,7 +86,7 @@ describe('through the API', () => {
     // Parent links point at the second master's own tasks.
     const tasks = await viaApi.api.call('tasks.list', {});
     const byName = new Map(tasks.map((t) => [t.name, t.id]));
-    expect(tasks.find((t) => t.name === 'report')!.trigger).toEqual({ type: 'parent', parents: [byName.get('extract'), byName.get('ping')], on: 'success' });
+    expect(tasks.find((t) => t.name === 'report')!.trigger).toEqual({ type: 'parent', parents: [byName.get('extract'), byName.get('ping')], on: 'success', join: 'all_succeeded' });
     const second = await viaApi.api.call('definitions.plan', { text: exported.text });
     expect([second.changes, second.items.every((i) => i.action === 'unchanged')]).toEqual([false, true]);
   });
@@ -104,7 +104,7 @@ describe('through the API', () => {
       .toEqual(['group /batch-2', 'task batch-2/extract', 'task batch-2/report']);
     const copy = await viaApi.api.call('definitions.export', { groups: ['batch-2'] });
     expect(copy.file.tasks.map((t) => [t.name, t.timeoutMs])).toEqual([['extract', 9_000], ['report', 0]]);
-    expect(copy.file.tasks[1]!.trigger).toEqual({ type: 'parent', parents: ['extract', { group: 'alpha', task: 'ping' }], on: 'success' });
+    expect(copy.file.tasks[1]!.trigger).toEqual({ type: 'parent', parents: ['extract', { group: 'alpha', task: 'ping' }], on: 'success', join: 'all_succeeded' });
 
     const [original] = (await viaApi.db.query<{ id: string }>(`select t.id from tasks t join groups g on g.id = t.group_id where g.name = 'batch' and t.name = 'extract'`)).rows;
     const overwritten = await viaApi.api.call('definitions.apply', { text, onConflict: 'overwrite' });

@@ -105,7 +105,7 @@ async function send(verb: string, url: string, opts: CallOptions = {}): Promise<
 async function snapshot(): Promise<string> {
   const tables = ['groups', 'tasks', 'workers', 'runs', 'tokens', 'enrolments', 'agent_credentials'];
   const rows = await Promise.all(tables.map(async (t) => (await db.query(`select * from ${t} order by id`)).rows));
-  return JSON.stringify(rows, (k, v: unknown) => (k === 'last_used_at' || k === 'last_heartbeat_at' || k === 'metrics' || k === 'updated_at' ? undefined : v));
+  return JSON.stringify(rows, (k, v: unknown) => (k === 'last_used_at' || k === 'last_heartbeat_at' || k === 'metrics' || k === 'updated_at' || k === 'online' ? undefined : v));
 }
 
 const GROUP = 'ops/eu 100%';
@@ -151,7 +151,7 @@ describe('REST resources', () => {
     const child = await call('POST', '/tasks', {
       body: { name: 'after-backup', groupId: group.json.value.id, handler: 'noop', trigger: { type: 'parent', parents: [TASK], on: 'success' } },
     });
-    expect(child.json.value.trigger).toEqual({ type: 'parent', parents: [taskId], on: 'success' });
+    expect(child.json.value.trigger).toEqual({ type: 'parent', parents: [taskId], on: 'success', join: 'all_succeeded' });
     const listed = await call('GET', '/tasks', { query: `groupId=${encodeURIComponent(GROUP)}` });
     expect(listed.json.value.map((t: Json) => t.name).sort()).toEqual(['after-backup', TASK]);
     expect((await call('GET', '/tasks/{id}', { params: { id: TASK } })).json.value.id).toBe(taskId);
@@ -165,7 +165,7 @@ describe('REST resources', () => {
     const runId = fired.json.value[0].id as string;
     expect(runId).toMatch(/^run_/);
     const runs = await call('GET', '/runs', { query: `taskId=${encodeURIComponent(TASK)}&limit=5` });
-    expect(runs.json.value.map((r: Json) => r.id)).toEqual([runId]);
+    expect(runs.json.value.runs.map((r: Json) => r.id)).toEqual([runId]);
     expect((await call('GET', '/runs/{id}', { params: { id: runId } })).json.value.taskId).toBe(taskId);
     expect((await call('GET', '/runs/{id}/logs', { params: { id: runId }, query: 'afterSeq=-1&limit=10' })).json.value).toEqual(expect.any(Array));
     expect((await call('POST', '/runs/{id}/stop', { params: { id: runId }, key: 'operate' })).json.value.state).toBe('cancelled');
@@ -184,6 +184,35 @@ describe('REST resources', () => {
     const credentials = await call('GET', '/credentials');
     expect(credentials.json.value.map((c: Json) => c.workerName)).toEqual(['rest-w1']);
     expect((await call('POST', '/credentials/{id}/revoke', { params: { id: credentials.json.value[0].id } })).json.value.revokedAt).not.toBeNull();
+
+    expect((await call('GET', '/runs/{id}/detail', { params: { id: runId } })).json.value.run.id).toBe(runId);
+    expect((await call('POST', '/runs/{id}/retry', { params: { id: runId }, key: 'operate' })).json.value.attempt).toBe(2);
+    expect((await call('POST', '/triggers/preview', { body: { taskId: 'after-backup', count: 2 } })).json.value.fires).toEqual([]);
+    expect((await call('POST', '/triggers/preview', { body: { trigger: { type: 'cron', expression: '0 0 * * * *' }, count: 3 } })).json.value.fires).toHaveLength(3);
+    expect((await call('GET', '/dashboard')).json.value).toEqual(expect.any(Object));
+
+    const exported = await call('GET', '/definitions', { query: `groups=${encodeURIComponent(GROUP)}` });
+    const text = exported.json.value.text as string;
+    expect((await call('POST', '/definitions/plan', { body: { text } })).json.value.items.every((i: Json) => i.action === 'unchanged')).toBe(true);
+    expect((await call('POST', '/definitions/apply', { body: { text } })).status).toBe(200);
+
+    const channel = await call('POST', '/alerts/channels', { body: { kind: 'email', name: 'ops-mail', to: ['ops@example.com'] } });
+    const channelId = channel.json.value.id as string;
+    expect((await call('PATCH', '/alerts/channels/{id}', { params: { id: channelId }, body: { enabled: false } })).json.value.enabled).toBe(false);
+    expect((await call('POST', '/alerts/channels/{id}/test', { params: { id: channelId }, key: 'operate' })).json.value.delivered).toBe(false);
+    expect((await call('GET', '/alerts/channels')).json.value.map((c: Json) => c.name)).toContain('ops-mail');
+    const rule = await call('POST', '/alerts/rules', { body: { scope: { type: 'all' }, on: ['run_failed'], channels: ['ops-mail'] } });
+    expect((await call('PATCH', '/alerts/rules/{id}', { params: { id: rule.json.value.id }, body: { attempts: 'every' } })).json.value.attempts).toBe('every');
+    expect((await call('GET', '/alerts/rules')).json.value).toHaveLength(1);
+    expect((await call('DELETE', '/alerts/rules/{id}', { params: { id: rule.json.value.id } })).json.value).toEqual({ ok: true });
+    expect((await call('DELETE', '/alerts/channels/{id}', { params: { id: channelId } })).json.value).toEqual({ ok: true });
+    expect((await call('PATCH', '/alerts/settings', { body: { windowMs: 60_000 } })).json.value.windowMs).toBe(60_000);
+    expect((await call('GET', '/alerts/settings')).json.value.windowMs).toBe(60_000);
+
+    const worker = (await call('GET', '/workers')).json.value.find((w: Json) => w.name === 'rest-w1') as Json;
+    expect((await call('GET', '/workers/{id}', { params: { id: worker.id as string } })).json.value.worker.name).toBe('rest-w1');
+    await waitFor('the revoked agent offline', async () => (await master.api.call('workers.list', {})).find((w) => w.name === 'rest-w1')?.status === 'offline', 30_000);
+    expect((await call('DELETE', '/workers/{id}', { params: { id: worker.id as string } })).json.value).toEqual({ ok: true });
 
     expect((await call('DELETE', '/tasks/{id}', { params: { id: 'after-backup' } })).json.value).toEqual({ ok: true });
     await call('DELETE', '/tasks/{id}', { params: { id: TASK } });
@@ -235,7 +264,7 @@ describe('triggering with params', () => {
     const fired = await call('POST', '/tasks/{id}/runs', { params: { id: 'deploy' }, body: { params: { region: 'us-east' } }, key: 'operate' });
     expect(fired.status).toBe(201);
     expect(fired.json.value).toHaveLength(1);
-    const runs = () => call('GET', '/runs', { query: 'taskId=deploy' }).then((a) => a.json.value.length as number);
+    const runs = () => call('GET', '/runs', { query: 'taskId=deploy' }).then((a) => a.json.value.runs.length as number);
     expect(await runs()).toBe(1);
     for (const [params, field] of [[{ region: 5 }, 'params.region'], [{ command: 'id' }, 'params.command'], [{ region: 'x'.repeat(17) }, 'params.region']] as const) {
       const refused = await call('POST', '/tasks/{id}/runs', { params: { id: 'deploy' }, body: { params }, key: 'operate' });
@@ -324,7 +353,8 @@ describe('hostile input', () => {
     expect(limit.json.error).toMatchObject({ code: 'invalid_input', field: 'limit' });
     expect((await call('GET', '/runs', { query: 'limit=5000' })).json.error).toMatchObject({ field: 'limit' });
     expect((await call('GET', '/runs/{id}/logs', { params: { id: forged('/runs') }, query: 'afterSeq=-5' })).json.error).toMatchObject({ field: 'afterSeq' });
-    expect((await call('GET', '/runs', { query: 'state=failed&state=lost' })).json.error).toMatchObject({ field: 'state', message: expect.stringMatching(/given 2 times/) });
+    expect((await call('GET', '/runs', { query: 'limit=5&limit=6' })).json.error).toMatchObject({ field: 'limit', message: expect.stringMatching(/given 2 times/) });
+    expect((await call('GET', '/runs', { query: 'state=failed&state=bogus' })).json.error).toMatchObject({ field: 'state.1' });
     expect((await call('GET', '/runs', { query: 'before=run_%27%20or%201%3D1' })).json.error).toMatchObject({ field: 'before' });
     expect((await call('POST', '/groups', { body: { name: 'x'.repeat(201) } })).json.error).toMatchObject({ field: 'name' });
     expect((await call('POST', '/groups', { body: { name: 7 } })).json.error).toMatchObject({ field: 'name' });
