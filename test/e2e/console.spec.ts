@@ -139,7 +139,7 @@ test.describe.serial('desktop console', () => {
       await shot(page, '11-import-good');
 
       await page.getByTestId('nav-dashboard').click();
-      await expect(page.getByTestId('runs-by-state-succeeded')).toBeVisible();
+      await expect(page.getByTestId('runs-by-state-succeeded').first()).toBeVisible();
       await shot(page, '12-dashboard-after');
     } finally {
       exitCode = await baton.quit();
