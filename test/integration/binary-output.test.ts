@@ -2,7 +2,7 @@
 // like any other run, with its output and log lines stored; before, the store refused a NUL, the agent resent the
 // result forever and the run stayed `running`, holding its agent's slot. An API input with a NUL is refused, named.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase, prepare, startAgent, startTestMaster, waitFor, type TestAgent, type TestMaster } from './harness';
+import { masterWithAgent, waitFor, type TestAgent, type TestMaster } from './harness';
 
 describe('binary output', () => {
   let master: TestMaster;
@@ -10,11 +10,7 @@ describe('binary output', () => {
   let agent: TestAgent;
 
   beforeAll(async () => {
-    master = await startTestMaster(await freshDatabase());
-    const prepared = await prepare(master);
-    groupId = prepared.groupId;
-    agent = await startAgent(master, prepared.token, { name: 'bin' });
-    await waitFor('agent online', async () => (await master.api.call('workers.list', {})).some((w) => w.status === 'online'));
+    ({ master, agent, groupId } = await masterWithAgent('bin'));
   });
   afterAll(async () => {
     await agent?.stop();

@@ -3,7 +3,7 @@
 // counted yet); runs in flight; the next fires computed with the scheduler's trigger code.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Run } from '../../src-main/master/api/contract/domain';
-import { freshDatabase, prepare, startAgent, startTestMaster, tempDir, waitFor, type TestAgent, type TestMaster } from './harness';
+import { masterWithAgent, tempDir, waitFor, type TestAgent, type TestMaster } from './harness';
 
 describe('dashboard summary', () => {
   let master: TestMaster;
@@ -11,11 +11,7 @@ describe('dashboard summary', () => {
   let groupId: string;
 
   beforeAll(async () => {
-    master = await startTestMaster(await freshDatabase());
-    const prepared = await prepare(master);
-    groupId = prepared.groupId;
-    agent = await startAgent(master, prepared.token, { name: 'dash', args: ['--capacity', '8'] });
-    await waitFor('agent online', async () => (await master.api.call('workers.list', {})).find((w) => w.status === 'online'));
+    ({ master, agent, groupId } = await masterWithAgent('dash', ['--capacity', '8']));
   });
   afterAll(async () => {
     await agent?.stop();

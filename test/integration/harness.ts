@@ -92,6 +92,15 @@ export async function prepare(master: TestMaster, group = 'it'): Promise<{ group
   return { groupId: g.id, token: secret };
 }
 
+/** A master on a fresh database with one agent of group 'it' online: the set-up many integration files share. */
+export async function masterWithAgent(name: string, args: string[] = []): Promise<{ master: TestMaster; agent: TestAgent; groupId: string }> {
+  const master = await startTestMaster(await freshDatabase());
+  const { groupId, token } = await prepare(master);
+  const agent = await startAgent(master, token, { name, args });
+  await waitFor('agent online', async () => (await master.api.call('workers.list', {})).some((w) => w.status === 'online'));
+  return { master, agent, groupId };
+}
+
 /** Credentials already traded for (enrolment token, group, name): a raw agent that reconnects keeps its identity. */
 const credentials = new Map<string, string>();
 

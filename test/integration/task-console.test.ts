@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Task } from '../../src-main/master/api/contract/domain';
 import { BatonError } from '../../src-main/master/api/contract/errors';
-import { freshDatabase, prepare, startAgent, startTestMaster, waitFor, type TestAgent, type TestMaster } from './harness';
+import { masterWithAgent, waitFor, type TestAgent, type TestMaster } from './harness';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -19,11 +19,7 @@ describe('task console', () => {
   let groupId: string;
 
   beforeAll(async () => {
-    master = await startTestMaster(await freshDatabase());
-    const prepared = await prepare(master);
-    groupId = prepared.groupId;
-    agent = await startAgent(master, prepared.token, { name: 'console-agent' });
-    await waitFor('agent online', async () => (await master.api.call('workers.list', {})).find((w) => w.status === 'online'));
+    ({ master, agent, groupId } = await masterWithAgent('console-agent'));
   });
   afterAll(async () => {
     await agent?.stop();

@@ -1,7 +1,7 @@
 // Every trigger kind, fired by a real master on real PostgreSQL and run by a real agent process (issue 3, "Triggers").
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Run, TaskInput } from '../../src-main/master/api/contract/domain';
-import { freshDatabase, prepare, startAgent, startTestMaster, waitFor, type TestAgent, type TestMaster } from './harness';
+import { masterWithAgent, waitFor, type TestAgent, type TestMaster } from './harness';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ms = (iso: string | null) => Date.parse(iso!);
@@ -12,11 +12,7 @@ describe('triggers', () => {
   let groupId: string;
 
   beforeAll(async () => {
-    master = await startTestMaster(await freshDatabase());
-    const prepared = await prepare(master);
-    groupId = prepared.groupId;
-    agent = await startAgent(master, prepared.token, { name: 'trig-agent' });
-    await waitFor('agent online', async () => (await master.api.call('workers.list', {})).find((w) => w.status === 'online'));
+    ({ master, agent, groupId } = await masterWithAgent('trig-agent'));
   });
   afterAll(async () => {
     await agent?.stop();
