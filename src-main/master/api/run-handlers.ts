@@ -4,7 +4,8 @@ import { BatonError } from './contract/errors';
 import { decodeRunCursor } from './contract/run-query';
 import type { Handler } from './handlers';
 import { newId, newTraceId } from '../db/ids';
-import { getRun, insertRuns, nextAttempt, pageRuns, runDetail, type NewRun, type StoredRun } from '../db/runs';
+import { pageRuns } from '../db/run-page';
+import { getRun, insertRuns, nextAttempt, runDetail, type NewRun, type StoredRun } from '../db/runs';
 import type { MasterContext } from '../context';
 import { fromNew } from '../dispatch/live-runs';
 
