@@ -16,44 +16,32 @@ function likePattern(text: string): string {
 }
 
 /**
- * Filters on attempts (worker, text, newest state) first read the roots of matching attempts through their index,
- * up to this many: when fewer match (a rare worker, word or state) the page is picked among those roots by primary
- * key; when more do, the filter is common and the roots are walked newest first, each checked (bench/runs-query).
+ * Text in output or error is searched over every attempt: the roots of matching attempts are read first through the
+ * trigram indexes, up to this many. When fewer match (a rare word) the page is picked among those roots by primary
+ * key; when more do, the word is common and the roots are walked newest first, each checked (bench/runs-query).
  */
 const CANDIDATES_MAX = 5_000;
 
-/** The newest attempt of root `r` is in one of the states `$n`. */
-const newestIn = (param: string) =>
-  `(select a.state from runs a where a.root_run_id = r.id order by a.attempt desc limit 1) = any(${param}::text[])`;
-
-/** Conditions on attempts, as a query for the roots they match and as a check of one root `r`. */
-function attemptFilters(q: RunQuery, p: (value: unknown) => string): { roots: string; check: string } | null {
-  const on: string[] = [];
-  const check: string[] = [];
-  if (q.workerId) {
-    const w = p(q.workerId);
-    on.push(`a.worker_id = ${w}`);
-    check.push(`exists (select 1 from runs a where a.root_run_id = r.id and a.worker_id = ${w})`);
-  }
-  if (q.text) {
-    const t = p(likePattern(q.text));
-    on.push(`(a.output ilike ${t} or a.error ilike ${t})`);
-    check.push(`exists (select 1 from runs a where a.root_run_id = r.id and (a.output ilike ${t} or a.error ilike ${t}))`);
-  }
-  if (q.state) {
-    const s = p(q.state);
-    on.push(`a.state = any(${s}::text[])`);
-    check.push(newestIn(s));
-  }
-  if (on.length === 0) return null;
-  return { roots: `select distinct a.root_run_id from runs a where ${on.join(' and ')} limit ${CANDIDATES_MAX + 1}`, check: check.join(' and ') };
+/** The text condition, as a query for the roots of matching attempts and as a check of one root `r`. */
+function textFilter(q: RunQuery, p: (value: unknown) => string): { roots: string; check: string } | null {
+  if (!q.text) return null;
+  const t = p(likePattern(q.text));
+  return {
+    roots: `select distinct a.root_run_id from runs a where (a.output ilike ${t} or a.error ilike ${t}) limit ${CANDIDATES_MAX + 1}`,
+    check: `exists (select 1 from runs a where a.root_run_id = r.id and (a.output ilike ${t} or a.error ilike ${t}))`,
+  };
 }
 
-/** Conditions on the root row itself (task, group, trigger, creation time), each served by an index or a cheap check. */
+/**
+ * Conditions on the root row itself, each served by an index or a cheap check. The newest attempt's state and the
+ * workers of every attempt are kept on the root by triggers (migration 14): computed per root they took seconds.
+ */
 function rootFilters(q: RunQuery, p: (value: unknown) => string): string[] {
   const conditions = ['r.id = r.root_run_id'];
   if (q.taskId) conditions.push(`r.task_id = ${p(q.taskId)}`);
   if (q.groupId) conditions.push(`r.task_id in (select id from tasks where group_id = ${p(q.groupId)})`);
+  if (q.workerId) conditions.push(`r.family_workers @> array[${p(q.workerId)}::text]`);
+  if (q.state) conditions.push(`r.newest_state = any(${p(q.state)}::text[])`);
   if (q.trigger) conditions.push(`r.trigger = any(${p(q.trigger)}::text[])`);
   if (q.from) conditions.push(`r.created_at >= ${p(q.from)}::timestamptz`);
   if (q.to) conditions.push(`r.created_at < ${p(q.to)}::timestamptz`);
@@ -68,18 +56,18 @@ async function familyFilter(db: Queryable, q: RunQuery): Promise<{ from: string;
   const params: unknown[] = [];
   const p = (value: unknown) => `$${params.push(value)}`;
   const conditions = rootFilters(q, p);
-  const attempts = attemptFilters(q, p);
+  const text = textFilter(q, p);
   let from = 'runs r';
-  if (attempts) {
+  if (text) {
     // Its own parameters: PostgreSQL refuses a statement with parameters it does not use (it cannot type them).
     const own: unknown[] = [];
-    const { rows } = await db.query<{ root_run_id: string }>(attemptFilters(q, (v) => `$${own.push(v)}`)!.roots, own);
-    // OFFSET 0 keeps the candidates a subquery of their own, read first: pulled up, the planner tested the newest
-    // state of every root before joining them (2.3 s on 100,000 runs).
+    const { rows } = await db.query<{ root_run_id: string }>(textFilter(q, (v) => `$${own.push(v)}`)!.roots, own);
+    // OFFSET 0 keeps the candidates a subquery of their own, read first: pulled up, the planner tested the other
+    // conditions on every root before joining them (2.3 s on 100,000 runs).
     if (rows.length <= CANDIDATES_MAX) {
       from = `(select r.* from unnest(${p(rows.map((r) => r.root_run_id))}::text[]) as c(id) join runs r on r.id = c.id offset 0) r`;
     }
-    conditions.push(attempts.check);
+    conditions.push(text.check);
   }
   return { from, where: conditions.join(' and '), params };
 }
