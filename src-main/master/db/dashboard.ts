@@ -1,6 +1,7 @@
 // The dashboard's aggregates in SQL (issue 8). A run counts once, as its final attempt: the attempt of its
 // (root run, shard) with the highest number, counted when it ended; a run whose latest attempt is still in flight
-// (a retry waiting or running) is not counted yet, whatever its earlier attempts did.
+// (a retry waiting or running) is not counted yet, whatever its earlier attempts did. Each root run keeps its newest
+// attempt's state and times (migration 14), so the figures read one index entry per run ended in the window.
 import type { FailingTask, RunningRun } from '../api/contract/dashboard';
 import type { RunState, Trigger } from '../api/contract/domain';
 import type { BucketCount, BucketWindow } from '../dashboard/figures';
@@ -17,9 +18,9 @@ export interface EndedFigures {
 }
 
 /**
- * One statement: the attempts that ended since the day window's start, with every attempt still in flight (few,
- * from the partial index), keep the latest of each run; then counts per bucket and state, p95 durations and the tasks
- * failing most. Reads only the day's runs (index on finished_at), however many are stored.
+ * One statement: the runs whose newest attempt ended since the day window's start (index runs_roots_ended alone);
+ * then counts per bucket and state, p95 durations and the tasks failing most. Reads only the day's runs, however many
+ * are stored (bench/dashboard).
  */
 export async function endedFigures(db: Queryable, hour: BucketWindow, day: BucketWindow, topN: number): Promise<EndedFigures> {
   const { rows } = await db.query<{
@@ -27,16 +28,11 @@ export async function endedFigures(db: Queryable, hour: BucketWindow, day: Bucke
     hour_p95: number | null; day_p95: number | null;
     top: Array<{ task_id: string; task_name: string; failures: number; ended: number; last_failure_at: string }> | null;
   }>(
-    `with recent as (
-       select root_run_id, shard_index, attempt, task_id, state, started_at, finished_at from runs
-         where finished_at >= to_timestamp($1 / 1000.0)
-       union all
-       select root_run_id, shard_index, attempt, task_id, state, started_at, finished_at from runs where state in ${ACTIVE}),
-     latest as (select distinct on (root_run_id, shard_index) * from recent order by root_run_id, shard_index, attempt desc),
-     ended as (
-       select task_id, state, finished_at, (extract(epoch from finished_at) * 1000)::float8 as ms,
-         (extract(epoch from finished_at - started_at) * 1000)::float8 as took
-       from latest where finished_at is not null)
+    `with ended as (
+       select task_id, newest_state as state, newest_finished_at as finished_at,
+         (extract(epoch from newest_finished_at) * 1000)::float8 as ms,
+         (extract(epoch from newest_finished_at - newest_started_at) * 1000)::float8 as took
+       from runs where id = root_run_id and newest_finished_at >= to_timestamp($1 / 1000.0))
      select
        (select coalesce(json_agg(json_build_array(b, state, n)), '[]') from (
           select floor(ms / $2)::bigint as b, state, count(*)::int as n from ended where ms >= $3 group by 1, 2) h) as hour_rows,
