@@ -1,12 +1,12 @@
-// Issue 8: the runs list on 1,000,000 stored runs (100,000 with --quick), generated with SQL through the real
-// schema (triggers and indexes of migration 9 included): runs.page p95 per filter combination, measured in the
-// master (target < 50 ms), and the console's "next page" end to end over the HTTP API with a key (< 200 ms).
+// Issue 8: the runs list on 1,000,000 stored runs (100,000 with --quick), generated with SQL into the real schema
+// (see bulkLoad for what the load skips): runs.page p95 per filter combination, measured in the master (target
+// < 50 ms), and the console's "next page" end to end over the HTTP API with a key (< 200 ms).
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { clientOver } from '../src-main/master/api/contract/client';
 import { httpTransport } from '../src-main/master/api/contract/http-client';
 import type { RunPageInput } from '../src-main/master/api/contract/run-query';
-import { withClient } from './lib/cluster';
+import { bulkLoad } from './lib/bulk-load';
 import { stage } from './lib/setup';
 import type { BenchContext, BenchResult, Row } from './lib/types';
 import { percentile, round } from './lib/util';
@@ -44,7 +44,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       taskIds.push(task.id);
     }
     const started = Date.now();
-    await withClient(s.databaseUrl, async (c) => {
+    await bulkLoad(s.databaseUrl, async (c) => {
       for (let from = 1; from <= total; from += CHUNK) {
         // A run every 3 s over the last ~35 days; 2 % failed (each retried once, succeeding), 1 % cancelled;
         // 1 in 5,000 outputs carries a rare word for the text search.
@@ -69,9 +69,6 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
           'succeeded', created_at + interval '5 seconds', created_at + interval '5 seconds', created_at + interval '5 seconds',
           created_at + interval '6 seconds', 0, 'retried'
         from (select r.*, row_number() over (order by id) as n from runs r where state = 'failed') f`);
-      // As autovacuum does after a load this size (PostgreSQL 13+ vacuums after inserts too): statistics for the
-      // planner, and the visibility map that lets counts read indexes alone.
-      await c.query('vacuum analyze');
     });
     const loadS = round((Date.now() - started) / 1000);
     ctx.log(`runs-query: ${total.toLocaleString('en')} runs and their retries stored in ${loadS} s`);
@@ -116,7 +113,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     });
     rows.push({ metric: 'next page end to end over HTTP (50 runs, with key)', value: `${next.p95} ms (p50 ${next.p50})`, target: '< 200 ms', met: next.p95 < 200 });
     data.nextPage = next;
-    rows.unshift({ metric: 'stored runs (SQL through the real schema: triggers, indexes)', value: `${total.toLocaleString('en')} + retries in ${loadS} s` });
+    rows.unshift({ metric: 'stored runs (SQL into the real schema, triggers off, kept columns computed in bulk)', value: `${total.toLocaleString('en')} + retries in ${loadS} s` });
     return { name: 'runs-query', rows, data };
   } finally {
     await s.master.stop();

@@ -1,4 +1,5 @@
 // Schema migrations, applied in order under an advisory lock so several masters can start at once.
+import { RECOMPUTE_RUN_FAMILIES } from './run-family';
 import type { Db } from './store';
 
 const MIGRATIONS: Array<{ id: number; name: string; sql: string }> = [
@@ -503,14 +504,7 @@ update tasks set trigger = trigger || '{"join": "all_succeeded"}'::jsonb where t
     sql: `
 alter table runs add column newest_state text, add column newest_started_at timestamptz,
   add column newest_finished_at timestamptz, add column family_workers text[];
-update runs r set newest_state = n.state, newest_started_at = n.started_at, newest_finished_at = n.finished_at,
-  family_workers = w.workers
-from (select distinct on (root_run_id) root_run_id, state, started_at, finished_at from runs
-      order by root_run_id, attempt desc, id desc) n
-  join (select root_run_id,
-          coalesce(array_agg(distinct worker_id order by worker_id) filter (where worker_id is not null), '{}') as workers
-        from runs group by root_run_id) w using (root_run_id)
-where r.id = n.root_run_id;
+${RECOMPUTE_RUN_FAMILIES};
 
 -- A root's own change (and a touch from the statement trigger below, which sets newest_state to null) reads its
 -- family: one probe of runs_family, usually finding nothing but the root itself.
@@ -563,6 +557,9 @@ create index runs_roots_by_worker on runs using gin (family_workers) where id = 
 -- The dashboard reads the runs that ended in its day window from this index alone (newest first, with what it counts).
 create index runs_roots_ended on runs (newest_finished_at) include (newest_state, newest_started_at, task_id)
   where id = root_run_id and newest_finished_at is not null;
+-- Migration 9's indexes for the per-attempt state and worker filters serve nothing now; every write paid for them.
+drop index runs_by_state;
+drop index runs_by_worker;
 `,
   },
 ];
