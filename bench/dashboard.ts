@@ -69,14 +69,17 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
 }
 
 /**
- * Runs $1..$2 of $3, newest last, spread over $5 days, on the tasks $4. Of every 10: #0 failed and is retried by #1
+ * Runs $1..$2 of $3, newest last, spread over $5 days, on the tasks $4; each root with what it keeps as a lone attempt
+ * (bench/lib/bulk-load.ts). Of every 10: #0 failed and is retried by #1
  * (same root, attempt 2, succeeded); #7 failed, #8 timed out, #9 cancelled; the rest succeeded. Ids sort by time.
  */
 const GENERATE = `
 insert into runs (id, task_id, root_run_id, attempt, trigger, worker_id, worker_name, trace_id, state, planned_at, created_at,
-  queued_at, assigned_at, started_at, finished_at, exit_code)
+  queued_at, assigned_at, started_at, finished_at, exit_code, newest_state, newest_started_at, newest_finished_at, family_workers)
 select id, task_id, root, attempt, case when attempt = 2 then 'retry' else 'api' end, 'wrk_bench', 'bench-worker', md5(id), state,
-  at, at, at, at, at, at + took, case when state = 'succeeded' then 0 else 1 end
+  at, at, at, at, at, at + took, case when state = 'succeeded' then 0 else 1 end,
+  case when attempt = 1 then state end, case when attempt = 1 then at end, case when attempt = 1 then at + took end,
+  case when attempt = 1 then array['wrk_bench'] end
 from (
   select 'run_b' || lpad(i::text, 8, '0') || substr(md5(i::text), 1, 12) as id,
     'run_b' || lpad((i - (case when i % 10 = 1 then 1 else 0 end))::text, 8, '0')

@@ -50,15 +50,17 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
         // 1 in 5,000 outputs carries a rare word for the text search.
         await c.query(`
           insert into runs (id, task_id, root_run_id, attempt, trigger, worker_id, worker_name, trace_id, state, planned_at,
-            created_at, started_at, finished_at, exit_code, output, error)
+            created_at, started_at, finished_at, exit_code, output, error,
+            newest_state, newest_started_at, newest_finished_at, family_workers)
           select 'run_' || lpad(i::text, 9, '0') || lpad(to_hex(i), 12, '0'), ($1::text[])[1 + i % ${TASKS}],
             'run_' || lpad(i::text, 9, '0') || lpad(to_hex(i), 12, '0'), 1,
             (array['schedule', 'api', 'parent', 'misfire'])[1 + i % 4], 'wrk_' || (i % 50), 'worker-' || (i % 50), 't',
-            case when i % 50 = 0 then 'failed' when i % 100 = 1 then 'cancelled' else 'succeeded' end,
-            at, at, at, at + interval '2 seconds', case when i % 50 = 0 then 1 else 0 end,
+            s.state, at, at, at, at + interval '2 seconds', case when i % 50 = 0 then 1 else 0 end,
             case when i % 5000 = 0 then 'checksum MISMATCH in block ' || i else 'processed ' || (i % 997) || ' items' end,
-            case when i % 50 = 0 then 'exit status 1' end
-          from generate_series($2::int, $3::int) i, lateral (select now() - (${total} - i) * interval '3 seconds' as at) t`,
+            case when i % 50 = 0 then 'exit status 1' end,
+            s.state, at, at + interval '2 seconds', array['wrk_' || (i % 50)]
+          from generate_series($2::int, $3::int) i, lateral (select now() - (${total} - i) * interval '3 seconds' as at) t,
+            lateral (select case when i % 50 = 0 then 'failed' when i % 100 = 1 then 'cancelled' else 'succeeded' end as state) s`,
         [taskIds, from, Math.min(total, from + CHUNK - 1)]);
         ctx.log(`runs-query: ${Math.min(total, from + CHUNK - 1).toLocaleString('en')} runs stored`);
       }

@@ -1,19 +1,22 @@
 // Loading a million generated runs through the row and statement triggers took 8 minutes on the shared 2-core build
 // machine (mostly recording a transition and a console notice per run, which no measured query reads). So a load
-// runs with triggers off (session_replication_role = replica; the embedded cluster's user is a superuser), then sets
-// in one statement what migration 14's triggers keep on each root, then vacuums and analyzes as autovacuum would
-// after such a load. The measured queries run on the real schema; the triggers' upkeep of those columns is what
+// runs with triggers off (session_replication_role = replica; the embedded cluster's user is a superuser); the
+// generators write on each root what migration 14's triggers keep as a lone attempt would have it (its own state, times
+// and worker), the
+// roots with later attempts are then set in one statement, and the table is vacuumed and analyzed as autovacuum
+// would after such a load. The measured queries run on the real schema; the triggers' upkeep of those columns is what
 // test/integration/run-family.test.ts shows.
 import type pg from 'pg';
-import { recomputeRunFamilies } from '../../src-main/master/db/run-family';
+import { recomputeRetriedFamilies } from '../../src-main/master/db/run-family';
 import { withClient } from './cluster';
 
 export async function bulkLoad(databaseUrl: string, load: (c: pg.Client) => Promise<void>): Promise<void> {
   await withClient(databaseUrl, async (c) => {
     await c.query('set session_replication_role = replica');
     await load(c);
-    await recomputeRunFamilies(c);
+    await recomputeRetriedFamilies(c);
     await c.query('set session_replication_role = origin');
     await c.query('vacuum analyze runs');
   });
 }
+
