@@ -16,7 +16,7 @@ export async function bulkLoad(databaseUrl: string, load: (c: pg.Client) => Prom
     await load(c);
     await recomputeRetriedFamilies(c);
     await c.query('set session_replication_role = origin');
-    await c.query('vacuum analyze runs');
+    await c.query('vacuum analyze');
   });
 }
 
