@@ -492,6 +492,15 @@ create index workflow_children_unfired on workflow_children (decided_at) where o
 update tasks set trigger = trigger || '{"join": "all_succeeded"}'::jsonb where trigger->>'type' = 'parent' and not trigger ? 'join';
 `,
   },
+  {
+    id: 18,
+    name: 'one queue_wait alert per run and channel',
+    // A run waiting past a rule's limit is told while it waits (the leader looks every second) and again seen when it
+    // ends: this index keeps the first and turns the repeats into nothing (insert ... on conflict do nothing).
+    sql: `
+create unique index alert_outbox_one_queue_wait on alert_outbox (channel_id, (event->>'runId')) where event->>'reason' = 'queue_wait';
+`,
+  },
 ];
 
 // Arbitrary but fixed: the advisory lock key that serialises migrations across masters.
