@@ -32,6 +32,9 @@ describe('workflowOf', () => {
     expect(workflowOf(DIAMOND, 'e')).toEqual({ tasks: [DIAMOND[4]], links: [] });
     expect(workflowOf(DIAMOND, 'zzz')).toEqual({ tasks: [], links: [] });
     expect(workflowOf([task('x', after(['archived'])), task('y', after(['x']))], 'y').links).toEqual([['x', 'y']]);
+    const archived = { ...task('w'), archivedAt: '2030-01-01T00:00:00.000Z' };
+    expect(workflowOf([archived, task('x', after(['w'])), task('y', after(['x']))], 'y').tasks.map((t) => t.id)).toEqual(['x', 'y']);
+    expect(workflowOf([archived, task('x', after(['w']))], 'w').links).toEqual([['w', 'x']]); // its own page still draws
   });
 });
 

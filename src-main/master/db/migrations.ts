@@ -498,6 +498,9 @@ update tasks set trigger = trigger || '{"join": "all_succeeded"}'::jsonb where t
     // A run waiting past a rule's limit is told while it waits (the leader looks every second) and again seen when it
     // ends: this index keeps the first and turns the repeats into nothing (insert ... on conflict do nothing).
     sql: `
+delete from alert_outbox a using alert_outbox b
+  where a.event->>'reason' = 'queue_wait' and b.event->>'reason' = 'queue_wait' and a.channel_id = b.channel_id
+    and a.event->>'runId' = b.event->>'runId' and a.id > b.id;
 create unique index alert_outbox_one_queue_wait on alert_outbox (channel_id, (event->>'runId')) where event->>'reason' = 'queue_wait';
 `,
   },

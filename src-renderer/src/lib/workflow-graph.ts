@@ -8,6 +8,7 @@ export interface GraphTask {
   name: string;
   trigger: Trigger;
   lastRun?: { state: RunState } | null;
+  archivedAt?: string | null;
 }
 
 export interface WorkflowNode {
@@ -32,9 +33,11 @@ const parentsOf = (task: GraphTask): string[] => (task.trigger.type === 'parent'
 
 /**
  * The focus task's workflow: every task linked to it through parents and children, in either direction (so a join's
- * other parents show too, and the whole workflow reads at once). Links to tasks not in the list (archived) are left out.
+ * other parents show too, and the whole workflow reads at once). Links to tasks not in the list or archived are left out.
  */
-export function workflowOf(tasks: readonly GraphTask[], focusId: string): { tasks: GraphTask[]; links: Array<[string, string]> } {
+export function workflowOf(all: readonly GraphTask[], focusId: string): { tasks: GraphTask[]; links: Array<[string, string]> } {
+  // Deleted (archived) tasks never fire again: no longer part of anyone's workflow, though their own page still draws.
+  const tasks = all.filter((t) => !t.archivedAt || t.id === focusId);
   const byId = new Map(tasks.map((t) => [t.id, t]));
   if (!byId.has(focusId)) return { tasks: [], links: [] };
   const links = tasks.flatMap((t) => parentsOf(t).filter((p) => byId.has(p)).map((p): [string, string] => [p, t.id]));
