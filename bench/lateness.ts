@@ -7,11 +7,11 @@ import type { BenchContext, BenchResult } from './lib/types';
 import { boundedAll, round, sleep, summary, waitFor } from './lib/util';
 
 // BENCH_LATENESS_TASKS finds the knee (diagnostic); the benchmark proper is 500.
-const TASKS = Number(process.env.BENCH_LATENESS_TASKS ?? 500);
-const AGENTS = 4;
-const CAPACITY = 256;
+export const TASKS = Number(process.env.BENCH_LATENESS_TASKS ?? 500);
+export const AGENTS = 4;
+export const CAPACITY = 256;
 const TARGET_P99_MS = 100;
-const START_AFTER_MS = 20_000;
+export const START_AFTER_MS = 20_000;
 
 export async function run(ctx: BenchContext): Promise<BenchResult> {
   const windowS = ctx.quick ? 15 : 60;

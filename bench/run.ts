@@ -14,6 +14,7 @@ const BENCHMARKS = {
   takeover: () => import('./takeover'),
   dashboard: () => import('./dashboard'),
   'runs-query': () => import('./runs-query'),
+  'alert-outage': () => import('./alert-outage'),
 } as const;
 type Name = keyof typeof BENCHMARKS;
 

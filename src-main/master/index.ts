@@ -176,7 +176,9 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
     leadership = new Leadership({
       db, masterId, url: ownUrl, leaseMs: config.leaderLeaseMs, sole: embedded !== null, log,
       elected: async () => {
-        leading = await startLeading({ db, lazy, writer, log, config, metrics });
+        leading = await startLeading({
+          db, lazy, writer, log, config, metrics, firesSkipped: (task, fires, now) => alerts.firesSkipped(task, fires, now),
+        });
         // Subscribed before any I/O callback can run, so no run of this term ends unheard.
         leading.endings.events.on('attempt', ({ task, run, final }: AttemptEnded) => alerts.runEnded(task, run, final));
         stopAlerts = alerts.start();

@@ -62,13 +62,14 @@ async function adopt(db: Db, registry: AgentRegistry, dispatcher: Dispatcher, en
 
 export async function startLeading(deps: {
   db: Db; lazy: Db; writer: RunWriter; log: Logger; config: MasterConfig; metrics: MasterMetrics;
+  firesSkipped?: ConstructorParameters<typeof Planner>[0]['skipped'];
 }): Promise<Leading> {
   const { db, lazy, writer, log, config, metrics } = deps;
   // Agents held by an earlier leader (or this master before a restart) are not connected here yet.
   await allWorkersOffline(db);
   const registry = new AgentRegistry();
   const dispatcher = new Dispatcher({ db, writer, registry, log, heartbeatMs: config.heartbeatMs, metrics });
-  const planner = new Planner({ db, writer, dispatcher, log });
+  const planner = new Planner({ db, writer, dispatcher, log, skipped: deps.firesSkipped });
   const endings = new RunEndings({ db, writer, registry, dispatcher, log, scheduleChanged: (id) => planner.reload(id) });
   dispatcher.stopRun = (id, reason) => endings.stop(id, reason);
   endings.events.on('ended', (run: StoredRun) => {

@@ -7,6 +7,7 @@ import type { AlertChannelKind, AlertRule, AlertSettings } from '../api/contract
 import type { Run, Task } from '../api/contract/domain';
 import * as channels from '../db/alert-channels';
 import * as outbox from '../db/alert-outbox';
+import { waitingRuns } from '../db/alert-waiting';
 import { listRules } from '../db/alert-rules';
 import type { Db } from '../db/store';
 import { listWorkers } from '../db/workers';
@@ -14,7 +15,10 @@ import type { Logger } from '../log';
 import { outgoing } from './formats';
 import { groupAlerts, type AlertMessage, type PendingAlert } from './grouping';
 import { nextRetryAt, DEFAULT_RETRY_SCHEDULE, type RetrySchedule } from './retry-schedule';
-import { AlertEvent, channelFailingEvent, matchChannels, presenceChanges, runEvents, taskChannels, testEvent, workerEvent } from './rules';
+import type { SkippedFires } from '../scheduler/misfire';
+import {
+  AlertEvent, channelFailingEvent, matchChannels, presenceChanges, runEvents, skippedEvent, taskChannels, testEvent, waitingEvent, workerEvent,
+} from './rules';
 import { alertSender, type Sender, type SenderSettings } from './send';
 
 export type DeliveryOutcome = 'sent' | 'failed';
@@ -67,14 +71,25 @@ export class AlertDelivery {
       this.log.error({ runId: run.id, task: run.taskName, error: error.message }, 'alert not recorded'));
   }
 
+  /** The misfire policy dropped fires (planner): recorded like an attempt's end, never awaited by the planner. */
+  firesSkipped(task: Task, fires: SkippedFires, now: number): void {
+    void this.record([skippedEvent(task, fires, now)]).catch((error: Error) =>
+      this.log.error({ task: task.name, error: error.message }, 'alert not recorded'));
+  }
+
   private async record(events: AlertEvent[], task?: Task): Promise<void> {
     if (events.length === 0) return;
     const rules = await this.currentRules();
+    const names = events.map((event) => matchChannels(rules, event));
+    const wanted = [...new Set(names.flat())];
+    // One look-up for every event: the queue scan may record many at once.
+    const ids = wanted.length > 0 ? await channels.channelIdsByName(this.db, wanted, true) : new Map<string, string>();
     const rows: Array<{ channelId: string; event: AlertEvent }> = [];
-    for (const event of events) {
-      const names = matchChannels(rules, event);
-      const ids = names.length > 0 ? await channels.channelIdsByName(this.db, names, true) : new Map<string, string>();
-      for (const id of ids.values()) rows.push({ channelId: id, event });
+    for (const [i, event] of events.entries()) {
+      for (const name of names[i]!) {
+        const id = ids.get(name);
+        if (id !== undefined) rows.push({ channelId: id, event });
+      }
       for (const own of task ? taskChannels(task.id, task.alerts, event) : []) {
         rows.push({ channelId: await channels.ensureTaskChannel(this.db, own.name, own), event });
       }
@@ -112,6 +127,7 @@ export class AlertDelivery {
 
   private async tick(now: number): Promise<void> {
     await this.watchWorkers(now);
+    await this.watchQueue(now);
     if (now - this.lastPrune > 3_600_000) {
       this.lastPrune = now;
       await outbox.pruneSent(this.db, new Date(now - SENT_KEPT_MS));
@@ -133,6 +149,18 @@ export class AlertDelivery {
     this.presence = new Map(workers.map((w) => [w.id, w.status !== 'offline']));
     const byId = new Map(workers.map((w) => [w.id, w]));
     await this.record(changes.map((c) => workerEvent(byId.get(c.id)!, c.reason, now)));
+  }
+
+  /**
+   * queue_wait while runs still wait (issue 10): the runs queued longer than the smallest limit of any rule on it.
+   * Every look records them again; the outbox keeps one per run and channel (alert-outbox.ts), and each rule keeps
+   * only the runs past its own limit (rules.ts), so a rule with a longer limit still hears later.
+   */
+  private async watchQueue(now: number): Promise<void> {
+    const limits = (await this.currentRules()).filter((r) => r.enabled && r.on.includes('queue_wait')).map((r) => r.queueWaitMs);
+    if (limits.length === 0) return;
+    const runs = await waitingRuns(this.db, new Date(now - Math.min(...limits)), this.settings.batch);
+    await this.record(runs.map((run) => waitingEvent(run, now)));
   }
 
   private async deliverChannel(channel: channels.DeliverableChannel, settings: AlertSettings, now: number): Promise<void> {

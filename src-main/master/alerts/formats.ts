@@ -50,7 +50,8 @@ function viewOf(channel: ChannelSpec, message: AlertMessage, consoleUrl: string 
   const facts: Array<[string, string | number | null]> = [
     ['Reason', endedAs(e.reason)], ['Task', e.taskName], ['Run', e.runId === null ? null : `${e.runId} (attempt ${e.attempt})`],
     ['Worker', e.workerName], ['Exit code', e.exitCode], ['Error', e.error?.split('\n')[0] ?? null], ['Channel', e.channelName],
-    ['Trace', e.traceId],
+    ['Trace', e.traceId], ['Waited', e.waitedMs === null ? null : `${Math.round(e.waitedMs / 1000)} s`],
+    ['Skipped', e.skipped && `${e.skipped.atLeast ? 'at least ' : ''}${e.skipped.count} fires, ${e.skipped.firstAt} to ${e.skipped.lastAt}`],
   ];
   const repeat = message.count > 1 ? `${message.count} times between ${message.firstAt} and ${message.lastAt}` : null;
   const title = channel.template ? fill(channel.template, message, link) : e.summary;

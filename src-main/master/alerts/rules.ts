@@ -1,7 +1,8 @@
 // What happened (an alert event) and who hears of it (the rules that match it): pure, over plain data.
 import { z } from 'zod';
 import { AlertReason, type AlertChannelInput, type AlertRule, type AlertScope } from '../api/contract/alerts';
-import type { AlertRules, Run, Worker } from '../api/contract/domain';
+import type { AlertRules, Run, Task, Worker } from '../api/contract/domain';
+import type { SkippedFires } from '../scheduler/misfire';
 
 /** One thing that happened, as stored in the outbox (so parsed when read back) and as told in a message. */
 export const AlertEvent = z.object({
@@ -31,6 +32,8 @@ export const AlertEvent = z.object({
   waitedMs: z.number().int().nullable(),
   /** channel_failing: the channel that fails. */
   channelName: z.string().nullable(),
+  /** misfired: the fires the policy dropped. Absent in rows written before it existed, hence the default. */
+  skipped: z.object({ count: z.number().int(), atLeast: z.boolean(), firstAt: z.string(), lastAt: z.string() }).nullable().default(null),
 });
 export type AlertEvent = z.infer<typeof AlertEvent>;
 
@@ -39,7 +42,7 @@ export const OUTPUT_TAIL_CHARS = 2_000;
 
 const BLANK: Omit<AlertEvent, 'reason' | 'at' | 'subject' | 'summary'> = {
   taskId: null, taskName: null, groupId: null, runId: null, rootRunId: null, attempt: null, state: null, final: true,
-  workerId: null, workerName: null, error: null, exitCode: null, traceId: null, outputTail: '', waitedMs: null, channelName: null,
+  workerId: null, workerName: null, error: null, exitCode: null, traceId: null, outputTail: '', waitedMs: null, channelName: null, skipped: null,
 };
 
 const BY_STATE: Partial<Record<Run['state'], AlertReason>> = {
@@ -75,6 +78,40 @@ function queueWait(run: Run): number | null {
   if (!run.queuedAt) return null;
   const until = run.assignedAt ?? run.finishedAt;
   return until ? Math.max(0, Date.parse(until) - Date.parse(run.queuedAt)) : null;
+}
+
+/**
+ * The misfire policy dropped fires (the master was down or late): one event with how many and the first and last
+ * planned time. Fires it replayed raise their own event when their run ends (runEvents).
+ */
+export function skippedEvent(task: Pick<Task, 'id' | 'name' | 'groupId' | 'misfire'>, fires: SkippedFires, now: number): AlertEvent {
+  const [firstAt, lastAt] = [new Date(fires.firstAt).toISOString(), new Date(fires.lastAt).toISOString()];
+  const count = `${fires.atLeast ? 'at least ' : ''}${fires.count} fire${fires.count === 1 && !fires.atLeast ? '' : 's'}`;
+  const span = firstAt === lastAt ? `planned at ${firstAt}` : `planned from ${firstAt} to ${lastAt}`;
+  return {
+    ...BLANK, reason: 'misfired', at: new Date(now).toISOString(), subject: task.id, taskId: task.id, taskName: task.name, groupId: task.groupId,
+    skipped: { count: fires.count, atLeast: fires.atLeast, firstAt, lastAt },
+    summary: `Task ${task.name} skipped ${count} ${span} (misfire policy ${task.misfire.policy})`,
+  };
+}
+
+/** A run still waiting in the queue, as the leader's scan reads it. */
+export interface WaitingRun {
+  id: string; taskId: string; taskName: string; groupId: string; rootRunId: string; attempt: number; traceId: string; queuedAt: string;
+}
+
+/**
+ * queue_wait while the run still waits (issue 10): raised on every look, the rules keep those past their limit, and
+ * the outbox keeps one per run and channel (so neither the next look nor the run's end tells it twice).
+ */
+export function waitingEvent(run: WaitingRun, now: number): AlertEvent {
+  const waitedMs = Math.max(0, now - Date.parse(run.queuedAt));
+  return {
+    ...BLANK, reason: 'queue_wait', at: new Date(now).toISOString(), subject: run.taskId, taskId: run.taskId, taskName: run.taskName,
+    groupId: run.groupId, runId: run.id, rootRunId: run.rootRunId, attempt: run.attempt, state: 'queued', final: false,
+    traceId: run.traceId, waitedMs,
+    summary: `Run of task ${run.taskName} has waited ${Math.round(waitedMs / 1000)} s for a worker and still waits`,
+  };
 }
 
 export function workerEvent(worker: Pick<Worker, 'id' | 'name' | 'groupId' | 'host'>, reason: 'worker_offline' | 'worker_online', now: number): AlertEvent {

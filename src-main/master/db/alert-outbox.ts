@@ -3,10 +3,12 @@ import type { Queryable } from './store';
 
 export interface OutboxRow { id: string; event: unknown }
 
+/** A queue_wait alert already recorded for the same run and channel is left out (migration 18's unique index). */
 export async function enqueue(db: Queryable, rows: ReadonlyArray<{ channelId: string; event: { at: string } }>): Promise<void> {
   if (rows.length === 0) return;
   await db.query(
-    `insert into alert_outbox (channel_id, event, at) select * from unnest($1::text[], $2::jsonb[], $3::timestamptz[])`,
+    `insert into alert_outbox (channel_id, event, at) select * from unnest($1::text[], $2::jsonb[], $3::timestamptz[])
+     on conflict do nothing`,
     [rows.map((r) => r.channelId), rows.map((r) => JSON.stringify(r.event)), rows.map((r) => r.event.at)],
   );
 }

@@ -1,5 +1,4 @@
 // Schema migrations, applied in order under an advisory lock so several masters can start at once.
-import { RECOMPUTE_RUN_FAMILIES } from './run-family';
 import type { Db } from './store';
 
 const MIGRATIONS: Array<{ id: number; name: string; sql: string }> = [
@@ -463,37 +462,6 @@ create table handler_catalogue (
 `,
   },
   {
-    id: 16,
-    name: 'workflow joins',
-    // A child with several parents joins per generation (one fire of the root task): which parents ended how, and
-    // whether the child fired (its run) or the generation ended for it. Parent outputs stay in their runs' rows.
-    sql: `
-create table workflow_parents (
-  child_task_id text not null references tasks(id) on delete cascade,
-  generation text not null,
-  parent_task_id text not null,
-  parent_run_id text not null,
-  parent_state text not null,
-  recorded_at timestamptz not null default now(),
-  primary key (child_task_id, generation, parent_task_id)
-);
-
-create table workflow_children (
-  child_task_id text not null references tasks(id) on delete cascade,
-  generation text not null,
-  outcome text not null check (outcome in ('fire', 'end')),
-  reason text,
-  run_id text,
-  decided_at timestamptz not null default now(),
-  primary key (child_task_id, generation)
-);
-create index workflow_parents_by_run on workflow_parents (parent_run_id);
-create index workflow_children_unfired on workflow_children (decided_at) where outcome = 'fire' and run_id is null;
-
-update tasks set trigger = trigger || '{"join": "all_succeeded"}'::jsonb where trigger->>'type' = 'parent' and not trigger ? 'join';
-`,
-  },
-  {
     id: 14,
     name: 'newest attempt and workers of each run family',
     // Issue 8 (bench/runs-query, bench/dashboard): the runs list filters root runs by the state of their newest
@@ -562,6 +530,49 @@ create index runs_roots_by_trigger on runs (trigger, created_at desc, id desc) w
 -- Migration 9's indexes for the per-attempt state and worker filters serve nothing now; every write paid for them.
 drop index runs_by_state;
 drop index runs_by_worker;
+`,
+  },
+  {
+    id: 16,
+    name: 'workflow joins',
+    // A child with several parents joins per generation (one fire of the root task): which parents ended how, and
+    // whether the child fired (its run) or the generation ended for it. Parent outputs stay in their runs' rows.
+    sql: `
+create table workflow_parents (
+  child_task_id text not null references tasks(id) on delete cascade,
+  generation text not null,
+  parent_task_id text not null,
+  parent_run_id text not null,
+  parent_state text not null,
+  recorded_at timestamptz not null default now(),
+  primary key (child_task_id, generation, parent_task_id)
+);
+
+create table workflow_children (
+  child_task_id text not null references tasks(id) on delete cascade,
+  generation text not null,
+  outcome text not null check (outcome in ('fire', 'end')),
+  reason text,
+  run_id text,
+  decided_at timestamptz not null default now(),
+  primary key (child_task_id, generation)
+);
+create index workflow_parents_by_run on workflow_parents (parent_run_id);
+create index workflow_children_unfired on workflow_children (decided_at) where outcome = 'fire' and run_id is null;
+
+update tasks set trigger = trigger || '{"join": "all_succeeded"}'::jsonb where trigger->>'type' = 'parent' and not trigger ? 'join';
+`,
+  },
+  {
+    id: 18,
+    name: 'one queue_wait alert per run and channel',
+    // A run waiting past a rule's limit is told while it waits (the leader looks every second) and again seen when it
+    // ends: this index keeps the first and turns the repeats into nothing (insert ... on conflict do nothing).
+    sql: `
+delete from alert_outbox a using alert_outbox b
+  where a.event->>'reason' = 'queue_wait' and b.event->>'reason' = 'queue_wait' and a.channel_id = b.channel_id
+    and a.event->>'runId' = b.event->>'runId' and a.id > b.id;
+create unique index alert_outbox_one_queue_wait on alert_outbox (channel_id, (event->>'runId')) where event->>'reason' = 'queue_wait';
 `,
   },
 ];

@@ -27,6 +27,27 @@ export function planDueFires(due: number[], nowMs: number, misfire: Misfire): Mi
   };
 }
 
+/** The fires a misfire plan dropped, as an alert tells them (issue 10: "misfired", fires skipped). */
+export interface SkippedFires {
+  count: number;
+  /** The enumeration was cut (a long outage): more fires than `count` were skipped, between firstAt and lastAt. */
+  atLeast: boolean;
+  firstAt: number;
+  lastAt: number;
+}
+
+/**
+ * What planDueFires(due, nowMs, misfire) drops: the oldest late fires, those the policy does not replay.
+ * `cut`: firesBetween() truncated the list after `due[0]`, so fires between the first and the rest went uncounted.
+ * Null when nothing was dropped.
+ */
+export function skippedFires(due: number[], nowMs: number, misfire: Misfire, cut: boolean): SkippedFires | null {
+  const late = [...due].sort((a, b) => a - b).filter((t) => nowMs - t > misfire.thresholdMs);
+  const dropped = late.slice(0, late.length - replayed(late, misfire).length);
+  if (dropped.length === 0) return null;
+  return { count: dropped.length, atLeast: cut, firstAt: dropped[0]!, lastAt: dropped.at(-1)! };
+}
+
 /**
  * A `limit` for firesBetween() large enough that only fires beyond catch-up are ever cut off:
  * the replayable late fires plus every fire that can sit inside the threshold at the fastest

@@ -7,7 +7,7 @@ import type { RunWriter } from '../db/run-writer';
 import { dueFires } from '../db/tasks';
 import type { Dispatcher } from '../dispatch/dispatcher';
 import type { Logger } from '../log';
-import { misfireEnumerationLimit, planDueFires } from './misfire';
+import { misfireEnumerationLimit, planDueFires, skippedFires, type SkippedFires } from './misfire';
 import { firesBetween, inWindow, nextFireAt, type FireWindow } from './triggers';
 
 const LOOKAHEAD_MS = 5_000;
@@ -32,7 +32,11 @@ export class Planner {
   /** task id → the planned time whose fire is under way; until its compare-and-set lands the row still shows it. */
   private readonly firing = new Map<string, number>();
 
-  constructor(private readonly deps: { db: Db; writer: RunWriter; dispatcher: Dispatcher; log: Logger }) {}
+  constructor(private readonly deps: {
+    db: Db; writer: RunWriter; dispatcher: Dispatcher; log: Logger;
+    /** Fires the misfire policy dropped, told once they are settled (issue 10: a "misfired" alert with the count). */
+    skipped?: (task: Task, fires: SkippedFires, now: number) => void;
+  }) {}
 
   start(): void {
     void this.tick();
@@ -158,6 +162,8 @@ export class Planner {
       : nextFireAt(task.trigger, now, window, { anchorMs: later.fires.at(-1) ?? planned });
     for (const f of plan.fire) await this.deps.dispatcher.fire(task, f.plannedAt, f.kind);
     if (!(await this.advance(task, planned, next))) return;
+    const skipped = skippedFires([planned, ...later.fires], now, task.misfire, later.truncated);
+    if (skipped) this.deps.skipped?.(task, skipped, now);
     // Fires late by less than the threshold still run as scheduled; only those beyond it are the policy's to drop.
     const late = plan.fire.filter((f) => f.kind === 'misfire').length + plan.missed;
     const level = late > 0 ? 'warn' : 'info';
