@@ -61,7 +61,7 @@ async function measure(ctx: BenchContext, tasks: number): Promise<SizeResult> {
     await waitFor('agents online', async () => (await s.master.api.call('workers.list', {})).filter((w) => w.status === 'online').length === AGENTS, 30_000);
     // Every task starts firing at the same whole second, after all of them exist: creating the tasks while the
     // first ones already fire measured the creation (each create re-reads every task), not steady firing.
-    const startAt = Math.ceil(Date.now() / 1_000) * 1_000 + startAfterMs(tasks);
+    const startAt = Math.ceil((Date.now() + startAfterMs(tasks)) / 1_000) * 1_000;
     const created = performance.now();
     await boundedAll(tasks, 16, async (i) => {
       await s.master.api.call('tasks.create', {
