@@ -90,6 +90,9 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
   const { url, embedded } = await openDatabase(config, log);
   const db = openPool(url);
   const lazy = openPool(url, { durable: false });
+  // The leader lease has its own connections: behind a burst of dispatch writes in the shared pool its renewal
+  // waited past the lease, and the leader stepped down mid-burst (bench/dispatch, issue 11).
+  const leaseDb = openPool(url, { durable: true, max: 2 });
   const writer = new RunWriter(db, lazy);
   const metrics = new MasterMetrics();
   for (const [pool, p] of [['durable', db], ['lazy', lazy]] as const) {
@@ -174,7 +177,7 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
     stops.push(() => housekeeping.stop());
 
     leadership = new Leadership({
-      db, masterId, url: ownUrl, leaseMs: config.leaderLeaseMs, sole: embedded !== null, log,
+      db: leaseDb, masterId, url: ownUrl, leaseMs: config.leaderLeaseMs, sole: embedded !== null, log,
       elected: async () => {
         leading = await startLeading({
           db, lazy, writer, log, config, metrics, firesSkipped: (task, fires, now) => alerts.firesSkipped(task, fires, now),
@@ -206,7 +209,7 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
       stop: () => (stopping ??= (async () => {
         for (const stop of stops.reverse()) await stop();
         await writer.drain();
-        await Promise.all([closePool(db), closePool(lazy)]);
+        await Promise.all([closePool(db), closePool(lazy), closePool(leaseDb)]);
         await embedded?.stop();
         log.info('master stopped');
         log.flush();
@@ -214,7 +217,7 @@ export async function startMaster(config: MasterConfig, options: MasterOptions =
     };
   } catch (error) {
     for (const stop of stops.reverse()) await Promise.resolve(stop()).catch(() => undefined);
-    await Promise.all([closePool(db), closePool(lazy)]).catch(() => undefined);
+    await Promise.all([closePool(db), closePool(lazy), closePool(leaseDb)]).catch(() => undefined);
     await embedded?.stop().catch(() => undefined);
     throw error;
   }

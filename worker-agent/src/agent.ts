@@ -32,6 +32,7 @@ import { PendingLogs } from './run-logs.js';
 import type { HandlerSet } from './executors/index.js';
 import { offeredHandlers } from './handler-modules.js';
 import { Runs, within } from './runs.js';
+import { coalesceWrites } from './write-coalescing.js';
 
 /**
  * Whether a handshake refusal ends the agent: true when retrying cannot change it and an operator has to (the
@@ -139,12 +140,14 @@ export async function startAgent(config: AgentConfig, log: Logger, guard?: Lease
   let openedAt = 0;
   const open = (url: string): Socket<MasterToAgentEvents, AgentToMasterEvents> => {
     openedAt = performance.now();
-    return io(`${url}${AGENT_NAMESPACE}`, {
+    const opened: Socket<MasterToAgentEvents, AgentToMasterEvents> = io(`${url}${AGENT_NAMESPACE}`, {
       auth: (cb) => cb(hello()), // a function, so every attempt reports the runs of that moment
       reconnection: false,
       // An https:// master is verified against --ca when given (Node's built-in CAs otherwise), never accepted blindly.
       ...(config.ca ? { ca: config.ca } : {}),
     });
+    coalesceWrites(opened);
+    return opened;
   };
   let master = config.masterUrls[0]!;
   let socket = open(master);

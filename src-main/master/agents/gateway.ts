@@ -10,6 +10,7 @@ import type { Db } from '../db/store';
 import type { Logger } from '../log';
 import { admitAgents, type AdmittedAgent, type AgentNamespace } from './admission';
 import { EventBucket } from './event-budget';
+import { coalesceWrites } from './write-coalescing';
 import type { AgentRegistry, AgentSession } from './registry';
 import { WarningGate } from './warning-gate';
 
@@ -60,6 +61,7 @@ export function openGateway(
       const { report, suppressed } = gate.note(kind, Date.now());
       if (report) log.warn({ worker: session.name, ...fields, alsoSinceLastLine: suppressed }, kind);
     };
+    coalesceWrites(socket);
     log.info({ worker: session.name, workerId: session.workerId }, 'agent connected');
     socket.emit('welcome', { workerId: session.workerId, heartbeatMs: deps.heartbeatMs, leaseMs: events.leaseMs });
     events.online(session);

@@ -130,7 +130,8 @@ const handlers: { [M in MethodName]: Handler<M> } = {
   'tasks.trigger': async ({ id, params }, ctx) => {
     const task = await ctx.dispatcher.task(id);
     if (task.archivedAt) throw tasks.archivedError(task);
-    const catalogue = catalogueOf(await announcedHandlers(ctx.db, task.groupId));
+    // Only given params are checked against the handler's schema: no catalogue query per plain trigger (issue 11).
+    const catalogue = catalogueOf(params ? await announcedHandlers(ctx.db, task.groupId) : []);
     const bad = checkTriggerParams(task.handler, task.triggerParams, params ?? {}, catalogue.get(task.handler) ?? null)
       ?? (params ? checkHandlerParams(task.handler, { ...task.params, ...params }, catalogue) : null);
     if (bad) throw bad;

@@ -9,9 +9,9 @@ export type Queryable = pg.Pool | pg.PoolClient;
  * `durable: false` is for writes whose loss in a database crash costs nothing (run logs, metrics, the
  * assigned → running mark): they skip the wait for the WAL flush.
  */
-export function openPool(url: string, opts: { durable: boolean } = { durable: true }): Db {
+export function openPool(url: string, opts: { durable: boolean; max?: number } = { durable: true }): Db {
   const pool = new pg.Pool({
-    connectionString: url, max: opts.durable ? 10 : 4, idleTimeoutMillis: 10_000,
+    connectionString: url, max: opts.max ?? (opts.durable ? 10 : 4), idleTimeoutMillis: 10_000,
     options: opts.durable ? undefined : '-c synchronous_commit=off',
   });
   // A client's error (e.g. the server stopping) must not crash the master: queries in flight fail on their own,

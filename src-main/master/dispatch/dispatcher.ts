@@ -12,7 +12,7 @@ import { childTasks, getTask } from '../db/tasks';
 import { parentRuns } from '../db/workflow';
 import type { Logger } from '../log';
 import type { MasterMetrics } from '../metrics/instruments';
-import { decideBlocking, freeSlots } from './blocking';
+import { decideBlocking, decideBySlots, freeSlots } from './blocking';
 import { asBlockingRun, fromNew, LiveRuns, type LiveRun } from './live-runs';
 import { route, type Candidate, type RouteDecision } from './routing';
 import { spanIdOf } from '../tracing/traceparent';
@@ -89,7 +89,10 @@ export class Dispatcher {
     // Holders plus the head of the queue decide every strategy; cover_earlier also stops the whole queue.
     const waiting = this.runs.waiting(task.id);
     const queue = task.blocking.strategy === 'cover_earlier' ? waiting : waiting.slice(0, 1);
-    const blocking = decideBlocking(task.blocking, [...this.runs.holders(task.id), ...queue].map(asBlockingRun));
+    const bySlots = task.blocking.strategy === 'serial' || task.blocking.strategy === 'concurrent';
+    const blocking = bySlots
+      ? decideBySlots(task.blocking, this.runs.holderCount(task.id), waiting.length)
+      : decideBlocking(task.blocking, [...this.runs.holders(task.id), ...queue].map(asBlockingRun));
     const unsplit = { ...base, shardTotal: task.routing.strategy === 'shard_broadcast' ? 0 : 1 };
     switch (blocking.kind) {
       case 'skip':

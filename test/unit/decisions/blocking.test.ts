@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Blocking } from '../../../src-main/master/api/contract/domain';
-import { decideBlocking, freeSlots, nextToStart, slotLimit, type ActiveRun, type BlockingDecision } from '../../../src-main/master/dispatch/blocking';
+import fc from 'fast-check';
+import { decideBlocking, decideBySlots, freeSlots, nextToStart, slotLimit, type ActiveRun, type BlockingDecision } from '../../../src-main/master/dispatch/blocking';
 
 const run = (runId: string, state: ActiveRun['state'], plannedAt: number): ActiveRun => ({ runId, state, plannedAt });
 const serial: Blocking = { strategy: 'serial', maxConcurrent: 1 };
@@ -94,5 +95,31 @@ describe('freeSlots', () => {
     [{ strategy: 'discard_later', maxConcurrent: 9 }, 0, 1],
   ] as const)('%o with %i holding leaves %i', (blocking, holding, free) => {
     expect(freeSlots(blocking, holding)).toBe(free);
+  });
+});
+
+describe('decideBySlots — serial and concurrent on counts alone', () => {
+  it.each<[string, Blocking, number, number, BlockingDecision]>([
+    ['serial, nothing in flight', serial, 0, 0, start],
+    ['serial, one holding', serial, 1, 0, wait],
+    ['serial, one queued ahead', serial, 0, 1, wait],
+    ['concurrent 2, one holding', conc2, 1, 0, start],
+    ['concurrent 2, full', conc2, 2, 0, wait],
+    ['concurrent 2, a free slot but one queued ahead', conc2, 1, 1, wait],
+    ['concurrent 3, 10,000 holding', conc3, 10_000, 0, wait],
+  ])('%s', (_name, blocking, holding, queued, expected) => {
+    expect(decideBySlots(blocking, holding, queued)).toEqual(expected);
+  });
+
+  it('agrees with decideBlocking on every active set', () => {
+    const active = fc.array(fc.record({
+      runId: fc.string({ minLength: 1, maxLength: 4 }), state: fc.constantFrom<ActiveRun['state']>('queued', 'assigned', 'running'),
+      plannedAt: fc.integer({ min: 0, max: 100 }),
+    }), { maxLength: 12 });
+    const blocking = fc.oneof(fc.constant(serial), fc.integer({ min: 1, max: 8 }).map((n): Blocking => ({ strategy: 'concurrent', maxConcurrent: n })));
+    fc.assert(fc.property(blocking, active, (b, runs) => {
+      const holding = runs.filter((r) => r.state !== 'queued').length;
+      expect(decideBySlots(b, holding, runs.length - holding)).toEqual(decideBlocking(b, runs));
+    }), { numRuns: 500 });
   });
 });
