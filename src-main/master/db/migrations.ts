@@ -1,4 +1,5 @@
 // Schema migrations, applied in order under an advisory lock so several masters can start at once.
+import { RECOMPUTE_RUN_FAMILIES } from './run-family';
 import type { Db } from './store';
 
 const MIGRATIONS: Array<{ id: number; name: string; sql: string }> = [
