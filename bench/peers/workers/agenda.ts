@@ -1,0 +1,15 @@
+// An Agenda 6 worker process on @agendajs/postgres-backend, running no-op jobs at the configured concurrency.
+import { PostgresBackend } from '@agendajs/postgres-backend';
+import { Agenda } from 'agenda';
+import { serveJobs } from '../worker-process';
+
+await serveJobs(async (config, handled) => {
+  const agenda = new Agenda({
+    backend: new PostgresBackend({ connectionString: config.url }),
+    maxConcurrency: config.concurrency, defaultConcurrency: config.concurrency,
+  });
+  agenda.on('error', (error: Error) => console.error(`agenda worker ${process.pid}: ${error.message}`));
+  agenda.define(config.queue, async () => { handled(); }, { concurrency: config.concurrency });
+  await agenda.start();
+  return () => agenda.stop(true);
+});
