@@ -22,9 +22,9 @@ export function redisArgs(o: RedisOptions): string[] {
   ];
 }
 
-/** The redis-server on PATH, or null (the bench then skips BullMQ and says so). */
-export function findRedisServer(): string | null {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+/** The redis-server on the search path, or null (the bench then skips BullMQ and says so). */
+export function findRedisServer(searchPath = process.env.PATH ?? ''): string | null {
+  for (const dir of searchPath.split(path.delimiter).filter(Boolean)) {
     const candidate = path.join(dir, 'redis-server');
     try {
       fs.accessSync(candidate, fs.constants.X_OK);

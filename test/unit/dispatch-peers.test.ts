@@ -1,8 +1,11 @@
 // The pure pieces of the side-by-side dispatch benchmark (issue 11): workload knobs, peer selection, the redis command
 // line, the table and its ratios, the Baton ≥ BullMQ verdict.
-import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { selectPeers } from '../../bench/peers/index';
-import { redisArgs } from '../../bench/peers/redis';
+import { findRedisServer, redisArgs } from '../../bench/peers/redis';
 import { batonVsBullmq, sideBySide, type Outcome } from '../../bench/peers/table';
 import { describeWorkload, resolveWorkload } from '../../bench/peers/workload';
 
@@ -83,6 +86,26 @@ describe('redis-server command line', () => {
 
   it('refuses a relative dir (redis would resolve it against its own working directory)', () => {
     expect(() => redisArgs({ port: 6380, dir: 'data' })).toThrow(/must be an absolute path/);
+  });
+});
+
+describe('finding redis-server', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'baton-redis-path-'));
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+  const dirWith = (name: string, mode: number | null) => {
+    const dir = fs.mkdtempSync(path.join(root, 'bin-'));
+    if (mode !== null) fs.writeFileSync(path.join(dir, name), '#!/bin/sh\n', { mode });
+    return dir;
+  };
+
+  it('finds the first executable redis-server on the search path', () => {
+    const first = dirWith('redis-server', 0o755);
+    expect(findRedisServer([dirWith('other', 0o755), first, dirWith('redis-server', 0o755)].join(path.delimiter))).toBe(path.join(first, 'redis-server'));
+  });
+
+  it('is null (BullMQ skipped) when none is there, or the one there cannot be run', () => {
+    expect(findRedisServer([dirWith('other', 0o755), dirWith('redis-server', 0o644)].join(path.delimiter))).toBeNull();
+    expect(findRedisServer('')).toBeNull();
   });
 });
 
