@@ -40,12 +40,17 @@ export async function baton(ctx: BenchContext, w: Workload = defaultWorkload(ctx
 
     const activity = sampleActivity(s.databaseUrl);
     let triggerErrors = 0;
+    // What the first refused trigger said, so a failing run names its cause in the table.
+    let firstTriggerError = '';
     const t0 = performance.now();
     let triggeredAt = 0;
     const triggerMs: number[] = [];
     const firing = boundedAll(RUNS, IN_FLIGHT, async (i) => {
       const t = performance.now();
-      await s.master.api.call('tasks.trigger', { id: tasks[i % TASKS]!.id }).catch(() => { triggerErrors++; });
+      await s.master.api.call('tasks.trigger', { id: tasks[i % TASKS]!.id }).catch((error: unknown) => {
+        triggerErrors++;
+        firstTriggerError ||= error instanceof Error ? `${(error as { code?: string }).code ?? error.name}: ${error.message}` : String(error);
+      });
       triggerMs.push(performance.now() - t);
     }).then(() => { triggeredAt = performance.now(); });
 
@@ -82,7 +87,7 @@ export async function baton(ctx: BenchContext, w: Workload = defaultWorkload(ctx
     const states = await withClient(s.databaseUrl, async (c) => Object.fromEntries((await c.query<{ state: string; reason: string | null; n: number }>(
       `select state, reason, count(*)::int as n from runs group by 1, 2 order by 3 desc`)).rows.map((r) => [`${r.state}${r.reason ? `/${r.reason}` : ''}`, r.n])));
     return {
-      seconds, runsPerS: check.succeeded / seconds, triggerLatencyMs: summary(triggerMs), triggerSeconds: (triggeredAt - t0) / 1_000, triggerErrors, states, ...check, dbActivity,
+      seconds, runsPerS: check.succeeded / seconds, triggerLatencyMs: summary(triggerMs), triggerSeconds: (triggeredAt - t0) / 1_000, triggerErrors, firstTriggerError, states, ...check, dbActivity,
     };
   } finally {
     await stopAgents(agents);
@@ -96,7 +101,7 @@ function batonOutcome(b: Awaited<ReturnType<typeof baton>>, w: Workload): Outcom
     note: [
       `runs stored in PostgreSQL with every transition and output, ${w.workers} agents over Socket.IO`,
       `${b.complete} of ${w.jobs} succeeded with all timestamps`,
-      ...(b.triggerErrors ? [`${b.triggerErrors} tasks.trigger calls failed`] : []),
+      ...(b.triggerErrors ? [`${b.triggerErrors} tasks.trigger calls failed (first: ${b.firstTriggerError})`] : []),
     ].join('; '),
   };
 }
