@@ -4,8 +4,12 @@ import { CONFIG_ENV, fromWorker, toWorker, workerConfigSchema, type FromWorker, 
 /** Starts the system's worker; `handled()` is called once per job its handler ran. Returns how to stop it gracefully. */
 export type StartWorker = (config: WorkerConfig, handled: () => void) => Promise<() => Promise<void>>;
 
-function send(message: FromWorker): void {
-  process.send?.(fromWorker.parse(message));
+// Resolves once the message is handed to the channel, so exiting right after does not drop it.
+function send(message: FromWorker): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send) return resolve();
+    process.send(fromWorker.parse(message), undefined, {}, () => resolve());
+  });
 }
 
 export async function serveJobs(start: StartWorker): Promise<void> {
@@ -17,7 +21,7 @@ export async function serveJobs(start: StartWorker): Promise<void> {
     const config = workerConfigSchema.parse(JSON.parse(process.env[CONFIG_ENV] ?? 'null'));
     stop = await start(config, () => { handled++; });
   } catch (error) {
-    send({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+    await send({ type: 'error', message: error instanceof Error ? error.message : String(error) });
     process.exit(1);
   }
   process.on('message', (raw) => {
@@ -27,5 +31,5 @@ export async function serveJobs(start: StartWorker): Promise<void> {
       (error: unknown) => send({ type: 'error', message: `stop failed: ${error instanceof Error ? error.message : String(error)}` }),
     ).finally(() => process.exit(0));
   });
-  send({ type: 'ready' });
+  await send({ type: 'ready' });
 }

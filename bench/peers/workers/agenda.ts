@@ -5,7 +5,8 @@ import { serveJobs } from '../worker-process';
 
 await serveJobs(async (config, handled) => {
   const agenda = new Agenda({
-    backend: new PostgresBackend({ connectionString: config.url }),
+    // The producer created the table; eight workers running its CREATE/ALTER at once fail with "tuple concurrently updated".
+    backend: new PostgresBackend({ connectionString: config.url, ensureSchema: false }),
     maxConcurrency: config.concurrency, defaultConcurrency: config.concurrency,
   });
   agenda.on('error', (error: Error) => console.error(`agenda worker ${process.pid}: ${error.message}`));
