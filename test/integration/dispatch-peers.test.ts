@@ -1,12 +1,12 @@
-// The dispatch benchmark's peer machinery with real parts (issue 11): a real redis-server and BullMQ worker processes,
-// a real PostgreSQL queue, a worker process that cannot start. Outcomes only; no timing is asserted.
+// The dispatch benchmark's peer machinery with real parts (issue 11): a real redis-server, every peer through its real
+// worker processes on its real store, a worker process that cannot start. Outcomes only; no timing is asserted.
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { removeTempDirs } from '../../bench/lib/cluster';
 import type { BenchContext } from '../../bench/lib/types';
-import { bullmq } from '../../bench/peers/bullmq';
 import { graphileWorker } from '../../bench/peers/graphile';
+import { PEERS } from '../../bench/peers/index';
 import { measurePeer } from '../../bench/peers/measure';
 import { workerScript } from '../../bench/peers/peer';
 import { findRedisServer, startRedis } from '../../bench/peers/redis';
@@ -14,7 +14,7 @@ import { startWorkerPool } from '../../bench/peers/worker-pool';
 import type { Workload } from '../../bench/peers/workload';
 import { freshDatabase } from './harness';
 
-const small: Workload = { jobs: 120, workers: 2, concurrency: 8, inFlight: 16, quick: true };
+const small: Workload = { jobs: 60, workers: 2, concurrency: 8, inFlight: 16, quick: true };
 const ctx: BenchContext = {
   cluster: { url: '', freshDatabase: () => freshDatabase(), stop: async () => undefined },
   quick: true, cpuProfDir: null, log: () => undefined,
@@ -52,28 +52,22 @@ describe.skipIf(!redisBinary)('BullMQ on the bench redis-server', () => {
     expect(() => process.kill(redis.pid, 0)).toThrow(/ESRCH/);
     expect(await answers(redis.port)).toBe('ECONNREFUSED');
   });
-
-  it('runs every job once through worker processes, each kept as completed, and leaves no process behind', async () => {
-    const o = await measurePeer(ctx, bullmq, small);
-    expect(o).toMatchObject({ id: 'bullmq', kind: 'measured', finished: 120, expected: 120 });
-    expect(o.system).toMatch(/^BullMQ \d+\.\d+\.\d+ on Redis \d+\.\d+\.\d+$/);
-    // The notes name any fault: enqueue errors, failed jobs, handlers run a different number of times.
-    expect(o.note).toBe(bullmq.note);
-    expect(children()).toEqual([]);
-  }, 180_000);
 });
 
-describe('PostgreSQL peers', () => {
-  it('graphile-worker runs every job once on its own database', async () => {
-    const o = await measurePeer(ctx, graphileWorker, small);
-    expect(o).toMatchObject({ id: 'graphile-worker', kind: 'measured', finished: 120, expected: 120, note: graphileWorker.note });
+// One suite for every peer (STYLE 12): the same small workload through real worker processes on the real store.
+describe.each(PEERS.map((p) => [p.name, p] as const))('%s through its worker processes', (_name, peer) => {
+  it.skipIf(peer.id === 'bullmq' && !redisBinary)('runs every job once, as its store counts it, and leaves no process behind', async () => {
+    const o = await measurePeer(ctx, peer, small);
+    expect(o).toMatchObject({ id: peer.id, kind: 'measured', finished: small.jobs, expected: small.jobs });
+    // The notes name any fault: enqueue errors, failed jobs, handlers run a different number of times.
+    expect(o.note).toBe(peer.note);
     expect(children()).toEqual([]);
   }, 180_000);
 });
 
 describe('worker processes', () => {
   it('a worker that cannot start fails the pool with its reason, and none is left running', async () => {
-    const bad = startWorkerPool(workerScript('graphile.ts'), { url: 'postgres://127.0.0.1:1/none', queue: 'noop', concurrency: 0 }, 2);
+    const bad = startWorkerPool(workerScript('graphile.ts'), { url: 'postgres://127.0.0.1:1/none', queue: 'noop', concurrency: 0 }, 1);
     await expect(bad).rejects.toThrow(/concurrency/);
     expect(children()).toEqual([]);
   }, 120_000);
