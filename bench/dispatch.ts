@@ -1,29 +1,37 @@
-// Dispatch throughput: 10,000 API-triggered noop runs over 8 agent processes, end to end, against plain Agenda.
-import { Agenda } from 'agenda';
-import { PostgresBackend } from '@agendajs/postgres-backend';
+// Dispatch throughput: 10,000 API-triggered noop runs over 8 agent processes, end to end, side by side with BullMQ,
+// pg-boss, graphile-worker and Agenda on the same workload (bench/peers, issue 11).
 import { startAgents, stopAgents, type AgentProcess } from './lib/agents';
 import { withClient } from './lib/cluster';
 import { sampleActivity } from './lib/pg-activity';
 import { stage } from './lib/setup';
-import type { BenchContext, BenchResult } from './lib/types';
+import type { BenchContext, BenchResult, Row } from './lib/types';
 import { boundedAll, round, sleep, summary, waitFor } from './lib/util';
+import { runPeers, selectPeers } from './peers/index';
+import { batonVsBullmq, sideBySide, TARGET_LABEL, type Outcome } from './peers/table';
+import { describeWorkload, resolveWorkload, type Workload } from './peers/workload';
 
-// BENCH_DISPATCH_RUNS is for profiling a shorter run; the benchmark proper is 10,000.
-const RUNS = Number(process.env.BENCH_DISPATCH_RUNS ?? 10_000);
-// BENCH_DISPATCH_TASKS spreads the triggers over several tasks (diagnostic: the master serialises fires per task).
+// The workload (10,000 runs, 256 in flight; BENCH_DISPATCH_RUNS and BENCH_DISPATCH_IN_FLIGHT override it for every
+// system alike) comes from peers/workload.ts. BENCH_DISPATCH_TASKS spreads Baton's triggers over several tasks
+// (diagnostic: the master serialises fires per task).
 const TASKS = Number(process.env.BENCH_DISPATCH_TASKS ?? 1);
-const AGENTS = 8;
-const CAPACITY = 64;
-const IN_FLIGHT = Number(process.env.BENCH_DISPATCH_IN_FLIGHT ?? 256);
 const TARGET_RUNS_PER_S = 1_000;
 const DEADLINE_MS = 180_000;
+// Set-up, not measured: eight agents starting at once on a shared 2-core machine (load ~25) took over 30 s.
+const AGENTS_ONLINE_MS = 120_000;
 
-async function baton(ctx: BenchContext) {
+function defaultWorkload(ctx: BenchContext): Workload {
+  const resolved = resolveWorkload(process.env, ctx.quick);
+  if (!resolved.ok) throw new Error(resolved.error.message);
+  return resolved.workload;
+}
+
+export async function baton(ctx: BenchContext, w: Workload = defaultWorkload(ctx)) {
+  const { jobs: RUNS, workers: AGENTS, concurrency: CAPACITY, inFlight: IN_FLIGHT } = w;
   const s = await stage(ctx, 'dispatch');
   let agents: AgentProcess[] = [];
   try {
     agents = await startAgents(s.master.agentUrl, s.token, { count: AGENTS, group: 'bench', capacity: CAPACITY });
-    await waitFor('8 agents online', async () => (await s.master.api.call('workers.list', {})).filter((w) => w.status === 'online').length === AGENTS, 30_000);
+    await waitFor(`${AGENTS} agents online`, async () => (await s.master.api.call('workers.list', {})).filter((w) => w.status === 'online').length === AGENTS, AGENTS_ONLINE_MS);
     const tasks = await Promise.all(Array.from({ length: TASKS }, (_, i) => s.master.api.call('tasks.create', {
       name: `noop-${i}`, groupId: s.groupId, handler: 'noop', trigger: { type: 'api' },
       routing: { strategy: 'round_robin' }, blocking: { strategy: 'concurrent', maxConcurrent: 10_000 },
@@ -34,12 +42,17 @@ async function baton(ctx: BenchContext) {
 
     const activity = sampleActivity(s.databaseUrl);
     let triggerErrors = 0;
+    // What the first refused trigger said, so a failing run names its cause in the table.
+    let firstTriggerError = '';
     const t0 = performance.now();
     let triggeredAt = 0;
     const triggerMs: number[] = [];
     const firing = boundedAll(RUNS, IN_FLIGHT, async (i) => {
       const t = performance.now();
-      await s.master.api.call('tasks.trigger', { id: tasks[i % TASKS]!.id }).catch(() => { triggerErrors++; });
+      await s.master.api.call('tasks.trigger', { id: tasks[i % TASKS]!.id }).catch((error: unknown) => {
+        triggerErrors++;
+        firstTriggerError ||= error instanceof Error ? `${(error as { code?: string }).code ?? error.name}: ${error.message}` : String(error);
+      });
       triggerMs.push(performance.now() - t);
     }).then(() => { triggeredAt = performance.now(); });
 
@@ -76,7 +89,7 @@ async function baton(ctx: BenchContext) {
     const states = await withClient(s.databaseUrl, async (c) => Object.fromEntries((await c.query<{ state: string; reason: string | null; n: number }>(
       `select state, reason, count(*)::int as n from runs group by 1, 2 order by 3 desc`)).rows.map((r) => [`${r.state}${r.reason ? `/${r.reason}` : ''}`, r.n])));
     return {
-      seconds, runsPerS: check.succeeded / seconds, triggerLatencyMs: summary(triggerMs), triggerSeconds: (triggeredAt - t0) / 1_000, triggerErrors, states, ...check, dbActivity,
+      seconds, runsPerS: check.succeeded / seconds, triggerLatencyMs: summary(triggerMs), triggerSeconds: (triggeredAt - t0) / 1_000, triggerErrors, firstTriggerError, states, ...check, dbActivity,
     };
   } finally {
     await stopAgents(agents);
@@ -84,51 +97,53 @@ async function baton(ctx: BenchContext) {
   }
 }
 
-/** The same 10,000 jobs as plain Agenda 6 jobs (`define` + `now`) on a fresh database of the same PostgreSQL. */
-async function agenda(ctx: BenchContext) {
-  const connectionString = await ctx.cluster.freshDatabase('bench_agenda');
-  const agenda = new Agenda({ backend: new PostgresBackend({ connectionString }) });
-  let completed = 0;
-  let failed = 0;
-  agenda.define('noop', async () => undefined);
-  agenda.on('complete', () => { completed++; });
-  agenda.on('fail', () => { failed++; });
-  await agenda.start();
-  try {
-    const t0 = performance.now();
-    await boundedAll(RUNS, IN_FLIGHT, async (i) => { await agenda.now('noop', { i }); });
-    const createdAt = performance.now();
-    const progress = setInterval(() => ctx.log(`agenda: ${completed} / ${RUNS} completed`), 5_000);
-    try {
-      await waitFor('all Agenda jobs completed', async () => completed >= RUNS, DEADLINE_MS, 20);
-    } finally {
-      clearInterval(progress);
-    }
-    const seconds = (performance.now() - t0) / 1_000;
-    const stored = await withClient(connectionString, async (c) => (await c.query<{ n: number }>(
-      `select count(*)::int as n from agenda_jobs where last_finished_at is not null and fail_reason is null`,
-    ).catch(() => ({ rows: [{ n: -1 }] }))).rows[0]!.n);
-    return { seconds, jobsPerS: RUNS / seconds, createSeconds: (createdAt - t0) / 1_000, failed, storedFinished: stored };
-  } finally {
-    await agenda.stop();
-  }
+function batonOutcome(b: BatonResult, w: Workload): Outcome {
+  return {
+    id: 'baton', system: 'Baton', kind: 'measured', jobsPerS: b.runsPerS, seconds: b.seconds, finished: b.succeeded, expected: w.jobs,
+    note: [
+      `runs stored in PostgreSQL with every transition and output, ${w.workers} agents over Socket.IO`,
+      `${b.complete} of ${w.jobs} succeeded with all timestamps`,
+      ...(b.triggerErrors ? [`${b.triggerErrors} tasks.trigger calls failed (first: ${b.firstTriggerError})`] : []),
+    ].join('; '),
+  };
+}
+
+type BatonResult = Awaited<ReturnType<typeof baton>>;
+
+function batonRows(b: BatonResult, w: Workload): Row[] {
+  return [
+    { metric: `Baton: ${w.jobs} API runs, ${w.workers} agents, end to end${w.quick ? ' (--quick)' : ''}`, value: `${round(b.runsPerS)} runs/s (${round(b.seconds, 2)} s${TASKS > 1 ? `, over ${TASKS} tasks` : ''})`, target: `≥ ${TARGET_RUNS_PER_S} runs/s`, met: b.runsPerS >= TARGET_RUNS_PER_S },
+    { metric: 'Baton: runs stored succeeded with all timestamps', value: `${b.complete} / ${w.jobs}`, target: `${w.jobs}`, met: b.succeeded === w.jobs && b.complete === w.jobs },
+    { metric: 'Baton: run states stored', value: Object.entries(b.states).map(([k, n]) => `${k} ${n}`).join(', ') },
+    { metric: `Baton: tasks.trigger latency (${w.inFlight} in flight)`, value: `p50 ${round(b.triggerLatencyMs.p50)} ms, p99 ${round(b.triggerLatencyMs.p99)} ms` },
+  ];
 }
 
 export async function run(ctx: BenchContext): Promise<BenchResult> {
-  const b = await baton(ctx);
-  ctx.log(`dispatch: baton ${round(b.runsPerS)} runs/s; now the Agenda baseline`);
-  const a = process.env.BENCH_SKIP_AGENDA ? { seconds: NaN, jobsPerS: NaN, createSeconds: NaN, failed: 0, storedFinished: 0 } : await agenda(ctx);
-  const ok = b.succeeded === RUNS && b.complete === RUNS;
+  const resolved = resolveWorkload(process.env, ctx.quick);
+  if (!resolved.ok) throw new Error(resolved.error.message);
+  const selected = selectPeers(process.env.BENCH_DISPATCH_PEERS);
+  if (!selected.ok) throw new Error(selected.error.message);
+  const w = resolved.workload;
+  // A Baton run that fails (e.g. its deadline passes) is a row of the table; the peers still run.
+  let b: BatonResult | null = null;
+  let batonError = '';
+  try {
+    b = await baton(ctx, w);
+  } catch (error) {
+    batonError = error instanceof Error ? error.message : String(error);
+  }
+  ctx.log(`dispatch: baton ${b ? `${round(b.runsPerS)} runs/s` : `failed: ${batonError}`}; now the peers: ${selected.peers.map((p) => p.name).join(', ') || 'none'}`);
+  const first: Outcome = b ? batonOutcome(b, w) : { id: 'baton', system: 'Baton', kind: 'failed', error: batonError, note: '' };
+  const outcomes: Outcome[] = [first, ...await runPeers(ctx, selected.peers, w)];
+  const verdict = batonVsBullmq(outcomes);
   return {
     name: 'dispatch',
     rows: [
-      { metric: `Baton: ${RUNS} API runs, ${AGENTS} agents, end to end`, value: `${round(b.runsPerS)} runs/s (${round(b.seconds, 2)} s${TASKS > 1 ? `, over ${TASKS} tasks` : ''})`, target: `≥ ${TARGET_RUNS_PER_S} runs/s`, met: b.runsPerS >= TARGET_RUNS_PER_S },
-      { metric: 'Baton: runs stored succeeded with all timestamps', value: `${b.complete} / ${RUNS}`, target: `${RUNS}`, met: ok },
-      { metric: 'Baton: run states stored', value: Object.entries(b.states).map(([k, n]) => `${k} ${n}`).join(', ') },
-      { metric: `Baton: tasks.trigger latency (${IN_FLIGHT} in flight)`, value: `p50 ${round(b.triggerLatencyMs.p50)} ms, p99 ${round(b.triggerLatencyMs.p99)} ms` },
-      { metric: `Agenda 6 baseline: ${RUNS} now() jobs`, value: `${round(a.jobsPerS)} jobs/s (${round(a.seconds, 2)} s)` },
-      { metric: 'Baton / Agenda', value: `${round(b.runsPerS / a.jobsPerS, 2)}×` },
+      ...(b ? batonRows(b, w) : [{ metric: 'Baton', value: `failed: ${batonError}`, met: false }]),
+      { metric: `${TARGET_LABEL}, same run${w.quick ? ' (--quick)' : ''}`, value: verdict.value, target: '≥ 1× BullMQ', ...(verdict.met === undefined ? {} : { met: verdict.met }) },
     ],
-    data: { runs: RUNS, agents: AGENTS, capacity: CAPACITY, inFlight: IN_FLIGHT, baton: b, agenda: a },
+    table: sideBySide(outcomes, describeWorkload(w)),
+    data: { workload: w, tasks: TASKS, baton: b, outcomes },
   };
 }

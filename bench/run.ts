@@ -78,8 +78,9 @@ try {
   await removeTempDirs();
 }
 const h = host();
-const md = `# Baton benchmarks\n\n${new Date().toISOString()}${args.quick ? ' (quick)' : ''}; ${h.cpus} CPUs (${h.model}), load average at the end ${h.loadavg.join(' ')}, Node ${h.node}\n\n${table(results)}\n`;
+const own = results.flatMap((r) => (r.table ? [`\n${r.table}\n`] : [])).join('');
+const md = `# Baton benchmarks\n\n${new Date().toISOString()}${args.quick ? ' (quick)' : ''}; ${h.cpus} CPUs (${h.model}), load average at the end ${h.loadavg.join(' ')}, Node ${h.node}\n\n${table(results)}\n${own}`;
 await fs.writeFile(path.join(RESULTS, 'summary.md'), md);
-console.log(`\n${table(results)}\n\nwritten: ${path.relative(process.cwd(), RESULTS)}/`);
+console.log(`\n${table(results)}\n${own}\nload average ${h.loadavg.join(' ')} on ${h.cpus} CPUs\nwritten: ${path.relative(process.cwd(), RESULTS)}/`);
 if (cpuProfDir) console.log(`master CPU profiles: ${cpuProfDir}`);
 process.exit(failed ? 1 : 0);

@@ -20,4 +20,6 @@ export interface BenchResult {
   name: string;
   rows: Row[];
   data: Record<string, unknown>;
+  /** A markdown table of its own (e.g. dispatch side by side), printed after the summary table. */
+  table?: string;
 }
