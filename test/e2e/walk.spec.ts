@@ -43,7 +43,8 @@ async function openRunOf(page: Page, task: string, lines: number, lastLine: stri
 }
 
 const SCREENS: readonly Screen[] = [
-  { name: 'dashboard', open: async (p) => { await nav(p, 'dashboard'); await expect(p.getByTestId('page-dashboard')).toBeVisible(); } },
+  // Shot once its figures are in (a dash means not read yet).
+  { name: 'dashboard', open: async (p) => { await nav(p, 'dashboard'); await expect(p.getByTestId('stat-running')).toContainText(/\d/, LEADER_FLAP); } },
   { name: 'groups', open: async (p) => { await nav(p, 'groups'); await expect(p.locator('[data-testid="group-row"]').first()).toBeVisible(); } },
   { name: 'workers', open: async (p) => { await nav(p, 'workers'); await expect(p.locator('[data-testid="worker-row"]').nth(1)).toBeVisible(); } },
   {
