@@ -9,7 +9,8 @@ import type { HostEvent, HostRequest } from './master-host';
 import { remoteEvents } from './remote-events';
 import { choiceOf, QUIT_BUTTONS, quitQuestion, type QuitChoice } from './quit-plan';
 import { attachRemote, remoteMasterFrom } from './remote-master';
-import { COUNT_LIMIT, failedSince, trayTooltip, type RunCounts } from './tray-status';
+import { countsOf, recountsOn, trayTooltip, type RunCounts } from './tray-status';
+import type { DashboardSummary } from './master/api/contract/dashboard';
 import { MIN_SIZE, placeWindow, readWindowState, writeWindowState } from './window-state';
 
 /**
@@ -19,7 +20,12 @@ import { MIN_SIZE, placeWindow, readWindowState, writeWindowState } from './wind
 const STOP_DEADLINE_MS = 10_000;
 /** A question to the master while quitting or for the tray: an unanswered one (database outage) counts as none. */
 const ASK_TIMEOUT_MS = 2_000;
-const TRAY_EVERY_MS = 5_000;
+/** Run events arriving within this long make one recount (a burst of runs is one read). */
+const TRAY_SETTLE_MS = 1_000;
+/** The "failed in 24 h" window slides with no event: counted again this often all the same. */
+const TRAY_SLIDE_MS = 60_000;
+/** Runs in flight asked about when quitting, at most. */
+const IN_FLIGHT_LIMIT = 1_000;
 const resources = fileURLToPath(new URL('../../resources/', import.meta.url));
 
 interface Running {
@@ -38,9 +44,12 @@ const userData = process.env.BATON_USER_DATA || (process.env.BATON_DATA_DIR?.tri
 if (userData) app.setPath('userData', path.resolve(userData));
 
 let window: BrowserWindow | null = null;
+/** Listeners of the shell itself (the tray) for the master's console events. */
+const shellListeners = new Set<(event: ConsoleEvent) => void>();
 
 function toWindow(event: ConsoleEvent): void {
   window?.webContents.send('baton:event', event);
+  for (const listener of shellListeners) listener(event);
 }
 
 function describe(error: unknown): string {
@@ -166,7 +175,7 @@ async function ask(parts: Running, method: string, input: unknown): Promise<unkn
 type RunRow = { id: string; state: string; finishedAt: string | null };
 
 async function runsIn(parts: Running, state: string): Promise<RunRow[] | null> {
-  return (await ask(parts, 'runs.list', { state, limit: COUNT_LIMIT })) as RunRow[] | null;
+  return (await ask(parts, 'runs.list', { state, limit: IN_FLIGHT_LIMIT })) as RunRow[] | null;
 }
 
 /** Runs assigned or running on a worker now; empty when the master cannot say (a database outage). */
@@ -175,14 +184,11 @@ async function inFlight(parts: Running): Promise<RunRow[]> {
   return [...(assigned ?? []), ...(running ?? [])];
 }
 
-async function runCounts(parts: Running, now: number): Promise<RunCounts> {
-  const lists = await Promise.all(['running', 'failed', 'timed_out', 'lost'].map((state) => runsIn(parts, state)));
-  if (lists.some((list) => list === null)) return { running: 0, failed: 0, unknown: true };
-  const [running, ...ended] = lists as RunRow[][];
-  return { running: running!.length, failed: failedSince(ended.flat(), now - 86_400_000) };
+async function runCounts(parts: Running): Promise<RunCounts> {
+  return countsOf((await ask(parts, 'dashboard.summary', {})) as DashboardSummary | null);
 }
 
-/** The tray icon with running and failed counts; returns how to remove it. */
+/** The tray icon with running and failed counts, counted again when the master pushes run events; returns how to remove it. */
 function showTray(parts: Running): () => void {
   let tray: Tray;
   try {
@@ -200,7 +206,7 @@ function showTray(parts: Running): () => void {
   };
   tray.on('click', show);
   const update = async () => {
-    const counts = await runCounts(parts, Date.now());
+    const counts = await runCounts(parts);
     if (tray.isDestroyed()) return;
     const text = trayTooltip(counts);
     tray.setToolTip(text);
@@ -212,10 +218,23 @@ function showTray(parts: Running): () => void {
       { label: 'Quit Baton', click: () => app.quit() },
     ]));
   };
+  let settle: NodeJS.Timeout | null = null;
+  const onEvent = (event: ConsoleEvent) => {
+    if (!recountsOn(event) || settle) return;
+    settle = setTimeout(() => {
+      settle = null;
+      void update();
+    }, TRAY_SETTLE_MS);
+  };
+  shellListeners.add(onEvent);
+  parts.watch(['runs']);
   void update();
-  const timer = setInterval(() => void update(), TRAY_EVERY_MS);
+  const slide = setInterval(() => void update(), TRAY_SLIDE_MS);
   return () => {
-    clearInterval(timer);
+    parts.unwatch(['runs']);
+    shellListeners.delete(onEvent);
+    if (settle) clearTimeout(settle);
+    clearInterval(slide);
     tray.destroy();
   };
 }

@@ -9,6 +9,7 @@ import { resolveConfig } from './master/config';
 import type { Subscription } from './master/events/feed';
 import { startMaster, type Master } from './master/index';
 import { probeDatabase } from './master/db/probe';
+import { probeSmtp } from './master/settings/smtp-probe';
 import { desktopSettings, readSettingsFile, SETTINGS_FILE, settingsEnv, settingsOfEnv } from './master/settings/desktop-settings';
 import { describeStartupFailure } from './master/startup-failure';
 
@@ -46,7 +47,7 @@ async function start(): Promise<void> {
   const saved = await readSettingsFile(file);
   const env = { ...(saved ? settingsEnv(saved) : {}), ...process.env };
   const config = resolveConfig(env);
-  const settings = desktopSettings({ file, env: process.env, running: settingsOfEnv(env), probe: probeDatabase });
+  const settings = desktopSettings({ file, env: process.env, running: settingsOfEnv(env), probes: { database: probeDatabase, smtp: probeSmtp } });
   const master = await startMaster(config, { consoleDir: process.env.BATON_CONSOLE_DIR || undefined, settings });
   try {
     const agent = await startLocalAgent(master, {

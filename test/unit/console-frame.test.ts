@@ -38,6 +38,12 @@ describe('outages', () => {
     expect(outageOf(null)).toBeNull();
     expect(outageText('database')).toBe('database unreachable');
   });
+
+  it('name a change of leader apart: the master answers and another takes over within seconds', () => {
+    expect(outageOf({ code: 'unavailable', message: 'Leadership is changing hands, so triggers.preview cannot run right now; try again in a few seconds.' })).toBe('leadership');
+    expect(outageOf({ code: 'unavailable', message: 'No master leads right now, so tasks.create cannot run; a master takes over within seconds — try again shortly.' })).toBe('leadership');
+    expect(outageText('leadership')).toBe('electing a leader');
+  });
 });
 
 describe('shortcuts', () => {

@@ -11,8 +11,11 @@ import {
 } from '../../src-main/master/settings/desktop-settings';
 
 const embedded: DesktopSettings = { database: { kind: 'embedded' }, port: 7070, bind: '127.0.0.1', tls: null, smtp: null };
-/** A probe that must not be reached: these settings name no database URL. */
-const noProbe = async (): Promise<string> => { throw new Error('no database URL was expected here'); };
+/** Probes that must not be reached: these settings name no database URL and no mail server. */
+const noProbe = {
+  database: async (): Promise<string> => { throw new Error('no database URL was expected here'); },
+  smtp: async (): Promise<string> => { throw new Error('no mail server was expected here'); },
+};
 
 describe('desktop settings', () => {
   let dir = '';
@@ -53,7 +56,9 @@ describe('desktop settings', () => {
   it('never shows a password, and keeps the stored one when the hidden one comes back', async () => {
     const file = path.join(dir, 'settings.json');
     const running: DesktopSettings = { ...embedded, smtp: { url: 'smtp://alerts:s3cret@mail.example:587' } };
-    const store = desktopSettings({ file, env: {}, running, probe: noProbe });
+    const tried: string[] = [];
+    const smtp = async (url: string) => { tried.push(url); return 'the mail server accepted the login'; };
+    const store = desktopSettings({ file, env: {}, running, probes: { ...noProbe, smtp } });
     const view = await store.view();
     expect(view.settings.smtp?.url).toBe(`smtp://alerts:${HIDDEN_PASSWORD}@mail.example:587`);
     expect(JSON.stringify(view)).not.toContain('s3cret');
@@ -62,12 +67,14 @@ describe('desktop settings', () => {
     const saved = await store.save({ ...view.settings, port: 7171 });
     expect(saved.restartNeeded).toBe(true);
     expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({ ...running, port: 7171 });
+    // The mail server was tried with the stored password, not the hidden one the page sent back.
+    expect(tried).toEqual(['smtp://alerts:s3cret@mail.example:587']);
     expect(() => restorePassword(`smtp://alerts:${HIDDEN_PASSWORD}@other.example:587`, running.smtp!.url, 'smtp.url')).toThrow(BatonError);
   });
 
   it('saves nothing when a check fails', async () => {
     const file = path.join(dir, 'settings.json');
-    const store = desktopSettings({ file, env: {}, running: embedded, probe: noProbe });
+    const store = desktopSettings({ file, env: {}, running: embedded, probes: noProbe });
     await expect(store.save({ ...embedded, tls: { cert: '/nonexistent/cert.pem', key: '/nonexistent/key.pem' } }))
       .rejects.toMatchObject({ code: 'invalid_input', field: 'tls.cert', message: expect.stringContaining('nothing was saved') });
     expect(await readSettingsFile(file)).toBeNull();

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { choiceOf, QUIT_BUTTONS, quitQuestion } from '../../src-main/quit-plan';
-import { COUNT_LIMIT, failedSince, trayTooltip } from '../../src-main/tray-status';
+import { countsOf, recountsOn, trayTooltip } from '../../src-main/tray-status';
 import { DEFAULT_SIZE, placeWindow, readWindowState, writeWindowState } from '../../src-main/window-state';
 
 const screen = { x: 0, y: 0, width: 1920, height: 1080 };
@@ -40,18 +40,27 @@ describe('window place', () => {
 });
 
 describe('tray', () => {
-  it('counts runs going and runs failed in the last day', () => {
-    const now = Date.parse('2026-11-26T12:00:00Z');
-    const runs = [
-      { state: 'failed', finishedAt: '2026-11-26T11:00:00Z' },
-      { state: 'timed_out', finishedAt: '2026-11-25T13:00:00Z' },
-      { state: 'lost', finishedAt: '2026-11-25T11:00:00Z' },
-      { state: 'succeeded', finishedAt: '2026-11-26T11:30:00Z' },
-    ];
-    expect(failedSince(runs, now - 86_400_000)).toBe(2);
-    expect(trayTooltip({ running: 3, failed: 2 })).toBe('Baton: 3 running, 2 failed in 24 h');
-    expect(trayTooltip({ running: COUNT_LIMIT, failed: 0 })).toBe('Baton: 1000+ running, 0 failed in 24 h');
-    expect(trayTooltip({ running: 0, failed: 0, unknown: true })).toBe('Baton: database unreachable');
+  const zeros = () => [0, 0, 0];
+  const day = (counts: Partial<Record<'succeeded' | 'failed' | 'timed_out' | 'lost' | 'cancelled' | 'skipped', number[]>>) => ({
+    ended: 0, successRate: null, p95DurationMs: null,
+    series: { bucketMs: 60_000, at: [0, 1, 2], counts: { succeeded: zeros(), failed: zeros(), timed_out: zeros(), lost: zeros(), cancelled: zeros(), skipped: zeros(), ...counts } },
+  });
+
+  it('counts runs going and runs that ended failed, timed out or lost in the last day', () => {
+    const counts = countsOf({ runningTotal: 3, day: day({ failed: [1, 0, 2], timed_out: [0, 1, 0], lost: [0, 0, 1], succeeded: [9, 9, 9], cancelled: [4, 0, 0] }) });
+    expect(counts).toEqual({ running: 3, failed: 5 });
+    expect(trayTooltip(counts)).toBe('Baton: 3 running, 5 failed in 24 h');
+  });
+
+  it('says the counts are unknown when the master cannot answer (a database outage)', () => {
+    expect(trayTooltip(countsOf(null))).toBe('Baton: database unreachable');
+  });
+
+  it('counts again when runs change or consoles must read again, not on other events', () => {
+    expect(recountsOn({ kind: 'run.changed' })).toBe(true);
+    expect(recountsOn({ kind: 'sync' })).toBe(true);
+    expect(recountsOn({ kind: 'worker.changed' })).toBe(false);
+    expect(recountsOn({ kind: 'run.log' })).toBe(false);
   });
 });
 

@@ -86,8 +86,14 @@ export async function readSettingsFile(file: string): Promise<DesktopSettings | 
   return parsed.data;
 }
 
-/** Every check of a set of settings; nothing is changed. `probe` connects to a database URL. */
-export async function checkSettings(s: DesktopSettings, probe: (url: string) => Promise<string>): Promise<SettingsCheck[]> {
+/** Live checks: each connects to a server and says what answered, or throws why it could not. */
+export interface SettingsProbes {
+  database(url: string): Promise<string>;
+  smtp(url: string): Promise<string>;
+}
+
+/** Every check of a set of settings; nothing is changed. The probes connect to a database URL and a mail server. */
+export async function checkSettings(s: DesktopSettings, probes: SettingsProbes): Promise<SettingsCheck[]> {
   const checks: SettingsCheck[] = [];
   try {
     resolveConfig(settingsEnv(s), { dataDir: '.' });
@@ -98,12 +104,20 @@ export async function checkSettings(s: DesktopSettings, probe: (url: string) => 
   }
   if (s.database.kind === 'url') {
     try {
-      checks.push({ field: 'database.url', ok: true, message: `connected: PostgreSQL ${await probe(s.database.url)}` });
+      checks.push({ field: 'database.url', ok: true, message: `connected: PostgreSQL ${await probes.database(s.database.url)}` });
     } catch (error) {
       checks.push({ field: 'database.url', ok: false, message: `cannot connect: ${withoutPassword((error as Error).message)}` });
     }
   } else {
     checks.push({ field: 'database', ok: true, message: 'the embedded PostgreSQL in the data folder' });
+  }
+  // Only a URL that passed the checks above is tried: a malformed one already has its error.
+  if (s.smtp && checks.every((c) => c.ok)) {
+    try {
+      checks.push({ field: 'smtp.url', ok: true, message: `connected: ${await probes.smtp(s.smtp.url)}` });
+    } catch (error) {
+      checks.push({ field: 'smtp.url', ok: false, message: `cannot connect: ${withoutPassword((error as Error).message)}` });
+    }
   }
   return checks;
 }
@@ -115,7 +129,7 @@ export interface SettingsDeps {
   env: Record<string, string | undefined>;
   /** What the master runs with now. */
   running: DesktopSettings;
-  probe: (url: string) => Promise<string>;
+  probes: SettingsProbes;
 }
 
 export interface SettingsPort {
@@ -145,7 +159,7 @@ export function desktopSettings(deps: SettingsDeps): SettingsPort {
     };
   };
   const test = async (s: DesktopSettings) => {
-    const checks = await checkSettings(await complete(s), deps.probe);
+    const checks = await checkSettings(await complete(s), deps.probes);
     return { ok: checks.every((c) => c.ok), checks };
   };
   return {
@@ -153,7 +167,7 @@ export function desktopSettings(deps: SettingsDeps): SettingsPort {
     test,
     save: async (sent) => {
       const s = await complete(sent);
-      const failed = (await checkSettings(s, deps.probe)).find((c) => !c.ok);
+      const failed = (await checkSettings(s, deps.probes)).find((c) => !c.ok);
       if (failed) throw new BatonError('invalid_input', `${failed.field}: ${failed.message}; nothing was saved`, failed.field);
       await fs.mkdir(path.dirname(deps.file), { recursive: true });
       // Written whole then renamed, so a crash mid-write never leaves half a file; 600: it may hold passwords.

@@ -15,6 +15,7 @@ export class Action {
       return await call();
     } catch (error) {
       this.error = asBatonError(error);
+      live.noteOutage(this.error);
       return undefined;
     } finally {
       this.busy = false;

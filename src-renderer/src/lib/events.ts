@@ -94,6 +94,11 @@ export function onEvents(kinds: Array<Exclude<ConsoleEventKind, 'run.log' | 'syn
   };
 }
 
+/** Asks every screen to read what it shows again (after an outage), as the master's own `sync` does. */
+export function readAgain(reason: string): void {
+  dispatch({ kind: 'sync', reason });
+}
+
 /** New log lines of one run as the master stores them; `resync` when some may have been missed. */
 export function watchRunLog(runId: string, on: { lines(lines: RunLogLine[]): void; resync(): void }): () => void {
   const topic: EventTopic = `log:${runId}`;

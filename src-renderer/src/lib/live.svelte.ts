@@ -1,19 +1,15 @@
 // The one owner of live data: reads what the visible screens watch once, then again only when the master pushes
 // an event saying it changed (lib/events.ts; issue 8: no full-list polling). Reads are debounced and one at a time.
-import type { BatonError, ClusterMaster, ConsoleEvent, Group, MethodOutput, Run, RunLogLine, RunState, Task, Token, Worker } from '@contract';
+import type { BatonError, ClusterMaster, ConsoleEvent, Group, MethodOutput, Run, RunLogLine, Task, Token, Worker } from '@contract';
 import { TERMINAL_STATES } from '@contract';
 import { api } from './api';
-import { onEvents, watchRunLog } from './events';
+import { onEvents, readAgain, watchRunLog } from './events';
 import { asBatonError } from './failure';
+import { outageOf } from './outage';
 import { lastSeq, mergeLog } from './run-log';
 
-export type Topic = 'info' | 'masters' | 'groups' | 'workers' | 'tasks' | 'runs' | 'recentRuns' | 'tokens';
+export type Topic = 'info' | 'masters' | 'groups' | 'workers' | 'tasks' | 'tokens';
 export type MasterInfo = MethodOutput<'master.info'>;
-
-export interface RunFilter {
-  taskId?: string;
-  state?: RunState;
-}
 
 /** Events arriving within this long are read as one: under constant run traffic a topic is read about once a second (actions of this console read at once). */
 const DEBOUNCE_MS = 1_000;
@@ -22,22 +18,20 @@ const DEBOUNCE_MS = 1_000;
  * the database every fifth of their lease, and a console reading that every 10 s is slow enough to cost nothing.
  */
 const CLUSTER_REFRESH_MS = 10_000;
-/** How many runs the runs list shows. */
-const RUNS_PAGE = 200;
-/** How many runs the dashboard counts over; it says so when the last hour holds more. */
-export const RECENT_RUNS_LIMIT = 1_000;
+/** While the master, its database or its leadership is down, every screen reads again this often until a read works. */
+const OUTAGE_RETRY_MS = 5_000;
 /** Lines per read of a run's log (the contract's most). */
 const LOG_PAGE = 5_000;
 
 /** Which topics an event makes stale. */
 function staleTopics(event: ConsoleEvent): Topic[] {
   switch (event.kind) {
-    case 'run.changed': return ['runs', 'recentRuns'];
+    case 'run.changed': return [];
     case 'worker.changed':
     case 'worker.removed': return ['workers'];
     case 'task.changed': return ['tasks'];
     case 'group.changed': return ['groups'];
-    case 'sync': return ['info', 'masters', 'groups', 'workers', 'tasks', 'runs', 'recentRuns', 'tokens'];
+    case 'sync': return ['info', 'masters', 'groups', 'workers', 'tasks', 'tokens'];
     case 'run.log': return [];
   }
 }
@@ -48,12 +42,9 @@ export class Live {
   groups = $state.raw<Group[]>([]);
   workers = $state.raw<Worker[]>([]);
   tasks = $state.raw<Task[]>([]);
-  runs = $state.raw<Run[]>([]);
-  recentRuns = $state.raw<Run[]>([]);
   tokens = $state.raw<Token[]>([]);
   run = $state.raw<Run | null>(null);
   runLogs = $state.raw<RunLogLine[]>([]);
-  runFilter = $state.raw<RunFilter>({});
   /** The last read's failure, cleared by the next success. */
   error = $state.raw<BatonError | null>(null);
   loaded = $state.raw<ReadonlySet<Topic>>(new Set());
@@ -69,6 +60,7 @@ export class Live {
   #timer: ReturnType<typeof setTimeout> | null = null;
   #inFlight: Promise<void> | null = null;
   #again = false;
+  #retry: ReturnType<typeof setTimeout> | null = null;
 
   /** Keeps the topics read and following events until the returned disposer is called (screens call it in an $effect). */
   watch(...topics: Topic[]): () => void {
@@ -107,16 +99,25 @@ export class Live {
     };
   }
 
-  setRunFilter(filter: RunFilter): void {
-    this.runFilter = filter;
-    this.runs = [];
-    this.#markLoaded('runs', false);
-    this.#markStale(['runs'], 0);
+  /** A page's own read failed because the master or its database is down: the frame says so, once (the next good read clears it). */
+  noteOutage(error: BatonError): void {
+    if (!outageOf(error)) return;
+    this.error = error;
+    this.#retryLater();
+  }
+
+  /** One read of everything, every screen included, a few seconds on (no event comes while something is down). */
+  #retryLater(): void {
+    if (this.#retry) return;
+    this.#retry = setTimeout(() => {
+      this.#retry = null;
+      readAgain('trying again after an outage');
+    }, OUTAGE_RETRY_MS);
   }
 
   /** Starts following events (and the clock); returns how to stop. */
   start(): () => void {
-    const stopEvents = onEvents(['run.changed', 'worker.changed', 'worker.removed', 'task.changed', 'group.changed'], (event) => this.#onEvent(event));
+    const stopEvents = onEvents(['worker.changed', 'worker.removed', 'task.changed', 'group.changed'], (event) => this.#onEvent(event));
     const clock = setInterval(() => { this.now = Date.now(); }, 1_000);
     const cluster = setInterval(() => this.#markStale(['info', 'masters'], 0), CLUSTER_REFRESH_MS);
     this.#markStale(['info'], 0);
@@ -125,6 +126,7 @@ export class Live {
       clearInterval(clock);
       clearInterval(cluster);
       if (this.#timer) clearTimeout(this.#timer);
+      if (this.#retry) clearTimeout(this.#retry);
     };
   }
 
@@ -176,7 +178,8 @@ export class Live {
       const results = await Promise.allSettled([...topics.map((topic) => this.#fetch(topic)), this.#fetchRun(followed)]);
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       this.error = failure ? asBatonError(failure.reason) : null;
-      // A failed read is tried again with the next event or action, never in a loop.
+      // A failed read is tried again with the next event or action; during an outage, every few seconds.
+      if (this.error && outageOf(this.error)) this.#retryLater();
       this.now = Date.now();
     })();
     try {
@@ -198,15 +201,6 @@ export class Live {
       case 'workers': this.workers = await api.call('workers.list', {}); break;
       case 'tasks': this.tasks = await api.call('tasks.list', {}); break;
       case 'tokens': this.tokens = await api.call('tokens.list', {}); break;
-      case 'recentRuns': this.recentRuns = await api.call('runs.list', { limit: RECENT_RUNS_LIMIT }); break;
-      case 'runs': {
-        const filter = this.runFilter;
-        const runs = await api.call('runs.list', { ...filter, limit: RUNS_PAGE });
-        // A filter changed while this read was out: its answer belongs to the old filter.
-        if (filter !== this.runFilter) return;
-        this.runs = runs;
-        break;
-      }
       default: {
         const unknown: never = topic;
         throw new Error(`unknown topic ${String(unknown)}`);
