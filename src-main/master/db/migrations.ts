@@ -492,6 +492,16 @@ create index workflow_children_unfired on workflow_children (decided_at) where o
 update tasks set trigger = trigger || '{"join": "all_succeeded"}'::jsonb where trigger->>'type' = 'parent' and not trigger ? 'join';
 `,
   },
+  {
+    id: 17,
+    name: 'retention of workflow rows',
+    // Issue 11: pruning removes the join records of the runs it deletes, batch by batch; without these, every batch
+    // scanned the whole table.
+    sql: `
+create index workflow_children_by_run on workflow_children (run_id) where run_id is not null;
+create index workflow_children_by_generation on workflow_children (generation) where outcome = 'end';
+`,
+  },
 ];
 
 // Arbitrary but fixed: the advisory lock key that serialises migrations across masters.

@@ -226,12 +226,6 @@ export async function recentLatency(db: Queryable): Promise<Map<string, number>>
   return new Map(rows.map((r) => [r.worker_id, r.ms]));
 }
 
-export async function pruneRuns(db: Queryable, olderThanDays: number): Promise<number> {
-  const r = await db.query(
-    `delete from runs where finished_at < now() - make_interval(days => $1) and state not in ${ACTIVE}`, [olderThanDays]);
-  return r.rowCount ?? 0;
-}
-
 export type StoredRunChange = Omit<StoredRun, 'output' | 'params'> & { groupId: string };
 
 const CHANGE_COLUMNS = `r.id, r.task_id, r.root_run_id, r.attempt, r.trigger, r.parent_run_id, r.worker_id, r.worker_name,
