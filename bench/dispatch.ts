@@ -24,7 +24,7 @@ export async function baton(ctx: BenchContext) {
   let agents: AgentProcess[] = [];
   try {
     agents = await startAgents(s.master.agentUrl, s.token, { count: AGENTS, group: 'bench', capacity: CAPACITY });
-    await waitFor('8 agents online', async () => (await s.master.api.call('workers.list', {})).filter((w) => w.status === 'online').length === AGENTS, 30_000);
+    await waitFor('8 agents online', async () => (await s.master.api.call('workers.list', {})).filter((w) => w.status === 'online').length === AGENTS, 120_000);
     const tasks = await Promise.all(Array.from({ length: TASKS }, (_, i) => s.master.api.call('tasks.create', {
       name: `noop-${i}`, groupId: s.groupId, handler: 'noop', trigger: { type: 'api' },
       routing: { strategy: 'round_robin' }, blocking: { strategy: 'concurrent', maxConcurrent: 10_000 },

@@ -19,7 +19,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   let agents: AgentProcess[] = [];
   try {
     agents = await startAgents(s.master.agentUrl, s.token, { count: AGENTS, group: 'bench', capacity: CAPACITY });
-    await waitFor('agents online', async () => (await s.master.api.call('workers.list', {})).filter((w) => w.status === 'online').length === AGENTS, 30_000);
+    await waitFor('agents online', async () => (await s.master.api.call('workers.list', {})).filter((w) => w.status === 'online').length === AGENTS, 120_000);
     // Every task starts firing at the same whole second, after all of them exist: creating 500 tasks while the
     // first ones already fire measured the creation (each create re-reads every task), not steady firing.
     const startAt = Math.ceil(Date.now() / 1_000) * 1_000 + START_AFTER_MS;

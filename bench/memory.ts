@@ -72,7 +72,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
 
     // One real agent, idle: connected, heartbeating, nothing to run.
     agent = await startAgents(s.master.agentUrl, s.token, { count: 1, group: 'bench', capacity: 4, prefix: 'idle' });
-    await waitFor('the real agent online', async () => (await s.master.api.call('workers.list', {})).some((w) => w.name === 'idle-0' && w.status === 'online'), 30_000);
+    await waitFor('the real agent online', async () => (await s.master.api.call('workers.list', {})).some((w) => w.name === 'idle-0' && w.status === 'online'), 120_000);
     const agentRss: number[] = [];
     for (let i = 0; i < (ctx.quick ? 5 : 15); i++) {
       await sleep(1_000);
