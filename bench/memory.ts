@@ -34,7 +34,7 @@ async function importTasks(s: Awaited<ReturnType<typeof stage>>): Promise<number
       const i = from + k;
       return { name: `task-${i}`, group: 'bench', handler: 'noop', trigger: { type: 'cron', expression: `0 ${i % 60} ${i % 24} * * *`, timezone: 'UTC' } };
     });
-    const plan = await s.master.api.call('definitions.apply', { text: JSON.stringify({ format: 'baton/v1', tasks }), onConflict: 'skip' });
+    const plan = await s.master.api.call('definitions.apply', { text: JSON.stringify({ format: 'baton/v1', exportedAt: new Date().toISOString(), tasks }), onConflict: 'skip' });
     void plan;
   }
   return (performance.now() - t0) / 1_000;
