@@ -81,8 +81,9 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     ctx.log(`memory: idle agent RSS max ${round(Math.max(...agentRss))} MB`);
 
     sim.send({ go: true });
-    await waitFor(`${AGENTS} simulated agents connected`, async () => status.connected >= AGENTS || status.refused > 0, 180_000, 200);
-    if (status.refused > 0) throw new Error(`${status.refused} simulated agents were refused`);
+    // On a loaded machine some connections time out (counted as refused): the figure says how many were held.
+    await waitFor(`${AGENTS} simulated agents connected`, async () => status.connected + status.refused >= AGENTS, 180_000, 200);
+    const connected = status.connected;
     const held = await samples(holdS, () => s.master.sample());
     const masterMax = Math.max(...held.map((x) => x.rssMb));
     const agentMax = Math.max(...agentRss);
@@ -90,12 +91,12 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       name: 'memory',
       rows: [
         { metric: 'master RSS: empty → 10,000 tasks (heap)', value: `${round(mean(empty.map((x) => x.rssMb)))} → ${round(mean(withTasks.map((x) => x.rssMb)))} MB (${round(mean(empty.map((x) => x.heapMb)))} → ${round(mean(withTasks.map((x) => x.heapMb)))} MB)` },
-        { metric: `master RSS with ${TASKS} tasks and ${AGENTS + 1} agents, held ${holdS} s (heap)`, value: `mean ${round(mean(held.map((x) => x.rssMb)))} MB, max ${round(masterMax)} MB (heap mean ${round(mean(held.map((x) => x.heapMb)))} MB)`, target: `< ${MASTER_TARGET_MB} MB`, met: masterMax < MASTER_TARGET_MB },
+        { metric: `master RSS with ${TASKS} tasks and ${connected} of ${AGENTS} simulated agents + 1 real, held ${holdS} s (heap)`, value: `mean ${round(mean(held.map((x) => x.rssMb)))} MB, max ${round(masterMax)} MB (heap mean ${round(mean(held.map((x) => x.heapMb)))} MB)`, target: `< ${MASTER_TARGET_MB} MB`, met: masterMax < MASTER_TARGET_MB && connected === AGENTS },
         { metric: 'real baton-agent RSS, idle (connected, heartbeating)', value: `mean ${round(mean(agentRss))} MB, max ${round(agentMax)} MB`, target: `< ${AGENT_TARGET_MB} MB`, met: agentMax < AGENT_TARGET_MB },
         { metric: 'master CPU while holding', value: `mean ${round(mean(held.map((x) => x.cpuPct)))} %` },
         { metric: `importing ${TASKS} tasks (${TASKS / PER_IMPORT} × definitions.apply)`, value: `${round(importS)} s` },
       ],
-      data: { tasks: TASKS, agents: AGENTS, holdS, importS, empty, withTasks, held, agentRssMb: agentRss },
+      data: { tasks: TASKS, agents: AGENTS, connected, refused: status.refused, holdS, importS, empty, withTasks, held, agentRssMb: agentRss },
     };
   } finally {
     sim.send({ stop: true });
