@@ -25,6 +25,7 @@ function defaultWorkload(ctx: BenchContext): Workload {
   return resolved.workload;
 }
 
+/** Baton alone (bench/history.ts also runs it on a database holding millions of runs). */
 export async function baton(ctx: BenchContext, w: Workload = defaultWorkload(ctx)) {
   const { jobs: RUNS, workers: AGENTS, concurrency: CAPACITY, inFlight: IN_FLIGHT } = w;
   const s = await stage(ctx, 'dispatch');
@@ -56,6 +57,8 @@ export async function baton(ctx: BenchContext, w: Workload = defaultWorkload(ctx
       triggerMs.push(performance.now() - t);
     }).then(() => { triggeredAt = performance.now(); });
 
+    // Only this bench's runs count: the database may hold others (bench/history.ts).
+    const own = [tasks.map((t) => t.id)];
     const done = await withClient(s.databaseUrl, async (c) => {
       let last = 0;
       const progress = setInterval(() => ctx.log(`dispatch: ${last} / ${RUNS} succeeded`), 5_000);
@@ -65,7 +68,7 @@ export async function baton(ctx: BenchContext, w: Workload = defaultWorkload(ctx
         return await waitFor('all runs terminal', async () => {
           const { rows } = await c.query<{ n: number; ok: number }>(
             `select count(*) filter (where state in ('succeeded', 'failed', 'timed_out', 'cancelled', 'lost', 'skipped'))::int as n,
-               count(*) filter (where state = 'succeeded')::int as ok from runs`);
+               count(*) filter (where state = 'succeeded')::int as ok from runs where task_id = any($1)`, own);
           last = rows[0]!.ok;
           return rows[0]!.n >= RUNS - triggerErrors && triggeredAt > 0 ? performance.now() : null;
         }, DEADLINE_MS, 50);
@@ -85,9 +88,9 @@ export async function baton(ctx: BenchContext, w: Workload = defaultWorkload(ctx
           and started_at is not null and finished_at is not null)::int as complete,
         (percentile_cont(0.5) within group (order by extract(epoch from finished_at - assigned_at) * 1000))::float8 as assign_to_finish_p50,
         count(distinct worker_id)::int as by_worker
-      from runs`)).rows[0]!);
+      from runs where task_id = any($1)`, own)).rows[0]!);
     const states = await withClient(s.databaseUrl, async (c) => Object.fromEntries((await c.query<{ state: string; reason: string | null; n: number }>(
-      `select state, reason, count(*)::int as n from runs group by 1, 2 order by 3 desc`)).rows.map((r) => [`${r.state}${r.reason ? `/${r.reason}` : ''}`, r.n])));
+      `select state, reason, count(*)::int as n from runs where task_id = any($1) group by 1, 2 order by 3 desc`, own)).rows.map((r) => [`${r.state}${r.reason ? `/${r.reason}` : ''}`, r.n])));
     return {
       seconds, runsPerS: check.succeeded / seconds, triggerLatencyMs: summary(triggerMs), triggerSeconds: (triggeredAt - t0) / 1_000, triggerErrors, firstTriggerError, states, ...check, dbActivity,
     };

@@ -58,7 +58,7 @@ async function measure(ctx: BenchContext, tasks: number): Promise<SizeResult> {
   try {
     // Capacity above the tasks per agent: a slow result must not make a fire wait for a free slot.
     agents = await startAgents(s.master.agentUrl, s.token, { count: AGENTS, group: 'bench', capacity: CAPACITY });
-    await waitFor('agents online', async () => (await s.master.api.call('workers.list', {})).filter((w) => w.status === 'online').length === AGENTS, 30_000);
+    await waitFor('agents online', async () => (await s.master.api.call('workers.list', {})).filter((w) => w.status === 'online').length === AGENTS, 120_000);
     // Every task starts firing at the same whole second, after all of them exist: creating the tasks while the
     // first ones already fire measured the creation (each create re-reads every task), not steady firing.
     const startAt = Math.ceil((Date.now() + startAfterMs(tasks)) / 1_000) * 1_000;

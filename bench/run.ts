@@ -14,6 +14,8 @@ const BENCHMARKS = {
   takeover: () => import('./takeover'),
   dashboard: () => import('./dashboard'),
   'runs-query': () => import('./runs-query'),
+  history: () => import('./history'),
+  memory: () => import('./memory'),
   'alert-outage': () => import('./alert-outage'),
 } as const;
 type Name = keyof typeof BENCHMARKS;

@@ -565,6 +565,16 @@ update tasks set trigger = trigger || '{"join": "all_succeeded"}'::jsonb where t
 `,
   },
   {
+    id: 17,
+    name: 'retention of workflow rows',
+    // Issue 11: pruning removes the join records of the runs it deletes, batch by batch; without these, every batch
+    // scanned the whole table.
+    sql: `
+create index workflow_children_by_run on workflow_children (run_id) where run_id is not null;
+create index workflow_children_by_generation on workflow_children (generation) where outcome = 'end';
+`,
+  },
+  {
     id: 18,
     name: 'one queue_wait alert per run and channel',
     // A run waiting past a rule's limit is told while it waits (the leader looks every second) and again seen when it

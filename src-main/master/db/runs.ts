@@ -214,22 +214,21 @@ export async function attemptCounts(db: Queryable, rootRunId: string, shardIndex
   return rows[0] ?? { lost: 0, failed: 0 };
 }
 
-/** Recent assigned→finished latency per worker, for the `fastest` routing strategy. */
+/**
+ * Recent assigned→finished latency per worker, for the `fastest` routing strategy. It walks the newest runs by
+ * creation (runs_recent), bounded to the last hour: by finish time there is no index, and the leader scanned every
+ * stored run each 10 s (10,000,000 runs: issue 11). Runs started over an hour ago do not count.
+ */
 export async function recentLatency(db: Queryable): Promise<Map<string, number>> {
   const { rows } = await db.query<{ worker_id: string; ms: number }>(
     `select worker_id, avg(extract(epoch from finished_at - assigned_at) * 1000)::float8 as ms
      from (select worker_id, finished_at, assigned_at from runs
-           where finished_at > now() - interval '10 minutes' and assigned_at is not null and worker_id is not null
-           order by finished_at desc limit 2000) recent
+           where created_at > now() - interval '1 hour' and finished_at > now() - interval '10 minutes'
+             and assigned_at is not null and worker_id is not null
+           order by created_at desc limit 2000) recent
      group by worker_id`,
   );
   return new Map(rows.map((r) => [r.worker_id, r.ms]));
-}
-
-export async function pruneRuns(db: Queryable, olderThanDays: number): Promise<number> {
-  const r = await db.query(
-    `delete from runs where finished_at < now() - make_interval(days => $1) and state not in ${ACTIVE}`, [olderThanDays]);
-  return r.rowCount ?? 0;
 }
 
 export type StoredRunChange = Omit<StoredRun, 'output' | 'params'> & { groupId: string };

@@ -1,0 +1,109 @@
+// Memory (issue 11): master RSS holding 10,000 tasks with 1,000 agents connected (< 300 MB), and the RSS of one
+// real, idle baton-agent process (< 60 MB). The simulated agents are bench/sim-agents.ts, as in bench/agents.ts.
+import { fork } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { startAgents, stopAgents, type AgentProcess } from './lib/agents';
+import type { MasterSample } from './lib/master';
+import { stage } from './lib/setup';
+import type { BenchContext, BenchResult } from './lib/types';
+import { round, sleep, waitFor } from './lib/util';
+
+const TASKS = 10_000;
+const AGENTS = 1_000;
+const MASTER_TARGET_MB = 300;
+const AGENT_TARGET_MB = 60;
+// definitions.apply takes at most 1,000 tasks per document (schemas/baton-v1.schema.json).
+const PER_IMPORT = 1_000;
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+/** Resident set size of a process by PID, from /proc (Linux: where these benchmarks run). */
+async function rssMb(pid: number): Promise<number> {
+  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
+  if (!Number.isFinite(kb)) throw new Error(`no VmRSS for process ${pid}`);
+  return kb / 1_024;
+}
+
+/** 10,000 tasks, each on a daily cron at its own minute (they hardly fire while measured), through the import API. */
+async function importTasks(s: Awaited<ReturnType<typeof stage>>): Promise<number> {
+  const t0 = performance.now();
+  for (let from = 0; from < TASKS; from += PER_IMPORT) {
+    const tasks = Array.from({ length: PER_IMPORT }, (_, k) => {
+      const i = from + k;
+      return { name: `task-${i}`, group: 'bench', handler: 'noop', trigger: { type: 'cron', expression: `0 ${i % 60} ${i % 24} * * *`, timezone: 'UTC' } };
+    });
+    const plan = await s.master.api.call('definitions.apply', { text: JSON.stringify({ format: 'baton/v1', exportedAt: new Date().toISOString(), tasks }), onConflict: 'skip' });
+    void plan;
+  }
+  return (performance.now() - t0) / 1_000;
+}
+
+async function samples(count: number, take: () => Promise<MasterSample>): Promise<MasterSample[]> {
+  const out: MasterSample[] = [];
+  for (let i = 0; i < count; i++) {
+    await sleep(1_000);
+    out.push(await take());
+  }
+  return out;
+}
+
+export async function run(ctx: BenchContext): Promise<BenchResult> {
+  const holdS = ctx.quick ? 10 : 30;
+  const s = await stage(ctx, 'memory');
+  let agent: AgentProcess[] = [];
+  const simGroup = await s.master.api.call('groups.create', { name: 'sim' });
+  const simToken = (await s.master.api.call('enrolments.create', { label: 'simulated agents', groupId: simGroup.id })).secret;
+  const sim = fork(path.resolve('bench/sim-agents.ts'), [], {
+    execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, SIM_MASTER_URL: s.master.agentUrl, SIM_TOKEN: simToken, SIM_COUNT: String(AGENTS) },
+  });
+  const simExited = new Promise<void>((resolve) => sim.once('exit', () => resolve()));
+  let status = { connected: 0, refused: 0, beats: 0 };
+  sim.on('message', (m) => { status = m as typeof status; });
+  try {
+    const empty = await samples(3, () => s.master.sample());
+    const importS = await importTasks(s);
+    const stored = (await s.master.api.call('tasks.list', {})).length;
+    if (stored < TASKS) throw new Error(`only ${stored} of ${TASKS} tasks stored`);
+    ctx.log(`memory: ${TASKS} tasks imported in ${round(importS)} s`);
+    const withTasks = await samples(5, () => s.master.sample());
+
+    // One real agent, idle: connected, heartbeating, nothing to run.
+    agent = await startAgents(s.master.agentUrl, s.token, { count: 1, group: 'bench', capacity: 4, prefix: 'idle' });
+    await waitFor('the real agent online', async () => (await s.master.api.call('workers.list', {})).some((w) => w.name === 'idle-0' && w.status === 'online'), 120_000);
+    const agentRss: number[] = [];
+    for (let i = 0; i < (ctx.quick ? 5 : 15); i++) {
+      await sleep(1_000);
+      agentRss.push(await rssMb(agent[0]!.pid));
+    }
+    ctx.log(`memory: idle agent RSS max ${round(Math.max(...agentRss))} MB`);
+
+    sim.send({ go: true });
+    // On a loaded machine some connections time out (counted as refused): the figure says how many were held.
+    await waitFor(`${AGENTS} simulated agents connected`, async () => status.connected + status.refused >= AGENTS, 180_000, 200);
+    const connected = status.connected;
+    const held = await samples(holdS, () => s.master.sample());
+    const masterMax = Math.max(...held.map((x) => x.rssMb));
+    const agentMax = Math.max(...agentRss);
+    return {
+      name: 'memory',
+      rows: [
+        { metric: 'master RSS: empty → 10,000 tasks (heap)', value: `${round(mean(empty.map((x) => x.rssMb)))} → ${round(mean(withTasks.map((x) => x.rssMb)))} MB (${round(mean(empty.map((x) => x.heapMb)))} → ${round(mean(withTasks.map((x) => x.heapMb)))} MB)` },
+        { metric: `master RSS with ${TASKS} tasks and ${connected} of ${AGENTS} simulated agents + 1 real, held ${holdS} s (heap)`, value: `mean ${round(mean(held.map((x) => x.rssMb)))} MB, max ${round(masterMax)} MB (heap mean ${round(mean(held.map((x) => x.heapMb)))} MB)`, target: `< ${MASTER_TARGET_MB} MB`, met: masterMax < MASTER_TARGET_MB && connected === AGENTS },
+        { metric: 'real baton-agent RSS, idle (connected, heartbeating)', value: `mean ${round(mean(agentRss))} MB, max ${round(agentMax)} MB`, target: `< ${AGENT_TARGET_MB} MB`, met: agentMax < AGENT_TARGET_MB },
+        { metric: 'master CPU while holding', value: `mean ${round(mean(held.map((x) => x.cpuPct)))} %` },
+        { metric: `importing ${TASKS} tasks (${TASKS / PER_IMPORT} × definitions.apply)`, value: `${round(importS)} s` },
+      ],
+      data: { tasks: TASKS, agents: AGENTS, connected, refused: status.refused, holdS, importS, empty, withTasks, held, agentRssMb: agentRss },
+    };
+  } finally {
+    sim.send({ stop: true });
+    const timer = setTimeout(() => sim.kill('SIGKILL'), 5_000);
+    await simExited;
+    clearTimeout(timer);
+    await stopAgents(agent);
+    await s.master.stop();
+  }
+}
