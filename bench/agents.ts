@@ -1,9 +1,8 @@
 // Master memory and CPU while 1,000 simulated agents (one separate process) hold connections and heartbeat
 // every second. The master runs in its own process and samples itself (RSS, CPU, event-loop delay).
-import { fork } from 'node:child_process';
-import path from 'node:path';
 import { withClient } from './lib/cluster';
 import type { MasterSample } from './lib/master';
+import { simAgents } from './lib/sim';
 import { stage } from './lib/setup';
 import type { BenchContext, BenchResult } from './lib/types';
 import { round, sleep, waitFor } from './lib/util';
@@ -16,15 +15,7 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.le
 export async function run(ctx: BenchContext): Promise<BenchResult> {
   const holdS = ctx.quick ? 10 : 30;
   const s = await stage(ctx, 'agents');
-  const simGroup = await s.master.api.call('groups.create', { name: 'sim' });
-  const simToken = (await s.master.api.call('enrolments.create', { label: 'simulated agents', groupId: simGroup.id })).secret;
-  const sim = fork(path.resolve('bench/sim-agents.ts'), [], {
-    execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, SIM_MASTER_URL: s.master.agentUrl, SIM_TOKEN: simToken, SIM_COUNT: String(AGENTS) },
-  });
-  const simExited = new Promise<void>((resolve) => sim.once('exit', () => resolve()));
-  let status = { connected: 0, refused: 0, beats: 0 };
-  sim.on('message', (m) => { status = m as typeof status; });
+  const sim = await simAgents(s, AGENTS);
   try {
     await s.master.sample();
     const idle: MasterSample[] = [];
@@ -32,21 +23,21 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       await sleep(1_000);
       idle.push(await s.master.sample());
     }
-    sim.send({ go: true });
+    sim.go();
     const connectStart = performance.now();
-    await waitFor(`${AGENTS} simulated agents connected`, async () => status.connected >= AGENTS || status.refused > 0, 120_000, 200);
-    if (status.refused > 0) throw new Error(`${status.refused} simulated agents were refused`);
+    await waitFor(`${AGENTS} simulated agents connected`, async () => sim.status().connected >= AGENTS || sim.status().refused > 0, 120_000, 200);
+    if (sim.status().refused > 0) throw new Error(`${sim.status().refused} simulated agents were refused`);
     const connectS = (performance.now() - connectStart) / 1_000;
-    ctx.log(`agents: ${status.connected} connected in ${round(connectS)} s; holding ${holdS} s`);
+    ctx.log(`agents: ${sim.status().connected} connected in ${round(connectS)} s; holding ${holdS} s`);
     await s.master.sample(); // resets the CPU window
-    const beatsBefore = status.beats;
+    const beatsBefore = sim.status().beats;
     const held: MasterSample[] = [];
     const t0 = performance.now();
     for (let i = 0; i < holdS; i++) {
       await sleep(1_000);
       held.push(await s.master.sample());
     }
-    const beatRate = (status.beats - beatsBefore) / ((performance.now() - t0) / 1_000);
+    const beatRate = (sim.status().beats - beatsBefore) / ((performance.now() - t0) / 1_000);
     const online = await withClient(s.databaseUrl, async (c) => (await c.query<{ n: number; fresh: number }>(
       `select count(*) filter (where online)::int as n,
               count(*) filter (where online and last_heartbeat_at > now() - interval '5 seconds')::int as fresh from workers`)).rows[0]!);
@@ -62,10 +53,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
       data: { agents: AGENTS, holdS, idle, connectS, heartbeatsPerS: beatRate, online, samples: held },
     };
   } finally {
-    sim.send({ stop: true });
-    const timer = setTimeout(() => sim.kill('SIGKILL'), 5_000);
-    await simExited;
-    clearTimeout(timer);
+    await sim.stop();
     await s.master.stop();
   }
 }

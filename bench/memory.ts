@@ -1,10 +1,9 @@
 // Memory (issue 11): master RSS holding 10,000 tasks with 1,000 agents connected (< 300 MB), and the RSS of one
 // real, idle baton-agent process (< 60 MB). The simulated agents are bench/sim-agents.ts, as in bench/agents.ts.
-import { fork } from 'node:child_process';
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import { startAgents, stopAgents, type AgentProcess } from './lib/agents';
 import type { MasterSample } from './lib/master';
+import { simAgents } from './lib/sim';
 import { stage } from './lib/setup';
 import type { BenchContext, BenchResult } from './lib/types';
 import { round, sleep, waitFor } from './lib/util';
@@ -53,15 +52,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
   const holdS = ctx.quick ? 10 : 30;
   const s = await stage(ctx, 'memory');
   let agent: AgentProcess[] = [];
-  const simGroup = await s.master.api.call('groups.create', { name: 'sim' });
-  const simToken = (await s.master.api.call('enrolments.create', { label: 'simulated agents', groupId: simGroup.id })).secret;
-  const sim = fork(path.resolve('bench/sim-agents.ts'), [], {
-    execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, SIM_MASTER_URL: s.master.agentUrl, SIM_TOKEN: simToken, SIM_COUNT: String(AGENTS) },
-  });
-  const simExited = new Promise<void>((resolve) => sim.once('exit', () => resolve()));
-  let status = { connected: 0, refused: 0, beats: 0 };
-  sim.on('message', (m) => { status = m as typeof status; });
+  const sim = await simAgents(s, AGENTS);
   try {
     const empty = await samples(3, () => s.master.sample());
     const importS = await importTasks(s);
@@ -80,10 +71,10 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     }
     ctx.log(`memory: idle agent RSS max ${round(Math.max(...agentRss))} MB`);
 
-    sim.send({ go: true });
+    sim.go();
     // On a loaded machine some connections time out (counted as refused): the figure says how many were held.
-    await waitFor(`${AGENTS} simulated agents connected`, async () => status.connected + status.refused >= AGENTS, 180_000, 200);
-    const connected = status.connected;
+    await waitFor(`${AGENTS} simulated agents connected`, async () => sim.status().connected + sim.status().refused >= AGENTS, 180_000, 200);
+    const connected = sim.status().connected;
     const held = await samples(holdS, () => s.master.sample());
     const masterMax = Math.max(...held.map((x) => x.rssMb));
     const agentMax = Math.max(...agentRss);
@@ -96,13 +87,10 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
         { metric: 'master CPU while holding', value: `mean ${round(mean(held.map((x) => x.cpuPct)))} %` },
         { metric: `importing ${TASKS} tasks (${TASKS / PER_IMPORT} × definitions.apply)`, value: `${round(importS)} s` },
       ],
-      data: { tasks: TASKS, agents: AGENTS, connected, refused: status.refused, holdS, importS, empty, withTasks, held, agentRssMb: agentRss },
+      data: { tasks: TASKS, agents: AGENTS, connected, refused: sim.status().refused, holdS, importS, empty, withTasks, held, agentRssMb: agentRss },
     };
   } finally {
-    sim.send({ stop: true });
-    const timer = setTimeout(() => sim.kill('SIGKILL'), 5_000);
-    await simExited;
-    clearTimeout(timer);
+    await sim.stop();
     await stopAgents(agent);
     await s.master.stop();
   }
