@@ -1,8 +1,8 @@
 // A throwaway redis-server for the BullMQ row: loopback, a free port, a temp dir, AOF with fsync every second; stopped by PID.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
+import { freePort } from '../../src-main/master/db/embedded';
 import { tempDir } from '../lib/cluster';
 import { waitFor } from '../lib/util';
 
@@ -40,17 +40,6 @@ export function findRedisServer(searchPath = process.env.PATH ?? ''): string | n
 export function redisVersion(binary: string): string {
   const out = spawnSync(binary, ['--version'], { encoding: 'utf8', timeout: 10_000 }).stdout ?? '';
   return /v=(\d+\.\d+\.\d+)/.exec(out)?.[1] ?? 'unknown';
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface RedisServer { port: number; pid: number; version: string; stop(): Promise<void> }
