@@ -36,7 +36,7 @@ describe('database restart', () => {
       .filter((r) => r.state === 'succeeded');
     await waitFor('two runs before the outage', async () => (await succeeded()).length >= 2);
     const slow = await master.api.call('tasks.create', {
-      name: 'across', groupId, handler: 'shell', params: { command: 'sleep 1; echo across' }, trigger: { type: 'api' },
+      name: 'across', groupId, handler: 'shell', params: { command: 'sleep 2; echo across' }, trigger: { type: 'api' },
     });
     const [across] = await master.api.call('tasks.trigger', { id: slow.id });
     await waitFor('the slow run running', async () => (await master!.api.call('runs.get', { id: across!.id })).state === 'running');

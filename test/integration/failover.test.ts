@@ -57,9 +57,11 @@ describe('failover and idempotent results', () => {
         runId: run!.id, attempt: 1, state: 'succeeded', exitCode: 0, output: 'first', error: null,
         startedAt: Date.now() - 10, finishedAt: Date.now(),
       };
+      const before = await master.api.call('runs.get', { id: run!.id });
+      expect(before.finishedAt).toBeNull();
       const malformed = await socket.emitWithAck('run:result', { ...result, state: 'exploded' } as never);
       expect(malformed).toMatchObject({ stored: false, code: 'invalid_input' });
-      expect((await master.api.call('runs.get', { id: run!.id })).state).toBe('running');
+      expect(await master.api.call('runs.get', { id: run!.id })).toEqual(before);
 
       expect(await socket.emitWithAck('run:result', result)).toEqual({ stored: true });
       const once = await master.api.call('runs.get', { id: run!.id });

@@ -586,6 +586,69 @@ delete from alert_outbox a using alert_outbox b
 create unique index alert_outbox_one_queue_wait on alert_outbox (channel_id, (event->>'runId')) where event->>'reason' = 'queue_wait';
 `,
   },
+  {
+    id: 21,
+    name: 'leaner run writes',
+    // Issue 11: at 1,000 fires a second the database, not the master, fell behind (bench/lateness). A run that ends
+    // within a second of starting is now written without its running mark (db/held-starts.ts): its end records the
+    // running step at started_at. A first attempt with no other attempt (nearly every run) keeps its family columns
+    // from its own row instead of reading its family.
+    sql: `
+create or replace function baton_run_transitions() returns trigger language plpgsql as $$
+declare lo bigint; hi bigint; touched text[];
+begin
+  if TG_OP = 'INSERT' then
+    with ins as (
+      insert into run_transitions (run_id, attempt, state, at, worker_name, reason)
+      select id, attempt, state, coalesce(finished_at, assigned_at, queued_at, created_at), worker_name, reason from new_rows
+      returning id)
+    select min(id), max(id) into lo, hi from ins;
+  else
+    with steps as (
+      select n.id as run_id, n.attempt, 'running' as state, n.started_at as at, n.worker_name, null::text as reason, 0 as step
+      from new_rows n join old_rows o on o.id = n.id
+      where o.state = 'assigned' and n.state in ('succeeded', 'failed', 'timed_out', 'cancelled', 'lost') and n.started_at is not null
+      union all
+      select n.id, n.attempt, n.state,
+        case when n.state = 'running' then coalesce(n.started_at, now())
+             when n.state in ('succeeded', 'failed', 'timed_out', 'cancelled', 'lost', 'skipped') then coalesce(n.finished_at, now())
+             else now() end,
+        n.worker_name, n.reason, 1
+      from new_rows n join old_rows o on o.id = n.id where o.state is distinct from n.state),
+    ins as (
+      insert into run_transitions (run_id, attempt, state, at, worker_name, reason)
+      select run_id, attempt, state, at, worker_name, reason from steps order by run_id, step
+      returning id)
+    select min(id), max(id) into lo, hi from ins;
+    -- Changes without a transition (a late result, a shard count) are announced by id.
+    select array_agg(n.id) into touched from new_rows n join old_rows o on o.id = n.id
+      where o.state is not distinct from n.state and (o.late is distinct from n.late or o.shard_total <> n.shard_total);
+    perform baton_notify('u', touched);
+  end if;
+  if lo is not null then perform pg_notify('baton_console', json_build_object('r', json_build_array(lo, hi))::text); end if;
+  return null;
+end $$;
+
+create or replace function baton_run_family() returns trigger language plpgsql as $$
+begin
+  if not exists (select 1 from runs where root_run_id = new.id and id <> new.id) then
+    new.newest_state := new.state;
+    new.newest_started_at := new.started_at;
+    new.newest_finished_at := new.finished_at;
+    new.family_workers := case when new.worker_id is null then '{}'::text[] else array[new.worker_id] end;
+    return new;
+  end if;
+  with f as (
+    select attempt, id, state, worker_id, started_at, finished_at from runs where root_run_id = new.id and id <> new.id
+    union all select new.attempt, new.id, new.state, new.worker_id, new.started_at, new.finished_at)
+  select n.state, n.started_at, n.finished_at,
+    (select coalesce(array_agg(distinct worker_id order by worker_id) filter (where worker_id is not null), '{}') from f)
+  from (select * from f order by attempt desc, id desc limit 1) n
+  into new.newest_state, new.newest_started_at, new.newest_finished_at, new.family_workers;
+  return new;
+end $$;
+`,
+  },
 ];
 
 // Arbitrary but fixed: the advisory lock key that serialises migrations across masters.

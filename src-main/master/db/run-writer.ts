@@ -1,5 +1,6 @@
 // The hot-path writes of runs and fires, each through a Batcher so concurrent callers share one commit.
 import { Batcher } from './batcher';
+import { HeldStarts } from './held-starts';
 import { finishRuns, insertRuns, markAssignedMany, markRunningMany, type Finish, type NewRun, type StoredRun } from './runs';
 import type { Db } from './store';
 import { advanceNextFires, type Advance } from './tasks';
@@ -25,6 +26,7 @@ export class RunWriter {
   private readonly starts: Batcher<{ id: string; startedAt: number }, boolean>;
   private readonly finishes: Batcher<Finish, StoredRun | null>;
   private readonly advances: Batcher<Advance, boolean>;
+  private readonly held: HeldStarts;
 
   /** `lazy` is a pool without synchronous commit, for marks that may be lost in a database crash. */
   constructor(db: Db, lazy: Db) {
@@ -34,6 +36,8 @@ export class RunWriter {
     }));
     this.assigns = new Batcher(retrying((items) => markAssignedMany(db, items)));
     this.starts = new Batcher(retrying((items) => markRunningMany(lazy, items)));
+    // The mark is informational (a result settles the run either way), so a failed write is left to the result.
+    this.held = new HeldStarts((id, startedAt) => void this.starts.add({ id, startedAt }).catch(() => undefined));
     this.finishes = new Batcher(retrying((items) => finishRuns(db, items)));
     this.advances = new Batcher(retrying((items) => advanceNextFires(db, items)));
   }
@@ -47,12 +51,16 @@ export class RunWriter {
     return this.assigns.add({ id, workerId, workerName });
   }
 
-  started(id: string, startedAt: number): Promise<boolean> {
-    return this.starts.add({ id, startedAt });
+  /** Marks the run running once it has run for a moment; a run that ends sooner gets its start with its end. */
+  started(id: string, startedAt: number): void {
+    this.held.add(id, startedAt);
   }
 
   finish(item: Finish): Promise<StoredRun | null> {
-    return this.finishes.add(item);
+    // A run the master ends (lost, timed out, stopped) has no start of its own in the outcome: keep the agent's.
+    const startedAt = this.held.ended(item.id);
+    const outcome = item.outcome.startedAt == null && startedAt !== undefined ? { ...item.outcome, startedAt } : item.outcome;
+    return this.finishes.add({ ...item, outcome });
   }
 
   advance(item: Advance): Promise<boolean> {
@@ -60,6 +68,7 @@ export class RunWriter {
   }
 
   async drain(): Promise<void> {
+    this.held.release(true);
     await Promise.all([this.inserts, this.assigns, this.starts, this.finishes, this.advances].map((b) => b.drain()));
   }
 }

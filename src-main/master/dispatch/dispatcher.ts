@@ -292,7 +292,7 @@ export class Dispatcher {
     if (ack?.accepted) {
       if (run.state === 'assigned') this.runs.move(run, 'running');
       run.startedAt = ack.startedAt;
-      await this.deps.writer.started(run.id, ack.startedAt);
+      this.deps.writer.started(run.id, ack.startedAt);
       return;
     }
     session.running.delete(run.id);

@@ -1,0 +1,95 @@
+// How many writes a run costs (issue 11): a run that ends within a second of starting is stored, then ended, its running
+// step recorded from the agent's start; a longer one is marked running while it runs; a master that stops in a run's
+// first second writes the mark first. An update log installed in this file's database sees every write of runs.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshDatabase, prepare, startAgent, startTestMaster, tempDir, waitFor, type TestAgent, type TestMaster } from './harness';
+
+const UPDATE_LOG = `
+create table run_updates (n bigint generated always as identity, run_id text, old_state text, new_state text);
+create function log_run_update() returns trigger language plpgsql as $$
+begin
+  insert into run_updates (run_id, old_state, new_state) values (new.id, old.state, new.state);
+  return null;
+end $$;
+create trigger log_run_update after update on runs for each row execute function log_run_update();`;
+
+describe('writes per run', () => {
+  let databaseUrl: string;
+  let master: TestMaster;
+  let groupId: string;
+  let agent: TestAgent;
+  let dir: string;
+
+  beforeAll(async () => {
+    databaseUrl = await freshDatabase();
+    master = await startTestMaster(databaseUrl);
+    await master.db.query(UPDATE_LOG);
+    const prepared = await prepare(master);
+    groupId = prepared.groupId;
+    agent = await startAgent(master, prepared.token, { name: 'writes-1' });
+    await waitFor('online', async () => (await master.api.call('workers.list', {})).some((w) => w.status === 'online'));
+    dir = await tempDir('baton-writes-');
+  }, 60_000);
+  afterAll(async () => {
+    await agent?.stop('SIGKILL');
+    await master?.stop();
+  });
+
+  const updates = async (runId: string) => (await master.db.query<{ old_state: string; new_state: string }>(
+    'select old_state, new_state from run_updates where run_id = $1 order by n', [runId])).rows.map((r) => `${r.old_state}→${r.new_state}`);
+  const steps = async (runId: string) => (await master.db.query<{ state: string; at: Date }>(
+    'select state, at from run_transitions where run_id = $1 order by id', [runId])).rows;
+  const trigger = async (name: string, command: string) => {
+    const task = await master.api.call('tasks.create', { name, groupId, handler: 'shell', params: { command }, trigger: { type: 'api' } });
+    const [run] = await master.api.call('tasks.trigger', { id: task.id });
+    return run!.id;
+  };
+  const ended = (runId: string) => waitFor('the run ended', async () => {
+    const run = await master.api.call('runs.get', { id: runId });
+    return run.finishedAt ? run : null;
+  }, 30_000);
+
+  it('a run that ends within a second is written twice, and its running step is still recorded at the agent\'s start', async () => {
+    const runId = await trigger('quick', 'sleep 0.3');
+    const run = await ended(runId);
+    expect(run.state).toBe('succeeded');
+    expect(await updates(runId)).toEqual(['assigned→succeeded']);
+    const recorded = await steps(runId);
+    expect(recorded.map((s) => s.state)).toEqual(['assigned', 'running', 'succeeded']);
+    expect(recorded[1]!.at.toISOString()).toBe(run.startedAt);
+    expect(recorded.map((s) => s.at.getTime())).toEqual([...recorded.map((s) => s.at.getTime())].sort((a, b) => a - b));
+  });
+
+  it('a run that takes seconds is marked running while it runs, once', async () => {
+    const runId = await trigger('slow', 'sleep 4');
+    const running = await waitFor('running in the database', async () => {
+      const run = await master.api.call('runs.get', { id: runId });
+      return run.state === 'running' ? run : null;
+    });
+    expect(running.startedAt).not.toBeNull();
+    expect(await updates(runId)).toEqual(['assigned→running']);
+    const run = await ended(runId);
+    expect(run.startedAt).toBe(running.startedAt);
+    expect(await updates(runId)).toEqual(['assigned→running', 'running→succeeded']);
+    expect((await steps(runId)).map((s) => s.state)).toEqual(['assigned', 'running', 'succeeded']);
+  });
+
+  it('a master that stops in a run\'s first second writes its running mark first; the next master finds it running', async () => {
+    const marker = path.join(dir, 'started');
+    const runId = await trigger('interrupted', `touch ${marker}; sleep 6`);
+    await waitFor('the command started', () => fs.access(marker).then(() => true, () => false), 10_000);
+    const before = await master.api.call('runs.get', { id: runId });
+    expect(before.state).toBe('assigned');
+    await master.stop();
+    const stopped = await startTestMaster(databaseUrl);
+    try {
+      const run = await stopped.api.call('runs.get', { id: runId });
+      expect(run.state).toBe('running');
+      expect(run.startedAt).not.toBeNull();
+    } finally {
+      master = stopped;
+    }
+  }, 60_000);
+});
