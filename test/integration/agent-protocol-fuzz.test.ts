@@ -74,6 +74,9 @@ describe('agent protocol fuzz', () => {
     expect(ack).toEqual({ stored: true });
     assigned.victim = [runs.victims];
     await waitFor('the finished run stored', async () => (await master.api.call('runs.get', { id: runs.finished })).state === 'succeeded');
+    // A running mark is written a second after the start (db/held-starts.ts): wait for it, so the snapshots compare a settled state.
+    await waitFor('the held runs marked running', async () => (await Promise.all([runs.own, runs.victims].map((id) => master.api.call('runs.get', { id }))))
+      .every((r) => r.state === 'running'));
   });
   afterAll(async () => {
     timers.forEach(clearInterval);
