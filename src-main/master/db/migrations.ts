@@ -592,7 +592,7 @@ create unique index alert_outbox_one_queue_wait on alert_outbox (channel_id, (ev
     // Issue 11: at 1,000 fires a second the database, not the master, fell behind (bench/lateness). A run that ends
     // within a second of starting is now written without its running mark (db/held-starts.ts): its end records the
     // running step at started_at. A first attempt with no other attempt (nearly every run) keeps its family columns
-    // from its own row instead of reading its family.
+    // from its own row instead of reading its family, and runs_recent goes.
     sql: `
 create or replace function baton_run_transitions() returns trigger language plpgsql as $$
 declare lo bigint; hi bigint; touched text[];
@@ -628,6 +628,9 @@ begin
   if lo is not null then perform pg_notify('baton_console', json_build_object('r', json_build_array(lo, hi))::text); end if;
   return null;
 end $$;
+
+-- Every write of a run paid for runs_recent; its one reader (recent latency per worker) reads runs_finished now.
+drop index runs_recent;
 
 create or replace function baton_run_family() returns trigger language plpgsql as $$
 begin

@@ -215,17 +215,15 @@ export async function attemptCounts(db: Queryable, rootRunId: string, shardIndex
 }
 
 /**
- * Recent assigned→finished latency per worker, for the `fastest` routing strategy. It walks the newest runs by
- * creation (runs_recent), bounded to the last hour: by finish time there is no index, and the leader scanned every
- * stored run each 10 s (10,000,000 runs: issue 11). Runs started over an hour ago do not count.
+ * Recent assigned→finished latency per worker, for the `fastest` routing strategy: the newest 2,000 runs that ended in
+ * the last 10 minutes, read newest first from runs_finished (the leader reads it every 10 s; issue 11: 10,000,000 runs).
  */
 export async function recentLatency(db: Queryable): Promise<Map<string, number>> {
   const { rows } = await db.query<{ worker_id: string; ms: number }>(
     `select worker_id, avg(extract(epoch from finished_at - assigned_at) * 1000)::float8 as ms
      from (select worker_id, finished_at, assigned_at from runs
-           where created_at > now() - interval '1 hour' and finished_at > now() - interval '10 minutes'
-             and assigned_at is not null and worker_id is not null
-           order by created_at desc limit 2000) recent
+           where finished_at > now() - interval '10 minutes' and assigned_at is not null and worker_id is not null
+           order by finished_at desc limit 2000) recent
      group by worker_id`,
   );
   return new Map(rows.map((r) => [r.worker_id, r.ms]));
