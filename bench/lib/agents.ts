@@ -26,7 +26,7 @@ export async function startAgents(
   for (let i = 0; i < opts.count; i++) {
     const name = `${opts.prefix ?? 'bench'}-${i}`;
     const dataDir = await tempDir('baton-bench-agent-');
-    const child = spawn(process.execPath, [
+    const child = spawn(process.execPath, [...(process.env.BENCH_AGENT_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_AGENT_CPU_PROF}`] : []),
       AGENT_CLI, '--master', agentUrl, '--token', token, '--group', opts.group, '--name', name,
       '--capacity', String(opts.capacity), '--data-dir', dataDir, '--log-level', 'warn',
     ], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -89,7 +89,7 @@ export async function startAgent(config: AgentConfig, log: Logger, guard?: Lease
   const outbox = await Outbox.open(join(config.dataDir, 'outbox'), (file, reason) =>
     log.error({ file, reason }, 'unreadable outbox entry set aside'),
   );
-  if (outbox.pending().length) log.info({ results: outbox.pending().length }, 'results from an earlier run are waiting to be delivered');
+  if (outbox.size) log.info({ results: outbox.size }, 'results from an earlier run are waiting to be delivered');
 
   const timers = new Set<NodeJS.Timeout>();
   const later = (ms: number, fn: () => void) => {
@@ -113,8 +113,9 @@ export async function startAgent(config: AgentConfig, log: Logger, guard?: Lease
       // a lease this agent counts as over makes such a death the fencing it is.
       const lapsed = mustFence(lease.confirmedSentAt, monotonic(), leaseMs);
       if (lapsed && !result.fenced) fence('run processes killed while the lease was not renewed');
-      await outbox.append(fencedIfLapsed(result, lapsed));
-      void flushOutbox();
+      const entry = await outbox.append(fencedIfLapsed(result, lapsed));
+      // This result alone: rescanning every waiting one for each new result made a busy agent quadratic.
+      if (socket.connected && !sending.has(entry.id)) sending.set(entry.id, deliver(entry));
     },
   });
 
@@ -253,10 +254,12 @@ export async function startAgent(config: AgentConfig, log: Logger, guard?: Lease
   };
   /** Sends a run's (or every run's) waiting batches in order; resolves when each has its answer. */
   function sendLogs(runId?: string): Promise<void> {
+    const batches = logs.of(runId);
     if (socket.connected && Date.now() >= logsPausedUntil) {
-      for (const batch of logs.of(runId)) if (!logsSending.has(batch)) logsSending.set(batch, sendLog(batch));
+      for (const batch of batches) if (!logsSending.has(batch)) logsSending.set(batch, sendLog(batch));
     }
-    const mine = [...logsSending].filter(([b]) => runId === undefined || b.runId === runId).map(([, p]) => p);
+    // The run's own batches, not a scan of every batch on its way (called for each result).
+    const mine = runId === undefined ? [...logsSending.values()] : batches.flatMap((batch) => logsSending.get(batch) ?? []);
     return Promise.all(mine).then(() => undefined);
   }
 
@@ -364,8 +367,8 @@ export async function startAgent(config: AgentConfig, log: Logger, guard?: Lease
     stopping ??= (async () => {
       log.info({ running: runs.ids().length }, 'stopping');
       await runs.drain(config.stopGraceMs);
-      if (socket.connected && outbox.pending().length) await within(flushOutbox(), FINAL_FLUSH_MS);
-      if (outbox.pending().length) log.warn({ results: outbox.pending().length }, 'undelivered results stay in the outbox for the next start');
+      if (socket.connected && outbox.size) await within(flushOutbox(), FINAL_FLUSH_MS);
+      if (outbox.size) log.warn({ results: outbox.size }, 'undelivered results stay in the outbox for the next start');
       stopHeartbeat();
       clearInterval(fenceCheck);
       for (const timer of timers) clearTimeout(timer);

@@ -20,7 +20,8 @@ const FileContent = z.array(RunResult).min(1);
 
 export class Outbox {
   readonly #dir: string;
-  readonly #pending: OutboxEntry[];
+  /** By id, oldest first: an agent behind on acknowledgements holds thousands, and each removal must not scan them. */
+  readonly #pending = new Map<string, OutboxEntry>();
   /** Entries of each file not yet removed: the file goes when its last entry does. */
   readonly #left = new Map<string, number>();
   #next: number;
@@ -28,9 +29,11 @@ export class Outbox {
 
   private constructor(dir: string, pending: OutboxEntry[], next: number) {
     this.#dir = dir;
-    this.#pending = pending;
     this.#next = next;
-    for (const e of pending) this.#left.set(e.file, (this.#left.get(e.file) ?? 0) + 1);
+    for (const e of pending) {
+      this.#pending.set(e.id, e);
+      this.#left.set(e.file, (this.#left.get(e.file) ?? 0) + 1);
+    }
   }
 
   /**
@@ -90,21 +93,23 @@ export class Outbox {
     this.#left.set(name, batch.length);
     batch.forEach((b, i) => {
       const entry = { id: `${name}#${i}`, file: name, result: b.result };
-      this.#pending.push(entry);
+      this.#pending.set(entry.id, entry);
       b.done(entry);
     });
   }
 
   /** Oldest first. */
   pending(): readonly OutboxEntry[] {
-    return [...this.#pending];
+    return [...this.#pending.values()];
+  }
+
+  get size(): number {
+    return this.#pending.size;
   }
 
   /** After a restart, the delivered entries of a file not yet empty are sent again: harmless, results are idempotent. */
   async remove(entry: OutboxEntry): Promise<void> {
-    const index = this.#pending.findIndex((e) => e.id === entry.id);
-    if (index === -1) return;
-    this.#pending.splice(index, 1);
+    if (!this.#pending.delete(entry.id)) return;
     const left = (this.#left.get(entry.file) ?? 1) - 1;
     if (left > 0) {
       this.#left.set(entry.file, left);
