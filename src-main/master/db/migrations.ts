@@ -1,5 +1,6 @@
 // Schema migrations, applied in order under an advisory lock so several masters can start at once.
 import { RECOMPUTE_RUN_FAMILIES } from './run-family';
+import { countEndsSql, FILL_RUN_OUTCOMES } from './run-outcomes';
 import type { Db } from './store';
 
 const MIGRATIONS: Array<{ id: number; name: string; sql: string }> = [
@@ -622,6 +623,64 @@ create trigger runs_family_workers_updated after update on runs for each row
   execute function baton_run_family_workers();
 create trigger runs_family_workers_deleted after delete on runs for each row
   when (old.id = old.root_run_id and cardinality(old.family_workers) > 0) execute function baton_run_family_workers();
+`,
+  },
+  {
+    id: 20,
+    name: 'dashboard rollups of ended runs',
+    // Issue 8 (bench/dashboard): dashboard.summary read the ~30,000 root runs ended in its day window on every call
+    // (p95 247 ms over HTTP on 1,000,000 runs). These rollups hold runs per minute by final state and, per task and
+    // 10 minutes, the runs ended, failed and the last failure: the day reads at most 1,440 + 144 x tasks rows. A
+    // statement trigger on runs adds a root run when its kept newest attempt (migration 14) ends and takes it away
+    // when that changes (a retry starts) or the root is deleted (retention), so rows live exactly as long as their
+    // runs and a rollup always says what the runs table says. See db/run-outcomes.ts.
+    sql: `
+create table run_outcomes_by_minute (
+  minute bigint not null,
+  state text not null,
+  runs int not null,
+  primary key (minute, state)
+);
+create table run_failures_by_task (
+  slot bigint not null,
+  task_id text not null,
+  ended int not null,
+  failures int not null,
+  last_failure_at timestamptz,
+  primary key (slot, task_id)
+);
+${FILL_RUN_OUTCOMES}
+
+create type baton_run_end as (state text, finished_at timestamptz, task_id text, n int);
+create function baton_run_outcomes() returns trigger language plpgsql as $$
+declare ends baton_run_end[];
+begin
+  if TG_OP = 'INSERT' then
+    select array_agg((newest_state, newest_finished_at, task_id, 1)::baton_run_end) into ends
+      from new_rows where id = root_run_id and newest_finished_at is not null;
+  elsif TG_OP = 'UPDATE' then
+    select array_agg(e) into ends from (
+      select unnest(array[(o.newest_state, o.newest_finished_at, o.task_id, -1)::baton_run_end,
+                          (n.newest_state, n.newest_finished_at, n.task_id, 1)::baton_run_end]) as e
+      from old_rows o join new_rows n on n.id = o.id
+      where n.id = n.root_run_id and (o.newest_finished_at is not null or n.newest_finished_at is not null)
+        and (o.newest_state, o.newest_finished_at, o.task_id) is distinct from (n.newest_state, n.newest_finished_at, n.task_id)) x
+    where (e).finished_at is not null;
+  else
+    select array_agg((newest_state, newest_finished_at, task_id, -1)::baton_run_end) into ends
+      from old_rows where id = root_run_id and newest_finished_at is not null;
+  end if;
+  -- Only when a root's end changed: most statements (a lease renewed, a log line counted) change none.
+  if ends is null then return null; end if;
+  ${countEndsSql('unnest(ends)')}
+  return null;
+end $$;
+create trigger runs_outcomes_inserted after insert on runs referencing new table as new_rows
+  for each statement execute function baton_run_outcomes();
+create trigger runs_outcomes_updated after update on runs referencing old table as old_rows new table as new_rows
+  for each statement execute function baton_run_outcomes();
+create trigger runs_outcomes_deleted after delete on runs referencing old table as old_rows
+  for each statement execute function baton_run_outcomes();
 `,
   },
 ];

@@ -2,7 +2,7 @@
 // success rate, the next fires of tasks, and when a heartbeat is kept as a sample.
 import { describe, expect, it } from 'vitest';
 import { sampleDue } from '../../../src-main/master/agents/presence';
-import { bucketWindow, DAY, denseSeries, HOUR, successRate, totals } from '../../../src-main/master/dashboard/figures';
+import { bucketWindow, DAY, denseSeries, HOUR, minuteBuckets, successRate, totals } from '../../../src-main/master/dashboard/figures';
 import { triggerLabel, upcomingFires, type ScheduledTask } from '../../../src-main/master/dashboard/upcoming';
 
 const T0 = Date.parse('2026-03-08T06:30:20Z');
@@ -32,6 +32,28 @@ describe('bucket windows and series', () => {
     expect(series.counts.failed).toEqual([0, 0, 4]);
     expect(series.counts.skipped).toEqual([0, 0, 0]);
     expect(totals(series)).toEqual({ succeeded: 3, failed: 4, timed_out: 0, lost: 0, cancelled: 0, skipped: 0 });
+  });
+
+  it('sums per-minute rollup rows into the window\'s buckets: the hour by minute, the day by 10 minutes, earlier minutes out', () => {
+    const day = bucketWindow(T0, DAY);
+    const first = day.startMs / 60_000;
+    const rows = [
+      { minute: first - 1, state: 'failed', count: 7 },
+      { minute: first, state: 'succeeded', count: 2 },
+      { minute: first + 9, state: 'succeeded', count: 3 },
+      { minute: first + 10, state: 'succeeded', count: 1 },
+      { minute: first + 10, state: 'failed', count: 4 },
+    ];
+    expect(minuteBuckets(rows, day)).toEqual([
+      { bucket: day.firstBucket, state: 'succeeded', count: 5 },
+      { bucket: day.firstBucket + 1, state: 'succeeded', count: 1 },
+      { bucket: day.firstBucket + 1, state: 'failed', count: 4 },
+    ]);
+    const hour = bucketWindow(T0, HOUR);
+    const last = Math.floor(T0 / 60_000);
+    expect(minuteBuckets([{ minute: last, state: 'lost', count: 2 }, { minute: hour.firstBucket - 1, state: 'lost', count: 1 }], hour))
+      .toEqual([{ bucket: last, state: 'lost', count: 2 }]);
+    expect(() => minuteBuckets(rows, { ...hour, bucketMs: 30_000 })).toThrow(/not whole minutes/);
   });
 
   it('rates success over runs that could fail: cancelled and skipped count neither way; none is no rate', () => {
