@@ -97,10 +97,14 @@ describe('runs list, run page, retry and stop', () => {
   it('filters by task, group, worker, newest state, trigger, time range and text, totals matching', async () => {
     const count = async (where: string, params: unknown[] = []) =>
       (await sql<{ n: number }>(`select count(*)::int as n from runs r where r.id = r.root_run_id and ${where}`, params))[0]!.n;
+    // Every filter pages the same roots as plain SQL, in the same strict order (ties on creation time included).
     const check = async (input: RunPageInput, where: string, params: unknown[] = []) => {
       const want = await count(where, params);
       const got = await all(input);
       expect({ input, n: got.length }).toEqual({ input, n: want });
+      const ordered = await sql<{ id: string }>(
+        `select id from runs r where r.id = r.root_run_id and ${where} order by created_at desc, id desc`, params);
+      expect(got.map((r) => r.id)).toEqual(ordered.map((r) => r.id));
       expect((await page({ ...input, limit: 1 })).total!.count).toBe(want);
       return got;
     };

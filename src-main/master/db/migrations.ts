@@ -590,29 +590,34 @@ create unique index alert_outbox_one_queue_wait on alert_outbox (channel_id, (ev
   {
     id: 19,
     name: 'workers of each run family as rows',
-    // Issue 8 (bench/runs-query): counting a worker's families through the GIN index on family_workers read one heap
-    // row per root up to 10,000 (p95 307 ms on 1,000,000 runs); GIN has no index-only scans. One row per (worker,
-    // root) in a B-tree counts from the index alone. Kept by triggers on the root's family_workers (which migration
-    // 14's triggers keep), so every write path and every master is covered; one index only (no foreign key, whose
-    // cascade would need a second one by root): the root's own delete removes its rows.
+    // Issue 8 (bench/runs-query): a worker's families read through the GIN index on family_workers cost a heap row
+    // per root, every root of the worker for the page (sorted for the newest 50) and up to 10,000 for the count
+    // (p95 307 ms on 1,000,000 runs); GIN has no order and no index-only scans. One row per (worker, root) with the
+    // root's creation time, in a B-tree, gives the page newest first and the count from the index alone. Kept by
+    // triggers on the root's family_workers (which migration 14's triggers keep), so every write path and every
+    // master is covered; one index only (no foreign key, whose cascade would need a second one by root): the root's
+    // own delete removes its rows.
     sql: `
 create table run_family_workers (
   worker_id text not null,
+  created_at timestamptz not null,
   root_run_id text not null,
-  primary key (worker_id, root_run_id)
+  primary key (worker_id, created_at, root_run_id)
 );
-insert into run_family_workers (worker_id, root_run_id)
-  select distinct w, id from runs, unnest(family_workers) w where id = root_run_id;
+insert into run_family_workers (worker_id, created_at, root_run_id)
+  select distinct w, created_at, id from runs, unnest(family_workers) w where id = root_run_id;
 
 create function baton_run_family_workers() returns trigger language plpgsql as $$
 declare
   was text[] := case when TG_OP = 'INSERT' then '{}' else coalesce(old.family_workers, '{}') end;
   now_ text[] := case when TG_OP = 'DELETE' then '{}' else coalesce(new.family_workers, '{}') end;
   root text := case when TG_OP = 'DELETE' then old.id else new.id end;
+  created timestamptz := case when TG_OP = 'DELETE' then old.created_at else new.created_at end;
 begin
-  delete from run_family_workers where root_run_id = root and worker_id = any(was) and not worker_id = any(now_);
-  insert into run_family_workers (worker_id, root_run_id)
-    select distinct w, root from unnest(now_) w where not w = any(was)
+  delete from run_family_workers
+    where worker_id = any(was) and not worker_id = any(now_) and created_at = created and root_run_id = root;
+  insert into run_family_workers (worker_id, created_at, root_run_id)
+    select distinct w, created, root from unnest(now_) w where not w = any(was)
     on conflict do nothing;
   return null;
 end $$;

@@ -33,6 +33,6 @@ export async function recomputeRetriedFamilies(db: Queryable | pg.Client): Promi
  * workers, as that migration's triggers would have written them.
  */
 export async function fillFamilyWorkers(db: Queryable | pg.Client): Promise<number> {
-  return (await db.query(`insert into run_family_workers (worker_id, root_run_id)
-    select distinct w, id from runs, unnest(family_workers) w where id = root_run_id on conflict do nothing`)).rowCount ?? 0;
+  return (await db.query(`insert into run_family_workers (worker_id, created_at, root_run_id)
+    select distinct w, created_at, id from runs, unnest(family_workers) w where id = root_run_id on conflict do nothing`)).rowCount ?? 0;
 }

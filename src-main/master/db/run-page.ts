@@ -44,13 +44,13 @@ function textFilter(q: RunQuery, p: (value: unknown) => string): { roots: string
 }
 
 /**
- * Conditions on the root row itself (the group's is added by familyFilter), each served by an index or a cheap check. The newest attempt's state and the
- * workers of every attempt are kept on the root by triggers (migration 14): computed per root they took seconds.
+ * Conditions on the root row itself (the group's, text's and worker's are added by familyFilter), each served by an
+ * index or a cheap check. The newest attempt's state is kept on the root by triggers (migration 14): computed per
+ * root it took seconds.
  */
 function rootFilters(q: RunQuery, p: (value: unknown) => string): string[] {
   const conditions = ['r.id = r.root_run_id'];
   if (q.taskId) conditions.push(`r.task_id = ${p(q.taskId)}`);
-  if (q.workerId) conditions.push(`r.family_workers @> array[${p(q.workerId)}::text]`);
   if (q.state) conditions.push(`r.newest_state = any(${p(q.state)}::text[])`);
   if (q.trigger) conditions.push(`r.trigger = any(${p(q.trigger)}::text[])`);
   if (q.from) conditions.push(`r.created_at >= ${p(q.from)}::timestamptz`);
@@ -58,11 +58,14 @@ function rootFilters(q: RunQuery, p: (value: unknown) => string): string[] {
   return conditions;
 }
 
+/** The FROM and WHERE of a list, its parameters, and the columns of `r` the page is ordered by: (created_at, id). */
+interface FamilyFilter { from: string; where: string; params: unknown[]; order: { at: string; id: string } }
+
 /**
  * The FROM and WHERE clauses over root runs `r` for all filters, and their parameters (see CANDIDATES_MAX for the two
  * plans). Few candidates are joined by key: as a condition, the planner walked every root to test them.
  */
-async function familyFilter(db: Queryable, q: RunQuery): Promise<{ from: string; where: string; params: unknown[] }> {
+async function familyFilter(db: Queryable, q: RunQuery): Promise<FamilyFilter> {
   const params: unknown[] = [];
   const p = (value: unknown) => `$${params.push(value)}`;
   const conditions = rootFilters(q, p);
@@ -89,7 +92,19 @@ async function familyFilter(db: Queryable, q: RunQuery): Promise<{ from: string;
     }
     conditions.push(text.check);
   }
-  return { from, where: conditions.join(' and '), params };
+  let order = { at: 'r.created_at', id: 'r.id' };
+  if (q.workerId && from === 'runs r') {
+    // The worker's rows (migration 19) newest first, the page ordered by their columns and each root fetched by key
+    // (LATERAL ... LIMIT 1 keeps that a nested loop): 50 index entries and 50 roots, cursor included. Through the GIN
+    // index the page read and sorted every root of the worker (bench/runs-query); as a plain join, the planner (which
+    // takes id = root_run_id for 0.5 % of runs) hashed every root run.
+    from = `(select r.*, w.created_at as w_at, w.root_run_id as w_id from run_family_workers w
+      cross join lateral (select * from runs r where r.id = w.root_run_id limit 1) r where w.worker_id = ${p(q.workerId)}) r`;
+    order = { at: 'r.w_at', id: 'r.w_id' };
+  } else if (q.workerId) {
+    conditions.push(`r.family_workers @> array[${p(q.workerId)}::text]`);
+  }
+  return { from, where: conditions.join(' and '), params, order };
 }
 
 export interface RunListPage {
@@ -105,7 +120,7 @@ export async function pageRuns(db: Queryable, q: RunQuery): Promise<RunListPage>
   const pageParams = [...filter.params];
   const p = (value: unknown) => `$${pageParams.push(value)}`;
   const after = q.after
-    ? ` and (r.created_at, r.id) < (timestamptz 'epoch' + ${p(q.after.createdMicros)}::bigint * interval '1 microsecond', ${p(q.after.id)}::text)`
+    ? ` and (${filter.order.at}, ${filter.order.id}) < (timestamptz 'epoch' + ${p(q.after.createdMicros)}::bigint * interval '1 microsecond', ${p(q.after.id)}::text)`
     : '';
   const limit = p(q.limit + 1);
   // The page is picked from runs alone (its index order), then joined to its tasks: joined first, the planner
@@ -113,7 +128,8 @@ export async function pageRuns(db: Queryable, q: RunQuery): Promise<RunListPage>
   const [page, count] = await Promise.all([
     db.query<RunRow & { created_micros: string }>(
       `select ${LIST_COLUMNS}, (extract(epoch from r.created_at) * 1000000)::bigint::text as created_micros
-       from (select r.* from ${filter.from} where ${filter.where}${after} order by r.created_at desc, r.id desc limit ${limit}) r
+       from (select r.* from ${filter.from} where ${filter.where}${after}
+             order by ${filter.order.at} desc, ${filter.order.id} desc limit ${limit}) r
        join tasks t on t.id = r.task_id order by r.created_at desc, r.id desc`, pageParams),
     q.after ? null : countFamilies(db, q, filter),
   ]);
@@ -140,7 +156,7 @@ function onlyWorker(q: RunQuery): q is RunQuery & { workerId: string } {
  * (migration 19) from the index alone: through the GIN index on family_workers it read a heap row per root (307 ms
  * on 1,000,000 runs, bench/runs-query).
  */
-function countFamilies(db: Queryable, q: RunQuery, filter: { from: string; where: string; params: unknown[] }) {
+function countFamilies(db: Queryable, q: RunQuery, filter: FamilyFilter) {
   return onlyWorker(q)
     ? db.query<{ n: number }>(
       `select count(*)::int as n from (select 1 from run_family_workers where worker_id = $1 limit ${RUN_COUNT_CAP + 1}) capped`, [q.workerId])
