@@ -85,6 +85,17 @@ describe('upcoming fires', () => {
     expect(ending).toHaveLength(2);
   });
 
+  it('orders fires at the same time by task name, then by the tasks\' order, as a sort of every task\'s fires would', () => {
+    const tasks = [task({ id: 'b', name: 'b' }), task({ id: 'a1', name: 'a' }), task({ id: 'a2', name: 'a' }),
+      task({ id: 'c', name: 'c', trigger: { type: 'fixed_rate', intervalMs: 90_000 } })];
+    const merged = upcomingFires(tasks, T0, 86_400_000, 9).map((f) => `${f.taskId}@${(f.at - T0) / 1_000}`);
+    const sorted = tasks.flatMap((t, order) => upcomingFires([t], T0, 86_400_000, 9).map((f) => ({ ...f, order })))
+      .sort((x, y) => x.at - y.at || (x.taskName < y.taskName ? -1 : x.taskName > y.taskName ? 1 : x.order - y.order))
+      .slice(0, 9).map((f) => `${f.taskId}@${(f.at - T0) / 1_000}`);
+    expect(merged).toEqual(sorted);
+    expect(merged).toEqual(['a1@0', 'a2@0', 'b@0', 'c@0', 'a1@60', 'a2@60', 'b@60', 'c@90', 'a1@120']);
+  });
+
   it('merges tasks soonest first, a once fire once, a fixed delay only its stored fire, and keeps the total bounded', () => {
     const fires = upcomingFires([
       task({ id: 'rate', name: 'rate', trigger: { type: 'fixed_rate', intervalMs: 1_000 }, nextFireAt: T0 + 500 }),
