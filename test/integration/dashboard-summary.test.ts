@@ -2,7 +2,9 @@
 // success is one success; three failed attempts are one failure; a failure whose retry is still waiting is not
 // counted yet); runs in flight; the next fires computed with the scheduler's trigger code.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DashboardSummary } from '../../src-main/master/api/contract/dashboard';
 import type { Run } from '../../src-main/master/api/contract/domain';
+import { pruneRuns } from '../../src-main/master/db/retention';
 import { masterWithAgent, tempDir, waitFor, type TestAgent, type TestMaster } from './harness';
 
 describe('dashboard summary', () => {
@@ -94,5 +96,69 @@ describe('dashboard summary', () => {
     expect(after.hour.series.counts.cancelled.reduce((a, b) => a + b, 0)).toBe(1);
     expect(after.hour.successRate).toBe(0.75);
     expect(after.runningTotal).toBe(0);
+  });
+
+  /** Rollup rows (migration 20) that differ from the same rollups counted again from every root run now. */
+  const drift = async () => (await master.db.query(`
+    with m as (
+      select floor(date_part('epoch', newest_finished_at) / 60)::bigint as minute, newest_state as state, count(*)::int as runs
+      from runs where id = root_run_id and newest_finished_at is not null group by 1, 2),
+    t as (
+      select floor(date_part('epoch', newest_finished_at) / 600)::bigint as slot, task_id, count(*)::int as ended,
+        count(*) filter (where newest_state in ('failed', 'timed_out', 'lost'))::int as failures,
+        max(newest_finished_at) filter (where newest_state in ('failed', 'timed_out', 'lost')) as last_failure_at
+      from runs where id = root_run_id and newest_finished_at is not null group by 1, 2)
+    select 'minute ' || minute || ' ' || state as row from m full join run_outcomes_by_minute r using (minute, state)
+      where m.runs is distinct from r.runs
+    union all
+    select 'slot ' || slot || ' ' || task_id from t full join run_failures_by_task r using (slot, task_id)
+      where (t.ended, t.failures, t.last_failure_at) is distinct from (r.ended, r.failures, r.last_failure_at)`)).rows;
+  /**
+   * The summary's day figures counted the plain way, over attempts: the latest attempt of each (root, shard) that
+   * ended in the window, by state, and the tasks failing most.
+   */
+  const plain = async (summary: DashboardSummary) => {
+    const { rows } = await master.db.query<{ state: string; n: number }>(`
+      select r.state, count(*)::int as n from runs r
+        left join runs later on later.root_run_id = r.root_run_id and later.shard_index = r.shard_index and later.attempt > r.attempt
+      where later.id is null and r.finished_at >= $1 group by r.state order by r.state`, [new Date(summary.day.series.at[0]!)]);
+    return rows.map((r) => [r.state, r.n]);
+  };
+  const counted = (summary: DashboardSummary) => Object.entries(summary.day.series.counts)
+    .map(([state, counts]) => [state, counts.reduce((a, b) => a + b, 0)]).filter(([, n]) => n !== 0).sort();
+
+  it('keeps its rollups equal to the runs through a failure, an operator\'s retry, a deleted run and retention', async () => {
+    const summaryNow = () => master.api.call('dashboard.summary', {});
+    expect(await drift()).toEqual([]);
+    let summary = await summaryNow();
+    expect(counted(summary)).toEqual(await plain(summary));
+    const broken = summary.topFailing.find((t) => t.taskName === 'broken')!;
+    expect([broken.failures, broken.ended]).toEqual([1, 1]);
+
+    // An operator's retry of the failed run takes it out of the figures while it runs, and counts it once when it ends.
+    const [failed] = (await master.api.call('runs.list', { taskId: broken.taskId })).filter((r) => r.attempt === 1);
+    await master.api.call('runs.retry', { id: failed!.id });
+    await waitFor('the retry ended', async () => (await master.api.call('runs.list', { taskId: broken.taskId }))
+      .every((r) => r.state === 'failed'));
+    expect(await drift()).toEqual([]);
+    summary = await summaryNow();
+    expect(counted(summary)).toEqual(await plain(summary));
+    expect(summary.topFailing.find((t) => t.taskName === 'broken')).toMatchObject({ failures: 1, ended: 1 });
+
+    // A family deleted: it leaves the rollups, and a task whose only failure went leaves the top failing.
+    await master.db.query('delete from runs where root_run_id = $1', [failed!.id]);
+    expect(await drift()).toEqual([]);
+    summary = await summaryNow();
+    expect(counted(summary)).toEqual(await plain(summary));
+    expect(summary.topFailing.find((t) => t.taskName === 'broken')).toBeUndefined();
+
+    // Retention two days on: every ended family goes, and with it every rollup row; the waiting retry stays uncounted.
+    const pruned = await pruneRuns(master.db, { retentionDays: 1, now: new Date(Date.now() + 2 * 86_400_000) });
+    expect(pruned).toMatchObject({ kind: 'pruned' });
+    expect(await drift()).toEqual([]);
+    expect((await master.db.query('select count(*)::int as n from run_outcomes_by_minute')).rows[0].n).toBe(0);
+    summary = await summaryNow();
+    expect([summary.day.ended, summary.topFailing]).toEqual([0, []]);
+    expect(await plain(summary)).toEqual([]);
   });
 });

@@ -33,7 +33,20 @@ describe('newest attempt kept on the root run', () => {
       lateral (select coalesce(array_agg(distinct worker_id order by worker_id) filter (where worker_id is not null), '{}') as w
                from runs a where a.root_run_id = r.id) w
     where r.id = r.root_run_id
-      and (r.newest_state, r.newest_finished_at, r.family_workers) is distinct from (n.state, n.finished_at, w.w)`)).rows;
+      and (r.newest_state, r.newest_finished_at, r.family_workers) is distinct from (n.state, n.finished_at, w.w)
+    union all
+    -- The worker rows (migration 19) name exactly each root's kept workers, and no root that is gone.
+    select coalesce(k.root_run_id, r.id) from
+      (select root_run_id, array_agg(worker_id order by worker_id) as w from run_family_workers group by root_run_id) k
+      full join (select id, family_workers from runs where id = root_run_id and cardinality(family_workers) > 0) r
+        on r.id = k.root_run_id
+    where k.w is distinct from r.family_workers`)).rows;
+  /** A worker's families counted by runs.page with no other filter (its rows alone), and by plain SQL. */
+  const workerTotals = async (id: string) => [
+    (await master.api.call('runs.page', { workerId: id, limit: 1 })).total!.count,
+    (await master.db.query<{ n: number }>(
+      'select count(distinct root_run_id)::int as n from runs where worker_id = $1', [id])).rows[0]!.n,
+  ];
   const total = async (input: { taskId: string; state?: Run['state'][]; workerId?: string }) =>
     (await master.api.call('runs.page', { ...input, limit: 10 })).total!.count;
   const workerId = async (name: string) => (await master.api.call('workers.list', {})).find((w) => w.name === name)!.id;
@@ -90,6 +103,10 @@ describe('newest attempt kept on the root run', () => {
     expect(await total({ taskId: long.id, workerId: running.workerId! })).toBe(1);
     expect(await total({ taskId: long.id, workerId: moved.workerId! })).toBe(1);
     expect(await total({ taskId: long.id, state: ['lost'] })).toBe(0);
+    for (const id of [running.workerId!, moved.workerId!]) {
+      const [counted, plain] = await workerTotals(id);
+      expect(counted).toBe(plain);
+    }
     await master.api.call('runs.stop', { id: moved.id });
     await waitFor('the stop is kept on the root', async () => (await kept(run!.id)).newest_state === 'cancelled');
     expect(await total({ taskId: long.id, state: ['cancelled'] })).toBe(1);
@@ -114,6 +131,13 @@ describe('newest attempt kept on the root run', () => {
     await master.db.query('delete from runs where id = $1', [retry.id]);
     expect((await kept(run!.id)).newest_state).toBe('failed');
     expect(await total({ taskId: once.id, state: ['failed'] })).toBe(1);
+    expect(await stale()).toEqual([]);
+
+    // The whole family removed (as retention does): its worker rows go with its root, and the counts follow.
+    const worker = (await master.api.call('runs.get', { id: run!.id })).workerId!;
+    const [before] = await workerTotals(worker);
+    await master.db.query('delete from runs where root_run_id = $1', [run!.id]);
+    expect(await workerTotals(worker)).toEqual([before! - 1, before! - 1]);
     expect(await stale()).toEqual([]);
   });
 

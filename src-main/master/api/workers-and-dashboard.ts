@@ -4,7 +4,7 @@ import type { MethodName } from './contract/methods';
 import { endedFigures, inFlight, soonestTasks } from '../db/dashboard';
 import { readSamples } from '../db/worker-samples';
 import { deleteWorker, getWorkerCounted, onlineWorker, runsOfWorker } from '../db/workers';
-import { bucketWindow, DAY, denseSeries, HOUR, successRate, totals } from '../dashboard/figures';
+import { bucketWindow, DAY, denseSeries, HOUR, minuteBuckets, successRate, totals } from '../dashboard/figures';
 import { upcomingFires } from '../dashboard/upcoming';
 import type { Handler } from './handlers';
 
@@ -45,8 +45,8 @@ export const workersAndDashboard: { [M in Own & MethodName]: Handler<M> } = {
     };
     return {
       now: new Date(now).toISOString(),
-      hour: window(denseSeries(ended.hourRows, hour), ended.hourP95),
-      day: window(denseSeries(ended.dayRows, day), ended.dayP95),
+      hour: window(denseSeries(minuteBuckets(ended.minutes, hour), hour), ended.hourP95),
+      day: window(denseSeries(minuteBuckets(ended.minutes, day), day), ended.dayP95),
       topFailing: ended.topFailing,
       running: flight.running, runningTotal: flight.runningTotal, queued: flight.queued,
       upcoming: upcomingFires(tasks, now, DAY_MS, upcoming).map((f) => ({ ...f, at: new Date(f.at).toISOString() })),

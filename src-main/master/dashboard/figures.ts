@@ -17,6 +17,29 @@ export function bucketWindow(nowMs: number, shape: { bucketMs: number; buckets: 
 /** One counted row: runs that ended in bucket `bucket` (ms epoch / bucketMs) in final state `state`. */
 export interface BucketCount { bucket: number; state: string; count: number }
 
+/** One rollup row (migration 20): runs whose final attempt ended in minute `minute` (since 1970) in state `state`. */
+export interface MinuteCount { minute: number; state: string; count: number }
+
+/**
+ * The window's bucket rows from per-minute counts: minutes before the window's start are left out, the rest summed
+ * into whole buckets (the window's buckets are whole minutes, checked). Later minutes than the window are kept, as
+ * counted rows were before; denseSeries leaves them out.
+ */
+export function minuteBuckets(rows: readonly MinuteCount[], w: BucketWindow): BucketCount[] {
+  if (w.bucketMs % 60_000 !== 0 || w.startMs % 60_000 !== 0) throw new Error(`Bug: buckets of ${w.bucketMs} ms are not whole minutes`);
+  const sums = new Map<string, BucketCount>();
+  for (const row of rows) {
+    const ms = row.minute * 60_000;
+    if (ms < w.startMs) continue;
+    const bucket = Math.floor(ms / w.bucketMs);
+    const key = `${bucket} ${row.state}`;
+    const sum = sums.get(key) ?? { bucket, state: row.state, count: 0 };
+    sum.count += row.count;
+    sums.set(key, sum);
+  }
+  return [...sums.values()];
+}
+
 export function isOutcome(state: string): state is Outcome {
   return (OUTCOMES as readonly string[]).includes(state);
 }

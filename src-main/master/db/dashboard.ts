@@ -1,57 +1,57 @@
 // The dashboard's aggregates in SQL (issue 8). A run counts once, as its final attempt: the attempt of its
 // (root run, shard) with the highest number, counted when it ended; a run whose latest attempt is still in flight
 // (a retry waiting or running) is not counted yet, whatever its earlier attempts did. Each root run keeps its newest
-// attempt's state and times (migration 14), so the figures read one index entry per run ended in the window.
+// attempt's state and times (migration 14), and triggers keep rollups of those that ended (migration 20), so a call
+// reads the rollups' rows of the day and, for the p95 durations, one index entry per run ended in the day window.
 import type { FailingTask, RunningRun } from '../api/contract/dashboard';
 import type { RunState, Trigger } from '../api/contract/domain';
-import type { BucketCount, BucketWindow } from '../dashboard/figures';
+import type { BucketWindow, MinuteCount } from '../dashboard/figures';
 import type { ScheduledTask } from '../dashboard/upcoming';
 import { iso, type Queryable } from './store';
 
 const ACTIVE = `('scheduled', 'queued', 'assigned', 'running')`;
-const FAILED = `('failed', 'timed_out', 'lost')`;
+const MINUTE_MS = 60_000;
+/** The rollup of failures by task keeps 10-minute slots (migration 20). */
+const SLOT_MS = 600_000;
 
 export interface EndedFigures {
-  hourRows: BucketCount[]; dayRows: BucketCount[];
+  minutes: MinuteCount[];
   hourP95: number | null; dayP95: number | null;
   topFailing: FailingTask[];
 }
 
 /**
- * One statement: the runs whose newest attempt ended since the day window's start (index runs_roots_ended alone);
- * then counts per bucket and state, p95 durations and the tasks failing most. Reads only the day's runs, however many
- * are stored (bench/dashboard).
+ * One statement over the rollups of migration 20 (db/run-outcomes.ts): the day's runs per minute and state (at most
+ * 1,440 x states rows) and the tasks failing most (144 slots x tasks at most); the p95 durations still read every
+ * run ended in the day window, from index runs_roots_ended alone (a percentile needs every duration), ordered as
+ * intervals: extracting each one as a number cost more than the rest of the call (bench/dashboard).
  */
 export async function endedFigures(db: Queryable, hour: BucketWindow, day: BucketWindow, topN: number): Promise<EndedFigures> {
+  if (hour.startMs % MINUTE_MS !== 0 || day.startMs % SLOT_MS !== 0) {
+    throw new Error(`Bug: the dashboard's windows must start on a minute (hour) and a 10-minute slot (day): ${hour.startMs}, ${day.startMs}`);
+  }
   const { rows } = await db.query<{
-    hour_rows: Array<[number, string, number]>; day_rows: Array<[number, string, number]>;
-    hour_p95: number | null; day_p95: number | null;
+    minutes: Array<[number, string, number]>; hour_p95: number | null; day_p95: number | null;
     top: Array<{ task_id: string; task_name: string; failures: number; ended: number; last_failure_at: string }> | null;
   }>(
-    `with ended as (
-       select task_id, newest_state as state, newest_finished_at as finished_at,
-         (extract(epoch from newest_finished_at) * 1000)::float8 as ms,
-         (extract(epoch from newest_finished_at - newest_started_at) * 1000)::float8 as took
-       from runs where id = root_run_id and newest_finished_at >= to_timestamp($1 / 1000.0))
-     select
-       (select coalesce(json_agg(json_build_array(b, state, n)), '[]') from (
-          select floor(ms / $2)::bigint as b, state, count(*)::int as n from ended where ms >= $3 group by 1, 2) h) as hour_rows,
-       (select coalesce(json_agg(json_build_array(b, state, n)), '[]') from (
-          select floor(ms / $4)::bigint as b, state, count(*)::int as n from ended group by 1, 2) d) as day_rows,
-       (select percentile_cont(0.95) within group (order by took) from ended where ms >= $3 and took is not null) as hour_p95,
-       (select percentile_cont(0.95) within group (order by took) from ended where took is not null) as day_p95,
+    `select
+       (select coalesce(json_agg(json_build_array(minute, state, runs)), '[]') from run_outcomes_by_minute where minute >= $1) as minutes,
+       extract(epoch from p.hour_p95)::float8 * 1000 as hour_p95, extract(epoch from p.day_p95)::float8 * 1000 as day_p95,
        (select json_agg(f) from (
-          select e.task_id, t.name as task_name, count(*) filter (where e.state in ${FAILED})::int as failures, count(*)::int as ended,
-            to_char(max(e.finished_at) filter (where e.state in ${FAILED}) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as last_failure_at
-          from ended e join tasks t on t.id = e.task_id
-          group by e.task_id, t.name having count(*) filter (where e.state in ${FAILED}) > 0
-          order by failures desc, last_failure_at desc limit $5) f) as top`,
-    [day.startMs, hour.bucketMs, hour.startMs, day.bucketMs, topN],
+          select f.task_id, t.name as task_name, sum(f.failures)::int as failures, sum(f.ended)::int as ended,
+            to_char(max(f.last_failure_at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as last_failure_at
+          from run_failures_by_task f join tasks t on t.id = f.task_id where f.slot >= $2
+          group by f.task_id, t.name having sum(f.failures) > 0
+          order by failures desc, last_failure_at desc limit $5) f) as top
+     from (select percentile_cont(0.95) within group (order by took) filter (where finished_at >= to_timestamp($4 / 1000.0)) as hour_p95,
+             percentile_cont(0.95) within group (order by took) as day_p95
+           from (select newest_finished_at as finished_at, newest_finished_at - newest_started_at as took from runs
+                 where id = root_run_id and newest_finished_at >= to_timestamp($3 / 1000.0)) e) p`,
+    [day.startMs / MINUTE_MS, day.startMs / SLOT_MS, day.startMs, hour.startMs, topN],
   );
   const r = rows[0]!;
-  const counted = (list: Array<[number, string, number]>): BucketCount[] => list.map(([bucket, state, count]) => ({ bucket: Number(bucket), state, count }));
   return {
-    hourRows: counted(r.hour_rows), dayRows: counted(r.day_rows),
+    minutes: r.minutes.map(([minute, state, count]) => ({ minute: Number(minute), state, count })),
     hourP95: r.hour_p95 === null ? null : Number(r.hour_p95), dayP95: r.day_p95 === null ? null : Number(r.day_p95),
     topFailing: (r.top ?? []).map((t) => ({
       taskId: t.task_id, taskName: t.task_name, failures: t.failures, ended: t.ended, lastFailureAt: t.last_failure_at,

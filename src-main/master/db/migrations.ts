@@ -1,5 +1,6 @@
 // Schema migrations, applied in order under an advisory lock so several masters can start at once.
 import { RECOMPUTE_RUN_FAMILIES } from './run-family';
+import { countEndsSql, FILL_RUN_OUTCOMES } from './run-outcomes';
 import type { Db } from './store';
 
 const MIGRATIONS: Array<{ id: number; name: string; sql: string }> = [
@@ -584,6 +585,107 @@ delete from alert_outbox a using alert_outbox b
   where a.event->>'reason' = 'queue_wait' and b.event->>'reason' = 'queue_wait' and a.channel_id = b.channel_id
     and a.event->>'runId' = b.event->>'runId' and a.id > b.id;
 create unique index alert_outbox_one_queue_wait on alert_outbox (channel_id, (event->>'runId')) where event->>'reason' = 'queue_wait';
+`,
+  },
+  {
+    id: 19,
+    name: 'workers of each run family as rows',
+    // Issue 8 (bench/runs-query): a worker's families read through the GIN index on family_workers cost a heap row
+    // per root, every root of the worker for the page (sorted for the newest 50) and up to 10,000 for the count
+    // (p95 307 ms on 1,000,000 runs); GIN has no order and no index-only scans. One row per (worker, root) with the
+    // root's creation time, in a B-tree, gives the page newest first and the count from the index alone. Kept by
+    // triggers on the root's family_workers (which migration 14's triggers keep), so every write path and every
+    // master is covered; one index only (no foreign key, whose cascade would need a second one by root): the root's
+    // own delete removes its rows.
+    sql: `
+create table run_family_workers (
+  worker_id text not null,
+  created_at timestamptz not null,
+  root_run_id text not null,
+  primary key (worker_id, created_at, root_run_id)
+);
+insert into run_family_workers (worker_id, created_at, root_run_id)
+  select distinct w, created_at, id from runs, unnest(family_workers) w where id = root_run_id;
+
+create function baton_run_family_workers() returns trigger language plpgsql as $$
+declare
+  was text[] := case when TG_OP = 'INSERT' then '{}' else coalesce(old.family_workers, '{}') end;
+  now_ text[] := case when TG_OP = 'DELETE' then '{}' else coalesce(new.family_workers, '{}') end;
+  root text := case when TG_OP = 'DELETE' then old.id else new.id end;
+  created timestamptz := case when TG_OP = 'DELETE' then old.created_at else new.created_at end;
+begin
+  delete from run_family_workers
+    where worker_id = any(was) and not worker_id = any(now_) and created_at = created and root_run_id = root;
+  insert into run_family_workers (worker_id, created_at, root_run_id)
+    select distinct w, created, root from unnest(now_) w where not w = any(was)
+    on conflict do nothing;
+  return null;
+end $$;
+create trigger runs_family_workers_inserted after insert on runs for each row
+  when (new.id = new.root_run_id and cardinality(new.family_workers) > 0) execute function baton_run_family_workers();
+create trigger runs_family_workers_updated after update on runs for each row
+  when (new.id = new.root_run_id and old.family_workers is distinct from new.family_workers)
+  execute function baton_run_family_workers();
+create trigger runs_family_workers_deleted after delete on runs for each row
+  when (old.id = old.root_run_id and cardinality(old.family_workers) > 0) execute function baton_run_family_workers();
+`,
+  },
+  {
+    id: 20,
+    name: 'dashboard rollups of ended runs',
+    // Issue 8 (bench/dashboard): dashboard.summary read the ~30,000 root runs ended in its day window on every call
+    // (p95 247 ms over HTTP on 1,000,000 runs). These rollups hold runs per minute by final state and, per task and
+    // 10 minutes, the runs ended, failed and the last failure: the day reads at most 1,440 + 144 x tasks rows. A
+    // statement trigger on runs adds a root run when its kept newest attempt (migration 14) ends and takes it away
+    // when that changes (a retry starts) or the root is deleted (retention), so rows live exactly as long as their
+    // runs and a rollup always says what the runs table says. See db/run-outcomes.ts.
+    sql: `
+create table run_outcomes_by_minute (
+  minute bigint not null,
+  state text not null,
+  runs int not null,
+  primary key (minute, state)
+);
+create table run_failures_by_task (
+  slot bigint not null,
+  task_id text not null,
+  ended int not null,
+  failures int not null,
+  last_failure_at timestamptz,
+  primary key (slot, task_id)
+);
+${FILL_RUN_OUTCOMES}
+
+create type baton_run_end as (state text, finished_at timestamptz, task_id text, n int);
+create function baton_run_outcomes() returns trigger language plpgsql as $$
+declare ends baton_run_end[];
+begin
+  if TG_OP = 'INSERT' then
+    select array_agg((newest_state, newest_finished_at, task_id, 1)::baton_run_end) into ends
+      from new_rows where id = root_run_id and newest_finished_at is not null;
+  elsif TG_OP = 'UPDATE' then
+    select array_agg(e) into ends from (
+      select unnest(array[(o.newest_state, o.newest_finished_at, o.task_id, -1)::baton_run_end,
+                          (n.newest_state, n.newest_finished_at, n.task_id, 1)::baton_run_end]) as e
+      from old_rows o join new_rows n on n.id = o.id
+      where n.id = n.root_run_id and (o.newest_finished_at is not null or n.newest_finished_at is not null)
+        and (o.newest_state, o.newest_finished_at, o.task_id) is distinct from (n.newest_state, n.newest_finished_at, n.task_id)) x
+    where (e).finished_at is not null;
+  else
+    select array_agg((newest_state, newest_finished_at, task_id, -1)::baton_run_end) into ends
+      from old_rows where id = root_run_id and newest_finished_at is not null;
+  end if;
+  -- Only when a root's end changed: most statements (a lease renewed, a log line counted) change none.
+  if ends is null then return null; end if;
+  ${countEndsSql('unnest(ends)')}
+  return null;
+end $$;
+create trigger runs_outcomes_inserted after insert on runs referencing new table as new_rows
+  for each statement execute function baton_run_outcomes();
+create trigger runs_outcomes_updated after update on runs referencing old table as old_rows new table as new_rows
+  for each statement execute function baton_run_outcomes();
+create trigger runs_outcomes_deleted after delete on runs referencing old table as old_rows
+  for each statement execute function baton_run_outcomes();
 `,
   },
   {

@@ -27,3 +27,12 @@ export const RECOMPUTE_RUN_FAMILIES = recompute('select root_run_id from runs');
 export async function recomputeRetriedFamilies(db: Queryable | pg.Client): Promise<number> {
   return (await db.query(recompute('select root_run_id from runs where id <> root_run_id'))).rowCount ?? 0;
 }
+
+/**
+ * For the same bulk loads: one row per (worker, root) in run_family_workers (migration 19), from the roots' kept
+ * workers, as that migration's triggers would have written them.
+ */
+export async function fillFamilyWorkers(db: Queryable | pg.Client): Promise<number> {
+  return (await db.query(`insert into run_family_workers (worker_id, created_at, root_run_id)
+    select distinct w, created_at, id from runs, unnest(family_workers) w where id = root_run_id on conflict do nothing`)).rowCount ?? 0;
+}

@@ -22,24 +22,35 @@ function likePattern(text: string): string {
  */
 const CANDIDATES_MAX = 5_000;
 
+/**
+ * A word found in at least this many of the newest PROBE_ROOTS roots is common: reading it through the trigram
+ * indexes gathered nearly every row before the walk (117 ms of the common word's 211 ms, bench/runs-query), so the
+ * roots are walked at once. Either plan gives the same answer; this only picks the faster.
+ */
+const PROBE_ROOTS = 200;
+const COMMON_IN_PROBE = 20;
+
 /** The text condition, as a query for the roots of matching attempts and as a check of one root `r`. */
 function textFilter(q: RunQuery, p: (value: unknown) => string): { roots: string; check: string } | null {
   if (!q.text) return null;
   const t = p(likePattern(q.text));
   return {
     roots: `select distinct a.root_run_id from runs a where (a.output ilike ${t} or a.error ilike ${t}) limit ${CANDIDATES_MAX + 1}`,
-    check: `exists (select 1 from runs a where a.root_run_id = r.id and (a.output ilike ${t} or a.error ilike ${t}))`,
+    // The root's own output first: it is in the row already read, and most families are the root alone, so a
+    // common word is mostly found without probing the family (bench/runs-query).
+    check: `(r.output ilike ${t} or r.error ilike ${t}
+      or exists (select 1 from runs a where a.root_run_id = r.id and a.id <> r.id and (a.output ilike ${t} or a.error ilike ${t})))`,
   };
 }
 
 /**
- * Conditions on the root row itself (the group's is added by familyFilter), each served by an index or a cheap check. The newest attempt's state and the
- * workers of every attempt are kept on the root by triggers (migration 14): computed per root they took seconds.
+ * Conditions on the root row itself (the group's, text's and worker's are added by familyFilter), each served by an
+ * index or a cheap check. The newest attempt's state is kept on the root by triggers (migration 14): computed per
+ * root it took seconds.
  */
 function rootFilters(q: RunQuery, p: (value: unknown) => string): string[] {
   const conditions = ['r.id = r.root_run_id'];
   if (q.taskId) conditions.push(`r.task_id = ${p(q.taskId)}`);
-  if (q.workerId) conditions.push(`r.family_workers @> array[${p(q.workerId)}::text]`);
   if (q.state) conditions.push(`r.newest_state = any(${p(q.state)}::text[])`);
   if (q.trigger) conditions.push(`r.trigger = any(${p(q.trigger)}::text[])`);
   if (q.from) conditions.push(`r.created_at >= ${p(q.from)}::timestamptz`);
@@ -47,11 +58,14 @@ function rootFilters(q: RunQuery, p: (value: unknown) => string): string[] {
   return conditions;
 }
 
+/** The FROM and WHERE of a list, its parameters, and the columns of `r` the page is ordered by: (created_at, id). */
+interface FamilyFilter { from: string; where: string; params: unknown[]; order: { at: string; id: string } }
+
 /**
  * The FROM and WHERE clauses over root runs `r` for all filters, and their parameters (see CANDIDATES_MAX for the two
  * plans). Few candidates are joined by key: as a condition, the planner walked every root to test them.
  */
-async function familyFilter(db: Queryable, q: RunQuery): Promise<{ from: string; where: string; params: unknown[] }> {
+async function familyFilter(db: Queryable, q: RunQuery): Promise<FamilyFilter> {
   const params: unknown[] = [];
   const p = (value: unknown) => `$${params.push(value)}`;
   const conditions = rootFilters(q, p);
@@ -66,15 +80,31 @@ async function familyFilter(db: Queryable, q: RunQuery): Promise<{ from: string;
   if (text) {
     // Its own parameters: PostgreSQL refuses a statement with parameters it does not use (it cannot type them).
     const own: unknown[] = [];
-    const { rows } = await db.query<{ root_run_id: string }>(textFilter(q, (v) => `$${own.push(v)}`)!.roots, own);
+    const alone = textFilter(q, (v) => `$${own.push(v)}`)!;
+    const { rows: [probe] } = await db.query<{ n: number }>(
+      `select count(*)::int as n from (select * from runs r where r.id = r.root_run_id order by r.created_at desc, r.id desc
+       limit ${PROBE_ROOTS}) r where ${alone.check}`, own);
+    const { rows } = probe!.n >= COMMON_IN_PROBE ? { rows: null } : await db.query<{ root_run_id: string }>(alone.roots, own);
     // OFFSET 0 keeps the candidates a subquery of their own, read first: pulled up, the planner tested the other
     // conditions on every root before joining them (2.3 s on 100,000 runs).
-    if (rows.length <= CANDIDATES_MAX) {
+    if (rows && rows.length <= CANDIDATES_MAX) {
       from = `(select r.* from unnest(${p(rows.map((r) => r.root_run_id))}::text[]) as c(id) join runs r on r.id = c.id offset 0) r`;
     }
     conditions.push(text.check);
   }
-  return { from, where: conditions.join(' and '), params };
+  let order = { at: 'r.created_at', id: 'r.id' };
+  if (q.workerId && from === 'runs r') {
+    // The worker's rows (migration 19) newest first, the page ordered by their columns and each root fetched by key
+    // (LATERAL ... LIMIT 1 keeps that a nested loop): 50 index entries and 50 roots, cursor included. Through the GIN
+    // index the page read and sorted every root of the worker (bench/runs-query); as a plain join, the planner (which
+    // takes id = root_run_id for 0.5 % of runs) hashed every root run.
+    from = `(select r.*, w.created_at as w_at, w.root_run_id as w_id from run_family_workers w
+      cross join lateral (select * from runs r where r.id = w.root_run_id limit 1) r where w.worker_id = ${p(q.workerId)}) r`;
+    order = { at: 'r.w_at', id: 'r.w_id' };
+  } else if (q.workerId) {
+    conditions.push(`r.family_workers @> array[${p(q.workerId)}::text]`);
+  }
+  return { from, where: conditions.join(' and '), params, order };
 }
 
 export interface RunListPage {
@@ -90,7 +120,7 @@ export async function pageRuns(db: Queryable, q: RunQuery): Promise<RunListPage>
   const pageParams = [...filter.params];
   const p = (value: unknown) => `$${pageParams.push(value)}`;
   const after = q.after
-    ? ` and (r.created_at, r.id) < (timestamptz 'epoch' + ${p(q.after.createdMicros)}::bigint * interval '1 microsecond', ${p(q.after.id)}::text)`
+    ? ` and (${filter.order.at}, ${filter.order.id}) < (timestamptz 'epoch' + ${p(q.after.createdMicros)}::bigint * interval '1 microsecond', ${p(q.after.id)}::text)`
     : '';
   const limit = p(q.limit + 1);
   // The page is picked from runs alone (its index order), then joined to its tasks: joined first, the planner
@@ -98,10 +128,10 @@ export async function pageRuns(db: Queryable, q: RunQuery): Promise<RunListPage>
   const [page, count] = await Promise.all([
     db.query<RunRow & { created_micros: string }>(
       `select ${LIST_COLUMNS}, (extract(epoch from r.created_at) * 1000000)::bigint::text as created_micros
-       from (select r.* from ${filter.from} where ${filter.where}${after} order by r.created_at desc, r.id desc limit ${limit}) r
+       from (select r.* from ${filter.from} where ${filter.where}${after}
+             order by ${filter.order.at} desc, ${filter.order.id} desc limit ${limit}) r
        join tasks t on t.id = r.task_id order by r.created_at desc, r.id desc`, pageParams),
-    q.after ? null : db.query<{ n: number }>(
-      `select count(*)::int as n from (select 1 from ${filter.from} where ${filter.where} limit ${RUN_COUNT_CAP + 1}) capped`, filter.params),
+    q.after ? null : countFamilies(db, q, filter),
   ]);
   const roots = page.rows.slice(0, q.limit);
   const last = roots.at(-1);
@@ -113,6 +143,25 @@ export async function pageRuns(db: Queryable, q: RunQuery): Promise<RunListPage>
     next,
     total: n === null ? null : { count: Math.min(n, RUN_COUNT_CAP), capped: n > RUN_COUNT_CAP },
   };
+}
+
+/** Whether the worker is the only filter: the cases the worker's own rows answer alone. */
+function onlyWorker(q: RunQuery): q is RunQuery & { workerId: string } {
+  const others = [q.taskId, q.groupId, q.state, q.trigger, q.from, q.to, q.text];
+  return q.workerId !== undefined && others.every((v) => v === undefined);
+}
+
+/**
+ * The matching families, counted up to RUN_COUNT_CAP + 1. A worker alone is counted in its rows of run_family_workers
+ * (migration 19) from the index alone: through the GIN index on family_workers it read a heap row per root (307 ms
+ * on 1,000,000 runs, bench/runs-query).
+ */
+function countFamilies(db: Queryable, q: RunQuery, filter: FamilyFilter) {
+  return onlyWorker(q)
+    ? db.query<{ n: number }>(
+      `select count(*)::int as n from (select 1 from run_family_workers where worker_id = $1 limit ${RUN_COUNT_CAP + 1}) capped`, [q.workerId])
+    : db.query<{ n: number }>(
+      `select count(*)::int as n from (select 1 from ${filter.from} where ${filter.where} limit ${RUN_COUNT_CAP + 1}) capped`, filter.params);
 }
 
 /** Attempts after the first of each root, oldest first, by root. */

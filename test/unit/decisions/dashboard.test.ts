@@ -2,7 +2,7 @@
 // success rate, the next fires of tasks, and when a heartbeat is kept as a sample.
 import { describe, expect, it } from 'vitest';
 import { sampleDue } from '../../../src-main/master/agents/presence';
-import { bucketWindow, DAY, denseSeries, HOUR, successRate, totals } from '../../../src-main/master/dashboard/figures';
+import { bucketWindow, DAY, denseSeries, HOUR, minuteBuckets, successRate, totals } from '../../../src-main/master/dashboard/figures';
 import { triggerLabel, upcomingFires, type ScheduledTask } from '../../../src-main/master/dashboard/upcoming';
 
 const T0 = Date.parse('2026-03-08T06:30:20Z');
@@ -34,6 +34,28 @@ describe('bucket windows and series', () => {
     expect(totals(series)).toEqual({ succeeded: 3, failed: 4, timed_out: 0, lost: 0, cancelled: 0, skipped: 0 });
   });
 
+  it('sums per-minute rollup rows into the window\'s buckets: the hour by minute, the day by 10 minutes, earlier minutes out', () => {
+    const day = bucketWindow(T0, DAY);
+    const first = day.startMs / 60_000;
+    const rows = [
+      { minute: first - 1, state: 'failed', count: 7 },
+      { minute: first, state: 'succeeded', count: 2 },
+      { minute: first + 9, state: 'succeeded', count: 3 },
+      { minute: first + 10, state: 'succeeded', count: 1 },
+      { minute: first + 10, state: 'failed', count: 4 },
+    ];
+    expect(minuteBuckets(rows, day)).toEqual([
+      { bucket: day.firstBucket, state: 'succeeded', count: 5 },
+      { bucket: day.firstBucket + 1, state: 'succeeded', count: 1 },
+      { bucket: day.firstBucket + 1, state: 'failed', count: 4 },
+    ]);
+    const hour = bucketWindow(T0, HOUR);
+    const last = Math.floor(T0 / 60_000);
+    expect(minuteBuckets([{ minute: last, state: 'lost', count: 2 }, { minute: hour.firstBucket - 1, state: 'lost', count: 1 }], hour))
+      .toEqual([{ bucket: last, state: 'lost', count: 2 }]);
+    expect(() => minuteBuckets(rows, { ...hour, bucketMs: 30_000 })).toThrow(/not whole minutes/);
+  });
+
   it('rates success over runs that could fail: cancelled and skipped count neither way; none is no rate', () => {
     const none = { succeeded: 0, failed: 0, timed_out: 0, lost: 0, cancelled: 0, skipped: 0 };
     expect(successRate(none)).toBeNull();
@@ -61,6 +83,17 @@ describe('upcoming fires', () => {
     expect(fires).toEqual(['2026-03-08T06:30:00.000Z', '2026-03-08T07:30:00.000Z', '2026-03-08T08:30:00.000Z']);
     const ending = upcomingFires([{ ...cron, endAt: Date.parse('2026-03-08T07:45:00Z') }], T0, 86_400_000, 10);
     expect(ending).toHaveLength(2);
+  });
+
+  it('orders fires at the same time by task name, then by the tasks\' order, as a sort of every task\'s fires would', () => {
+    const tasks = [task({ id: 'b', name: 'b' }), task({ id: 'a1', name: 'a' }), task({ id: 'a2', name: 'a' }),
+      task({ id: 'c', name: 'c', trigger: { type: 'fixed_rate', intervalMs: 90_000 } })];
+    const merged = upcomingFires(tasks, T0, 86_400_000, 9).map((f) => `${f.taskId}@${(f.at - T0) / 1_000}`);
+    const sorted = tasks.flatMap((t, order) => upcomingFires([t], T0, 86_400_000, 9).map((f) => ({ ...f, order })))
+      .sort((x, y) => x.at - y.at || (x.taskName < y.taskName ? -1 : x.taskName > y.taskName ? 1 : x.order - y.order))
+      .slice(0, 9).map((f) => `${f.taskId}@${(f.at - T0) / 1_000}`);
+    expect(merged).toEqual(sorted);
+    expect(merged).toEqual(['a1@0', 'a2@0', 'b@0', 'c@0', 'a1@60', 'a2@60', 'b@60', 'c@90', 'a1@120']);
   });
 
   it('merges tasks soonest first, a once fire once, a fixed delay only its stored fire, and keeps the total bounded', () => {
