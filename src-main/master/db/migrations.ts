@@ -694,7 +694,7 @@ create trigger runs_outcomes_deleted after delete on runs referencing old table 
     // Issue 11: at 1,000 fires a second the database, not the master, fell behind (bench/lateness). A run that ends
     // within a second of starting is now written without its running mark (db/held-starts.ts): its end records the
     // running step at started_at. A first attempt with no other attempt (nearly every run) keeps its family columns
-    // from its own row instead of reading its family, and runs_recent goes.
+    // from its own row instead of reading its family; runs_recent goes, and the trigram indexes skip runs without text.
     sql: `
 create or replace function baton_run_transitions() returns trigger language plpgsql as $$
 declare lo bigint; hi bigint; touched text[];
@@ -733,6 +733,18 @@ end $$;
 
 -- Every write of a run paid for runs_recent; its one reader (recent latency per worker) reads runs_finished now.
 drop index runs_recent;
+
+-- Trigram indexes only over text there is: a run's versions before it ends have no output and no error, and GIN
+-- indexes an empty or null value too. Where pg_trgm is missing (migration 9) there is nothing to replace.
+do $$
+begin
+  if exists (select 1 from pg_indexes where indexname = 'runs_output_trgm') then
+    drop index runs_output_trgm;
+    drop index runs_error_trgm;
+    create index runs_output_trgm on runs using gin (output gin_trgm_ops) where output <> '';
+    create index runs_error_trgm on runs using gin (error gin_trgm_ops) where error is not null;
+  end if;
+end $$;
 
 create or replace function baton_run_family() returns trigger language plpgsql as $$
 begin

@@ -35,7 +35,9 @@ function textFilter(q: RunQuery, p: (value: unknown) => string): { roots: string
   if (!q.text) return null;
   const t = p(likePattern(q.text));
   return {
-    roots: `select distinct a.root_run_id from runs a where (a.output ilike ${t} or a.error ilike ${t}) limit ${CANDIDATES_MAX + 1}`,
+    // `output <> ''` names the trigram index's own condition (migration 21: runs without output, the in-flight versions
+    // of every run among them, are not in it); text is never empty, so it changes no answer.
+    roots: `select distinct a.root_run_id from runs a where ((a.output <> '' and a.output ilike ${t}) or a.error ilike ${t}) limit ${CANDIDATES_MAX + 1}`,
     // The root's own output first: it is in the row already read, and most families are the root alone, so a
     // common word is mostly found without probing the family (bench/runs-query).
     check: `(r.output ilike ${t} or r.error ilike ${t}
