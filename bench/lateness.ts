@@ -4,6 +4,7 @@
 // Issue 11's target is the 2,000 row: started − planned p99 < 100 ms, 0 fires lost or doubled.
 import { startAgents, stopAgents, type AgentProcess } from './lib/agents';
 import { withClient } from './lib/cluster';
+import { sampleActivity } from './lib/pg-activity';
 import { stage } from './lib/setup';
 import type { BenchContext, BenchResult, Row } from './lib/types';
 import { boundedAll, round, sleep, summary, waitFor } from './lib/util';
@@ -24,6 +25,8 @@ export interface SizeResult {
   dispatched: Lat; started: Lat; neverStarted: number; createSeconds: number; cpuMean: number; cpuMax: number;
   split: { insert_p50: number; insert_p99: number; wait_p50: number; wait_p99: number };
   states: Record<string, number>;
+  /** What the database was busy with during the window (pg_stat_activity every 100 ms): where time goes when it is late. */
+  dbBusy: Array<{ query: string; samples: number }>;
 }
 
 const ms = (l: Lat) => `p50 ${round(l.p50)} ms, p99 ${round(l.p99)} ms, max ${round(l.max)} ms`;
@@ -80,11 +83,14 @@ async function measure(ctx: BenchContext, tasks: number): Promise<SizeResult> {
     const to = from + windowS * 1_000;
     await sleep(from - Date.now());
     await s.master.sample(); // resets the CPU counter: the samples below cover the window only
+    const activity = sampleActivity(s.databaseUrl);
     const cpu: number[] = [];
     while (Date.now() < to) {
       await sleep(1_000);
       cpu.push((await s.master.sample()).cpuPct);
     }
+    const dbBusy = await activity.stop();
+    ctx.log(`lateness ${tasks}: database busy with (samples every 100 ms):\n${dbBusy.map((a) => `  ${a.samples}  ${a.query}`).join('\n')}`);
     // Runs planned before `to` get a few seconds to be assigned and finish.
     await sleep(3_000);
     const stored = await withClient(s.databaseUrl, (c) => readWindow(c, new Date(from), new Date(to)));
@@ -93,7 +99,7 @@ async function measure(ctx: BenchContext, tasks: number): Promise<SizeResult> {
       tasks, windowS, expected, lost: expected - stored.pairs, doubled: stored.doubled, viaMisfire: stored.misfire,
       dispatched: summary(stored.dispatched), started: summary(stored.started), neverStarted: stored.runs - stored.started.length,
       createSeconds, cpuMean: cpu.reduce((a, b) => a + b, 0) / Math.max(1, cpu.length), cpuMax: Math.max(...cpu),
-      split: stored.split, states: stored.states,
+      split: stored.split, states: stored.states, dbBusy,
     };
   } finally {
     await stopAgents(agents);

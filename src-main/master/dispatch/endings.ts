@@ -59,7 +59,10 @@ export class RunEndings {
    */
   async result(workerId: string, result: RunResult): Promise<'stored' | 'late' | 'duplicate'> {
     const live = this.deps.dispatcher.runs.get(result.runId);
-    if (live?.attempt === result.attempt) live.reported = true;
+    if (live?.attempt === result.attempt) {
+      this.deps.dispatcher.runs.markReported(live);
+      void this.deps.dispatcher.pump(live.taskId);
+    }
     const reason = this.stopping.get(result.runId) ?? null;
     const times = { startedAt: result.startedAt, finishedAt: result.finishedAt };
     const outcome: Outcome = result.fenced

@@ -102,6 +102,17 @@ export class LiveRuns {
     this.index(run);
   }
 
+  /**
+   * The agent reported the run's end while its row is still being written: it holds no slot of its task any more,
+   * so the next run of a serial task starts without waiting for that write (bench/lateness: a chain of serial runs
+   * paid one database round trip more per run). It stays on its worker until the end is stored.
+   */
+  markReported(run: LiveRun): void {
+    this.unindex(run);
+    run.reported = true;
+    this.index(run);
+  }
+
   delete(id: string): LiveRun | undefined {
     const run = this.byId.get(id);
     if (!run) return undefined;
@@ -117,7 +128,7 @@ export class LiveRuns {
     return [...(this.byTask.get(taskId)?.all ?? [])];
   }
 
-  /** The task's runs that hold a slot (assigned or running). */
+  /** The task's runs that hold a slot (assigned or running, and not reported ended). */
   holders(taskId: string): LiveRun[] {
     return [...(this.byTask.get(taskId)?.holders ?? [])];
   }
@@ -149,7 +160,7 @@ export class LiveRuns {
     const t = this.byTask.get(run.taskId)!;
     if (run.state === 'queued') insertSorted(t.waiting, run);
     if (run.state !== 'assigned' && run.state !== 'running') return;
-    t.holders.add(run);
+    if (!run.reported) t.holders.add(run);
     if (!run.workerId) return;
     let w = this.byWorker.get(run.workerId);
     if (!w) this.byWorker.set(run.workerId, (w = new Set()));
