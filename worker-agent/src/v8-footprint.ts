@@ -5,7 +5,8 @@
 // Measured on the idle agent (connected, heartbeating; /proc smaps, Node 20, see README "Benchmarks"): 81-86 MB
 // RSS with the defaults, of which ~26 MB were V8 heap pages holding ~10 MB of live objects. `--optimize-for-size`
 // (smaller heap growth steps, more eager memory-reducing GCs) alone: 68 MB. Turbofan off during start-up as well:
-// ~61 MB; start-up code runs once, so optimising it only cost memory (compiled code and compiler zones).
+// ~61 MB; start-up code runs once, so optimising it only cost memory (compiled code and compiler zones). Off until
+// the first run (an idle agent's heartbeats got optimised too, for nothing): ~57 MB.
 // `--lite-mode` gave 55 MB but implies --jitless, which disables WebAssembly and Turbofan for good, so a handler
 // module doing real work would run interpreted; not taken. `--max-semi-space-size` has no effect once the heap is
 // set up, so it cannot be set from here. The cost (loaded 2-core machine): 2,000 no-op runs took 1.6 s of agent CPU
@@ -17,9 +18,10 @@ v8.setFlagsFromString('--optimize-for-size');
 v8.setFlagsFromString('--no-turbofan');
 
 /**
- * The agent is up: Turbofan is back for what runs from now on (handler modules doing real work, a busy agent's
- * run path). Functions made hot during start-up may stay unoptimised; new hot code is optimised as usual (measured).
+ * The agent is assigned its first run: Turbofan is back for what runs from now on (handler modules doing real
+ * work, a busy agent's run path). Functions made hot before may stay unoptimised; new hot code is optimised as
+ * usual (measured).
  */
-export function startupDone(): void {
+export function firstRun(): void {
   v8.setFlagsFromString('--turbofan');
 }

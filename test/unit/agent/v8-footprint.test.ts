@@ -23,7 +23,7 @@ function turbofanAt(steps: 'control' | 'agent'): { start: boolean; up: boolean }
       return (%GetOptimizationStatus(f) & 64) !== 0;\`);
     const footprint = ${steps === 'agent' ? `await import(${JSON.stringify(footprint)})` : 'null'};
     const start = optimised();
-    footprint?.startupDone();
+    footprint?.firstRun();
     console.log(JSON.stringify({ start, up: optimised() }));
   `);
   const out = spawnSync(process.execPath, ['--allow-natives-syntax', '--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
