@@ -1,5 +1,6 @@
 // Memory (issue 11): master RSS holding 10,000 tasks with 1,000 agents connected (< 300 MB), and the RSS of one
-// real, idle baton-agent process (< 60 MB). The simulated agents are bench/sim-agents.ts, as in bench/agents.ts.
+// real, idle baton-agent process (< 60 MB), with its run reaper (a second process on every agent host) beside it.
+// The simulated agents are bench/sim-agents.ts, as in bench/agents.ts.
 import fs from 'node:fs/promises';
 import { startAgents, stopAgents, type AgentProcess } from './lib/agents';
 import type { MasterSample } from './lib/master';
@@ -39,6 +40,13 @@ async function importTasks(s: Awaited<ReturnType<typeof stage>>): Promise<number
   return (performance.now() - t0) / 1_000;
 }
 
+/** The reaper is the agent's only child while it runs nothing (processes/watchdog.ts). */
+async function reaperOf(agentPid: number): Promise<number> {
+  const children = (await fs.readFile(`/proc/${agentPid}/task/${agentPid}/children`, 'utf8')).trim().split(/\s+/).filter(Boolean);
+  if (children.length !== 1) throw new Error(`agent ${agentPid} has ${children.length} child processes, expected its reaper alone`);
+  return Number(children[0]);
+}
+
 async function samples(count: number, take: () => Promise<MasterSample>): Promise<MasterSample[]> {
   const out: MasterSample[] = [];
   for (let i = 0; i < count; i++) {
@@ -65,9 +73,12 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     agent = await startAgents(s.master.agentUrl, s.token, { count: 1, group: 'bench', capacity: 4, prefix: 'idle' });
     await waitFor('the real agent online', async () => (await s.master.api.call('workers.list', {})).some((w) => w.name === 'idle-0' && w.status === 'online'), 120_000);
     const agentRss: number[] = [];
+    const reaperRss: number[] = [];
+    const reaper = await reaperOf(agent[0]!.pid);
     for (let i = 0; i < (ctx.quick ? 5 : 15); i++) {
       await sleep(1_000);
       agentRss.push(await rssMb(agent[0]!.pid));
+      reaperRss.push(await rssMb(reaper));
     }
     ctx.log(`memory: idle agent RSS max ${round(Math.max(...agentRss))} MB`);
 
@@ -84,10 +95,11 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
         { metric: 'master RSS: empty → 10,000 tasks (heap)', value: `${round(mean(empty.map((x) => x.rssMb)))} → ${round(mean(withTasks.map((x) => x.rssMb)))} MB (${round(mean(empty.map((x) => x.heapMb)))} → ${round(mean(withTasks.map((x) => x.heapMb)))} MB)` },
         { metric: `master RSS with ${TASKS} tasks and ${connected} of ${AGENTS} simulated agents + 1 real, held ${holdS} s (heap)`, value: `mean ${round(mean(held.map((x) => x.rssMb)))} MB, max ${round(masterMax)} MB (heap mean ${round(mean(held.map((x) => x.heapMb)))} MB)`, target: `< ${MASTER_TARGET_MB} MB`, met: masterMax < MASTER_TARGET_MB && connected === AGENTS },
         { metric: 'real baton-agent RSS, idle (connected, heartbeating)', value: `mean ${round(mean(agentRss))} MB, max ${round(agentMax)} MB`, target: `< ${AGENT_TARGET_MB} MB`, met: agentMax < AGENT_TARGET_MB },
+        { metric: 'its run reaper\'s RSS (a second process per agent)', value: `mean ${round(mean(reaperRss))} MB, max ${round(Math.max(...reaperRss))} MB` },
         { metric: 'master CPU while holding', value: `mean ${round(mean(held.map((x) => x.cpuPct)))} %` },
         { metric: `importing ${TASKS} tasks (${TASKS / PER_IMPORT} × definitions.apply)`, value: `${round(importS)} s` },
       ],
-      data: { tasks: TASKS, agents: AGENTS, connected, refused: sim.status().refused, holdS, importS, empty, withTasks, held, agentRssMb: agentRss },
+      data: { tasks: TASKS, agents: AGENTS, connected, refused: sim.status().refused, holdS, importS, empty, withTasks, held, agentRssMb: agentRss, reaperRssMb: reaperRss },
     };
   } finally {
     await sim.stop();

@@ -82,8 +82,11 @@ export interface Agent {
  * `guard`: the reaper that enforces the run lease from outside this process (see processes/lease-guard.ts);
  * without one (tests, embedders), runs are fenced by this process alone. `loaded`: the handlers, when the caller
  * loaded them already (the CLI does, to refuse a bad --handlers-dir before enrolling); else from `config`.
+ * `onFirstRun`: called once, when the first run is assigned (the CLI's V8 settings, v8-footprint.ts).
  */
-export async function startAgent(config: AgentConfig, log: Logger, guard?: LeaseGuard, loaded?: HandlerSet): Promise<Agent> {
+export async function startAgent(
+  config: AgentConfig, log: Logger, guard?: LeaseGuard, loaded?: HandlerSet, onFirstRun?: () => void,
+): Promise<Agent> {
   // First: a malformed handler module is a start-up error (ConfigError), before anything else is opened.
   const handlers = loaded ?? await offeredHandlers(config.handlersDir, config.handlers);
   const outbox = await Outbox.open(join(config.dataDir, 'outbox'), (file, reason) =>
@@ -347,6 +350,9 @@ export async function startAgent(config: AgentConfig, log: Logger, guard?: Lease
       reconnect(refusal.data.leaderUrl);
     });
     s.on('run:assign', (raw, ack) => {
+      // Before the run starts: its handler may do real work at once.
+      onFirstRun?.();
+      onFirstRun = undefined;
       const answer = runs.assign(raw);
       syncGuard(); // a first run arms the reaper's deadline
       if (!answer.accepted) log.warn({ runId: (raw as { runId?: unknown })?.runId, reason: answer.reason, message: answer.message }, 'run rejected');

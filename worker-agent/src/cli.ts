@@ -10,6 +10,7 @@ import { offeredHandlers } from './handler-modules.js';
 import { checkMasterCertificates } from './master-trust.js';
 import { AGENT_VERSION } from './host.js';
 import { createLogger } from './logger.js';
+import { firstRun } from './v8-footprint.js';
 import { guardRuns } from './processes/watchdog.js';
 import { applyPlan, describePlan, installPlan, serviceFile, uninstallPlan } from './service/install.js';
 import { PLATFORMS, resolveServiceOptions } from './service/options.js';
@@ -52,7 +53,7 @@ async function runAgent(flags: RawOptions): Promise<number> {
   // Before taking runs: kill what an earlier instance on this data folder left, start the reaper (issue 6).
   const watchdog = guardRuns(options.dataDir, log);
   // The reaper also enforces the run lease: the agent tells it each renewal (it cannot fence while paused).
-  const agent = await startAgent({ ...options, token: credential }, log, watchdog, handlers);
+  const agent = await startAgent({ ...options, token: credential }, log, watchdog, handlers, firstRun);
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     if (signals++ > 0) {

@@ -4,6 +4,7 @@ import { Cron } from 'croner';
 import type { Trigger } from '../api/contract/domain';
 import { unknownZoneMessage } from '../api/contract/task-console';
 import { assertNever } from '../assert-never';
+import { CronCache } from './cron-cache';
 
 export type TriggerCheck = { ok: true } | { ok: false; field: string; message: string };
 
@@ -180,19 +181,8 @@ function anchorOf(window: FireWindow, opts: FireOptions): number {
   return opts.anchorMs ?? window.startAt ?? 0;
 }
 
-// Parsing a pattern costs ~0.1 ms, paid on every fire of every task otherwise. A Cron built without a
-// callback schedules nothing, and nextRun/previousRuns with an explicit date keep no state, so sharing
-// instances is safe. Cleared when full rather than LRU: the working set is one entry per cron task.
-const CACHE_MAX = 10_000;
-const cache = new Map<string, Cron>();
+const cache = new CronCache();
 
 function cronFor(expression: string, timezone: string): Cron {
-  const key = `${timezone}\u0000${expression}`;
-  let cron = cache.get(key);
-  if (!cron) {
-    cron = new Cron(expression, { timezone, mode: '6-part' });
-    if (cache.size >= CACHE_MAX) cache.clear();
-    cache.set(key, cron);
-  }
-  return cron;
+  return cache.get(expression, timezone);
 }

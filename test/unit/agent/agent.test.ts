@@ -93,9 +93,9 @@ async function startMaster(refusal: Refusal | null = null): Promise<Master> {
   return master;
 }
 
-async function agentFor(master: Master, dataDir: string, flags: Record<string, string> = {}): Promise<Agent> {
+async function agentFor(master: Master, dataDir: string, flags: Record<string, string> = {}, onFirstRun?: () => void): Promise<Agent> {
   const config = resolveAgentConfig({ master: master.url, token: TOKEN, group: 'local', name: 'a1', dataDir, stopGraceMs: '1000', ...flags }, {});
-  const agent = await startAgent({ ...config, token: TOKEN }, createLogger('fatal', 'a1'));
+  const agent = await startAgent({ ...config, token: TOKEN }, createLogger('fatal', 'a1'), undefined, undefined, onFirstRun);
   cleanups.push(() => agent.stop());
   return agent;
 }
@@ -128,6 +128,20 @@ describe('agent', () => {
     await vi.waitFor(() => expect(master.results).toHaveLength(1));
     expect(master.results[0]).toMatchObject({ runId: run.runId, attempt: 1, state: 'cancelled', output: 'hi\n' });
     await vi.waitFor(async () => expect(await outboxFiles(dataDir)).toEqual([]));
+  });
+
+  // The CLI turns V8's optimising compiler back on there (issue 11): an idle agent never needs it.
+  it('tells its embedder once, when the first run is assigned, and not while it only heartbeats', async () => {
+    const master = await startMaster();
+    let firstRuns = 0;
+    await agentFor(master, await tempDir(), { capacity: '2' }, () => firstRuns++);
+    const socket = await master.connection();
+    await new Promise((resolve) => setTimeout(resolve, 300)); // welcomed, heartbeating
+    expect(firstRuns).toBe(0);
+    expect(await socket.emitWithAck('run:assign', assignment('noop', {}))).toMatchObject({ accepted: true });
+    expect(firstRuns).toBe(1);
+    expect(await socket.emitWithAck('run:assign', assignment('noop', {}))).toMatchObject({ accepted: true });
+    expect(firstRuns).toBe(1);
   });
 
   it('fences its runs once heartbeats go unacknowledged for 2/3 of the lease, and reports them fenced', async () => {

@@ -1,8 +1,10 @@
 // The lease as the reaper enforces it: the pipe protocol, its parsing (unknown input never throws), line
 // splitting with a bound, and the decision (deadline from receipt, newest message wins, idle disarms).
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  applyGuardMessage, encodeGuardMessage, guardDue, LineReader, MAX_LINE_CHARS, parseGuardLine,
+  applyGuardMessage, encodeGuardMessage, guardDue, LineReader, MAX_FENCE_MS, MAX_LINE_CHARS, parseGuardLine,
 } from '../../../worker-agent/src/processes/lease-guard';
 
 describe('reaper lease guard: decision', () => {
@@ -44,6 +46,9 @@ describe('reaper lease guard: protocol', () => {
     ['fractional duration', '{"type":"fence","inMs":1.5}'],
     ['duration as text', '{"type":"fence","inMs":"100"}'],
     ['null', 'null'],
+    ['an array', '[{"type":"idle"}]'],
+    ['a fence longer than a day', `{"type":"fence","inMs":${MAX_FENCE_MS + 1}}`],
+    ['a fence without duration', '{"type":"fence"}'],
     ['too long', `{"type":"idle","pad":"${'x'.repeat(MAX_LINE_CHARS)}"}`],
   ])('ignores %s', (_name, line) => {
     expect(parseGuardLine(line)).toBeNull();
@@ -62,5 +67,30 @@ describe('reaper lease guard: lines', () => {
     const reader = new LineReader();
     for (let i = 0; i < 10; i++) expect(reader.push('x'.repeat(MAX_LINE_CHARS))).toEqual([]);
     expect(reader.push('still garbage\n{"type":"idle"}\n')).toEqual(['{"type":"idle"}']);
+  });
+});
+
+describe('reaper lease guard: footprint', () => {
+  it('keeps only the message of a line, whatever else it carries', () => {
+    expect(parseGuardLine('{"type":"fence","inMs":5,"extra":1}')).toEqual({ type: 'fence', inMs: 5 });
+    expect(parseGuardLine('{"type":"idle","inMs":5}')).toEqual({ type: 'idle' });
+    expect(parseGuardLine(`{"type":"fence","inMs":${MAX_FENCE_MS}}`)).toEqual({ type: 'fence', inMs: MAX_FENCE_MS });
+  });
+
+  // Every agent host runs one reaper beside each agent: zod in its module graph cost 13 MB of RSS (issue 11).
+  it('the reaper imports no package, only its own modules and node: built-ins', () => {
+    const seen = new Set<string>();
+    const packages: string[] = [];
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const [, spec] of readFileSync(file, 'utf8').matchAll(/^import\s+(?!type\s)[^'"]*['"]([^'"]+)['"]/gm)) {
+        if (spec!.startsWith('.')) visit(resolve(dirname(file), spec!.replace(/\.js$/, '.ts')));
+        else if (!spec!.startsWith('node:')) packages.push(`${file}: ${spec}`);
+      }
+    };
+    visit(resolve('worker-agent/src/processes/reaper.ts'));
+    expect(seen.size).toBeGreaterThan(3);
+    expect(packages).toEqual([]);
   });
 });
