@@ -11,11 +11,14 @@ export function sampleActivity(databaseUrl: string, everyMs = 100): ActivitySamp
   const loop = (async () => {
     await client.connect();
     while (running) {
-      const { rows } = await client.query<{ q: string; wait: string | null }>(
-        `select left(regexp_replace(query, '\\s+', ' ', 'g'), 90) as q, wait_event_type || ':' || wait_event as wait
-         from pg_stat_activity where datname = $1 and state = 'active' and pid <> pg_backend_pid()`, [dbName]);
+      // A statement waiting on a lock names the first statement it waits for: which writes contend.
+      const { rows } = await client.query<{ q: string; wait: string | null; blocker: string | null }>(
+        `select substr(regexp_replace(a.query, '\\s+', ' ', 'g'), 1, 20) || '…' || substr(regexp_replace(a.query, '\\s+', ' ', 'g'), 80, 70) as q, a.wait_event_type || ':' || a.wait_event as wait,
+           (select substr(regexp_replace(b.query, '\\s+', ' ', 'g'), 80, 70) from pg_stat_activity b
+            where b.pid = (pg_blocking_pids(a.pid))[1]) as blocker
+         from pg_stat_activity a where a.datname = $1 and a.state = 'active' and a.pid <> pg_backend_pid()`, [dbName]);
       for (const r of rows) {
-        const key = `${r.q}  [${r.wait ?? 'cpu'}]`;
+        const key = `${r.q}  [${r.wait ?? 'cpu'}]${r.blocker ? ` waits for: ${r.blocker}` : ''}`;
         counts.set(key, (counts.get(key) ?? 0) + 1);
       }
       await new Promise((r) => setTimeout(r, everyMs));
