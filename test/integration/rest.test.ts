@@ -304,6 +304,10 @@ describe('hostile input', () => {
     const b = await master.api.call('groups.create', { name: 'hostile-b' });
     await master.api.call('tasks.create', { name: 'twin', groupId: a.id, handler: 'noop', trigger: { type: 'api' } });
     await master.api.call('tasks.create', { name: 'twin', groupId: b.id, handler: 'noop', trigger: { type: 'api' } });
+    // Runs the raw agent accepted earlier get their running mark a second after the start (db/held-starts.ts): wait
+    // for it, so the snapshots compare a settled database.
+    await waitFor('no run waiting for its running mark', async () =>
+      (await db.query("select 1 from runs where state = 'assigned' limit 1")).rowCount === 0, 10_000);
     before = await snapshot();
   });
 
