@@ -116,9 +116,8 @@ export async function startAgent(
       // a lease this agent counts as over makes such a death the fencing it is.
       const lapsed = mustFence(lease.confirmedSentAt, monotonic(), leaseMs);
       if (lapsed && !result.fenced) fence('run processes killed while the lease was not renewed');
-      const entry = await outbox.append(fencedIfLapsed(result, lapsed));
       // This result alone: rescanning every waiting one for each new result made a busy agent quadratic.
-      if (socket.connected && !sending.has(entry.id)) sending.set(entry.id, deliver(entry));
+      sendResult(await outbox.append(fencedIfLapsed(result, lapsed)));
     },
   });
 
@@ -299,11 +298,13 @@ export async function startAgent(
       sending.delete(entry.id);
     }
   };
+  /** Sends one result unless it is on its way already (or there is no connection: a connect flushes the outbox). */
+  function sendResult(entry: OutboxEntry): void {
+    if (socket.connected && !sending.has(entry.id)) sending.set(entry.id, deliver(entry));
+  }
   /** Sends what is not on its way yet; resolves when every delivery under way has its answer. */
   function flushOutbox(): Promise<void> {
-    if (socket.connected) {
-      for (const entry of outbox.pending()) if (!sending.has(entry.id)) sending.set(entry.id, deliver(entry));
-    }
+    for (const entry of outbox.pending()) sendResult(entry);
     return Promise.all(sending.values()).then(() => undefined);
   }
 
