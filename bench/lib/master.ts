@@ -1,6 +1,9 @@
 // Starts bench/master-process.ts as a child and talks to it over IPC; `stop()` ends it by its PID.
+// The child runs the master compiled to one JavaScript file, as `baton-master` ships (out/main/cli.js), not under
+// tsx: tsx's transformed sources and source maps added about 40 MB to the master's RSS (measured on the empty master).
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { build } from 'esbuild';
 import { clientOver, type ApiClient, type Reply } from '../../src-main/master/api/contract/client';
 
 export interface MasterSample { rssMb: number; heapMb: number; cpuPct: number; loopP99Ms: number; loopMaxMs: number }
@@ -13,14 +16,25 @@ export interface MasterProcess {
   stop(): Promise<void>;
 }
 
-const SCRIPT = path.resolve('bench/master-process.ts');
+const SOURCE = path.resolve('bench/master-process.ts');
+const BUNDLE = path.resolve('.tmp/bench/master-process.mjs');
+let bundled: Promise<unknown> | null = null;
+
+/** The master and this wrapper in one ES module; packages stay in node_modules, as in electron-vite's bundle. */
+function bundle(): Promise<unknown> {
+  bundled ??= build({
+    entryPoints: [SOURCE], outfile: BUNDLE, bundle: true, platform: 'node', format: 'esm', target: 'node20',
+    packages: 'external', sourcemap: 'linked', logLevel: 'warning',
+  });
+  return bundled;
+}
 
 export async function startMasterProcess(opts: {
   databaseUrl: string; dataDir: string; logFile: string; env?: Record<string, string>; cpuProfDir?: string;
 }): Promise<MasterProcess> {
-  const execArgv = ['--import', 'tsx'];
-  const child: ChildProcess = fork(SCRIPT, [], {
-    execArgv,
+  await bundle();
+  const child: ChildProcess = fork(BUNDLE, [], {
+    execArgv: [],
     env: {
       ...process.env, BATON_DATABASE_URL: opts.databaseUrl, BATON_DATA_DIR: opts.dataDir,
       BENCH_MASTER_LOG: opts.logFile,
