@@ -3,6 +3,7 @@
 // first second writes the mark first. An update log installed in this file's database sees every write of runs.
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, prepare, startAgent, startTestMaster, tempDir, waitFor, type TestAgent, type TestMaster } from './harness';
 
@@ -75,6 +76,35 @@ describe('writes per run', () => {
     expect(await updates(runId)).toEqual(['assigned→running', 'running→succeeded']);
     expect((await steps(runId)).map((s) => s.state)).toEqual(['assigned', 'running', 'succeeded']);
   });
+
+  it('a worker whose run has reported takes the next run while that end is still being written: no queued → assigned write', async () => {
+    const one = await prepare(master, 'one-slot');
+    const single = await startAgent(master, one.token, { name: 'one-slot-1', group: 'one-slot', args: ['--capacity', '1'] });
+    const blocker = new pg.Client({ connectionString: databaseUrl });
+    await blocker.connect();
+    try {
+      await waitFor('the one-slot agent online', async () => (await master.api.call('workers.list', {})).some((w) => w.name === 'one-slot-1' && w.status === 'online'));
+      const create = (name: string, command: string) => master.api.call('tasks.create', { name, groupId: one.groupId, handler: 'shell', params: { command }, trigger: { type: 'api' } });
+      const first = await create('first', `touch ${path.join(dir, 'first-done')}`);
+      const second = await create('second', 'true');
+      // Every end updates the dashboard's rollups (migration 20): holding them holds the first run's end write.
+      await blocker.query('begin; lock table run_outcomes_by_minute in share row exclusive mode');
+      const [a] = await master.api.call('tasks.trigger', { id: first.id });
+      await waitFor('the first command ran', () => fs.access(path.join(dir, 'first-done')).then(() => true, () => false), 10_000);
+      await waitFor('its result reached the master', async () => (await blocker.query(
+        `select 1 from pg_stat_activity where wait_event_type = 'Lock' and query like '%finished_at%'`)).rowCount);
+      const [b] = await master.api.call('tasks.trigger', { id: second.id });
+      expect((await master.api.call('runs.get', { id: a!.id })).state).toBe('assigned');
+      expect(b!.state).toBe('assigned');
+      await blocker.query('commit');
+      await ended(a!.id);
+      expect((await ended(b!.id)).state).toBe('succeeded');
+      expect(await updates(b!.id)).toEqual(['assigned→succeeded']);
+    } finally {
+      await blocker.end();
+      await single.stop('SIGKILL');
+    }
+  }, 60_000);
 
   it('a master that stops in a run\'s first second writes its running mark first; the next master finds it running', async () => {
     const marker = path.join(dir, 'started');

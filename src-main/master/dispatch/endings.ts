@@ -60,6 +60,9 @@ export class RunEndings {
   async result(workerId: string, result: RunResult): Promise<'stored' | 'late' | 'duplicate'> {
     const live = this.deps.dispatcher.runs.get(result.runId);
     if (live?.attempt === result.attempt) {
+      // The agent freed its slot when it sent the result: so does routing, before the end is written, or a busy
+      // database fills every worker with ended runs and each new one costs a queued → assigned write more.
+      this.deps.registry.get(workerId)?.running.delete(result.runId);
       this.deps.dispatcher.runs.markReported(live);
       void this.deps.dispatcher.pump(live.taskId);
     }
