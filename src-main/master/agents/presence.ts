@@ -93,7 +93,12 @@ export class Presence implements AgentEvents {
       run.missingBeats = listed.has(run.id) || !settled ? 0 : run.missingBeats + 1;
       return run.missingBeats >= this.deps.liveness.missedBeats;
     });
-    if (forgotten.length > 0) void this.deps.endings.lose(forgotten, `Agent ${session.name} no longer reports this run.`);
+    if (forgotten.length === 0) return;
+    // A heartbeat does not wait for this write. When it fails (database down, disk full) the runs stay as they are,
+    // and the next beat that still leaves them out tries again.
+    this.deps.endings.lose(forgotten, `Agent ${session.name} no longer reports this run.`).catch((error: unknown) => {
+      this.deps.log.warn({ err: error, worker: session.name, runs: forgotten.map((r) => r.id) }, 'could not record runs the agent no longer reports; trying again at its next heartbeat');
+    });
   }
 
   /** Results are accepted only from the worker the attempt is assigned to; a duplicate is acknowledged and changes nothing. */

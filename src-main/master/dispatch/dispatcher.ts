@@ -80,7 +80,12 @@ export class Dispatcher {
   async fire(task: Task, plannedAt: number, trigger: RunTrigger, extra: FireExtra = {}): Promise<StoredRun[]> {
     this.deps.metrics.fired(trigger);
     const { planned, cover } = this.planFire(task, this.newRun(task, plannedAt, trigger, extra));
-    for (const id of cover) void this.stopRun(id, 'covered');
+    for (const id of cover) {
+      // The new run waits for these either way; a stop that cannot be written leaves them to their queue time-out.
+      this.stopRun(id, 'covered').catch((error: unknown) => {
+        this.deps.log.warn({ err: error, runId: id, task: task.name }, 'could not stop a run that a newer fire covers');
+      });
+    }
     return this.commit(task, planned);
   }
 
