@@ -1,5 +1,6 @@
 // A Baton master in its own process, driven by the benchmark over IPC, so its RSS/CPU are its own
 // and it can be profiled (inspector CPU profile when BENCH_CPU_PROF_DIR is set). Messages: {id, call, input} → {id, reply}; {id, sample} → {id, sample}.
+import '../src-main/master/v8-footprint';
 import fs from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import path from 'node:path';

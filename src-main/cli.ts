@@ -1,4 +1,5 @@
 // `baton-master`: the master without Electron. Flags are turned into BATON_* settings and checked by one resolver.
+import './master/v8-footprint';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

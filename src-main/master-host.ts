@@ -1,6 +1,7 @@
 // The master and the local agent for the desktop app, in an Electron utility process (plain Node) rather than the
 // main process: there, stopping child processes (agent, PostgreSQL) sometimes stalled the main process's event loop
 // on quit (seen in about 1 quit in 6 on Linux). The shell talks to this process by messages only.
+import './master/v8-footprint';
 import path from 'node:path';
 import { z } from 'zod';
 import { EventTopic, type ConsoleEvent } from './master/api/contract/events';
