@@ -27,7 +27,7 @@ export interface SizeResult {
   /** Seconds after the window until the planner had planned past it; lost fires are counted after that. */
   caughtUpS: number;
   dispatched: Lat; started: Lat; neverStarted: number; createSeconds: number; cpuMean: number; cpuMax: number;
-  split: { insert_p50: number; insert_p99: number; wait_p50: number; wait_p99: number };
+  split: { insert_p50: number; insert_p99: number; wait_p50: number; wait_p99: number; start_p50: number; start_p99: number };
   states: Record<string, number>;
   /** What the database was busy with during the window (pg_stat_activity every 100 ms): where time goes when it is late. */
   dbBusy: Array<{ query: string; samples: number }>;
@@ -49,7 +49,7 @@ export async function run(ctx: BenchContext): Promise<BenchResult> {
     return [
       { metric: `${r.tasks} tasks × every second, ${r.windowS} s, ${AGENTS} agents: started on the agent − planned`, value: ms(r.started), ...(target ? { target: `p99 < ${TARGET_P99_MS} ms`, met: r.started.p99 < TARGET_P99_MS } : {}) },
       { metric: `${r.tasks} tasks: dispatched (assigned) − planned`, value: ms(r.dispatched) },
-      { metric: `${r.tasks} tasks: split stored − planned (planner) / assigned − stored (dispatch)`, value: `p50 ${round(r.split.insert_p50)} / ${round(r.split.wait_p50)} ms, p99 ${round(r.split.insert_p99)} / ${round(r.split.wait_p99)} ms` },
+      { metric: `${r.tasks} tasks: split stored − planned (planner) / assigned − stored (dispatch) / started on the agent − assigned`, value: `p50 ${round(r.split.insert_p50)} / ${round(r.split.wait_p50)} / ${round(r.split.start_p50)} ms, p99 ${round(r.split.insert_p99)} / ${round(r.split.wait_p99)} / ${round(r.split.start_p99)} ms` },
       { metric: `${r.tasks} tasks: fires lost / doubled / via misfire`, value: `${r.lost} / ${r.doubled} / ${r.viaMisfire} of ${r.expected}`, ...(target ? { target: '0 / 0' } : {}), met: clean },
       { metric: `${r.tasks} tasks: planner past the window`, value: r.caughtUpS > CATCH_UP_MAX_S ? `not within ${CATCH_UP_MAX_S} s: fires still missing then count as lost` : `${round(r.caughtUpS)} s after it` },
       { metric: `${r.tasks} tasks: master CPU during the window`, value: `mean ${round(r.cpuMean)} %, max ${round(r.cpuMax)} %` },
@@ -146,7 +146,9 @@ async function readWindow(c: Client, from: Date, to: Date) {
     `select percentile_cont(0.5) within group (order by extract(epoch from created_at - planned_at) * 1000) as insert_p50,
             percentile_cont(0.99) within group (order by extract(epoch from created_at - planned_at) * 1000) as insert_p99,
             percentile_cont(0.5) within group (order by extract(epoch from assigned_at - created_at) * 1000) as wait_p50,
-            percentile_cont(0.99) within group (order by extract(epoch from assigned_at - created_at) * 1000) as wait_p99
+            percentile_cont(0.99) within group (order by extract(epoch from assigned_at - created_at) * 1000) as wait_p99,
+            percentile_cont(0.5) within group (order by extract(epoch from started_at - assigned_at) * 1000) as start_p50,
+            percentile_cont(0.99) within group (order by extract(epoch from started_at - assigned_at) * 1000) as start_p99
      from runs where planned_at >= $1 and planned_at < $2 and attempt = 1`, range);
   return {
     runs: late.length,

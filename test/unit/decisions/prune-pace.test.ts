@@ -36,7 +36,11 @@ describe('nextBatchSize', () => {
 });
 
 describe('pauseAfter', () => {
-  it.each([[0, 50], [49.6, 50], [80.4, 80], [3_000, 3_000]])('after %f ms, rests %i ms', (ms, pause) => {
-    expect(pauseAfter(pace, ms)).toBe(pause);
+  it.each([[0, 50], [16.6, 50], [26.8, 80], [3_000, 9_000]])('after %f ms, rests %i ms (three times as long, at least 50 ms)', (ms, pause) => {
+    expect(pauseAfter({ ...pace, restFactor: 3 }, ms)).toBe(pause);
+  });
+
+  it('at a rest factor of 1, pruning gets half the time', () => {
+    expect(pauseAfter({ ...pace, restFactor: 1 }, 80.4)).toBe(80);
   });
 });
