@@ -58,11 +58,11 @@ export class RunEndings {
    * A result for an attempt already declared lost is kept on it, marked late. The caller checked ownership.
    */
   async result(workerId: string, result: RunResult): Promise<'stored' | 'late' | 'duplicate'> {
+    // The agent freed its slot when it sent the result: so does routing, before the end is written, or a busy
+    // database fills every worker with ended runs and each new one costs a queued → assigned write more.
+    this.deps.registry.get(workerId)?.running.delete(result.runId);
     const live = this.deps.dispatcher.runs.get(result.runId);
     if (live?.attempt === result.attempt) {
-      // The agent freed its slot when it sent the result: so does routing, before the end is written, or a busy
-      // database fills every worker with ended runs and each new one costs a queued → assigned write more.
-      this.deps.registry.get(workerId)?.running.delete(result.runId);
       this.deps.dispatcher.runs.markReported(live);
       void this.deps.dispatcher.pump(live.taskId);
     }
@@ -73,7 +73,6 @@ export class RunEndings {
       : { state: result.state, exitCode: result.exitCode, output: result.output, error: result.error, ...times,
         reason: result.state === 'cancelled' ? reason : null };
     const stored = await this.finish(result.runId, result.attempt, outcome);
-    this.deps.registry.get(workerId)?.running.delete(result.runId);
     if (stored) return 'stored';
     const late = await storeLateResult(this.deps.db, {
       id: result.runId, attempt: result.attempt, workerId, state: result.state, exitCode: result.exitCode,
