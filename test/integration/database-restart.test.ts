@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BatonError } from '../../src-main/master/api/contract/errors';
 import { removeCluster, startEmbeddedDatabase, type EmbeddedDatabase } from '../../src-main/master/db/embedded';
-import { prepare, startAgent, startTestMaster, tempDir, waitFor, type TestAgent, type TestMaster } from './harness';
+import { prepare, startAgent, startMark, startTestMaster, tempDir, waitFor, type TestAgent, type TestMaster } from './harness';
 
 describe('database restart', () => {
   let database: EmbeddedDatabase | undefined;
@@ -35,11 +35,12 @@ describe('database restart', () => {
     const succeeded = async () => (await master!.api.call('runs.list', { taskId: task.id, limit: 1_000 }))
       .filter((r) => r.state === 'succeeded');
     await waitFor('two runs before the outage', async () => (await succeeded()).length >= 2);
+    const mark = await startMark();
     const slow = await master.api.call('tasks.create', {
-      name: 'across', groupId, handler: 'shell', params: { command: 'sleep 2; echo across' }, trigger: { type: 'api' },
+      name: 'across', groupId, handler: 'shell', params: { command: `${mark.command}; sleep 2; echo across` }, trigger: { type: 'api' },
     });
     const [across] = await master.api.call('tasks.trigger', { id: slow.id });
-    await waitFor('the slow run running', async () => (await master!.api.call('runs.get', { id: across!.id })).state === 'running');
+    await mark.started();
 
     await database.stop();
     database = undefined;

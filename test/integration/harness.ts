@@ -85,6 +85,24 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | null | u
   }
 }
 
+/**
+ * A file a run's command appends a line to first (`command` goes at its start), so a test knows the run started on its
+ * agent, and how many times. Waiting for the stored `running` state instead races a short run: the master holds that
+ * mark back for a second (db/held-starts.ts) and never writes it for a run that ends sooner, so a `sleep 1` run may
+ * go from assigned to succeeded unseen (CI saw `run-control.test.ts` time out that way).
+ */
+export async function startMark(): Promise<{ command: string; started: () => Promise<void>; count: () => Promise<number> }> {
+  const file = path.join(await tempDir('baton-started-'), 'started');
+  const count = () => fs.readFile(file, 'utf8').then((text) => text.trim().split('\n').length, () => 0);
+  return {
+    command: `echo started >> '${file}'`,
+    started: async () => {
+      await waitFor(`the run's command to start (${file})`, async () => (await count()) > 0);
+    },
+    count,
+  };
+}
+
 /** A group and an enrolment token for it, the minimum an agent needs to join. */
 export async function prepare(master: TestMaster, group = 'it'): Promise<{ groupId: string; token: string }> {
   const g = await master.api.call('groups.create', { name: group });

@@ -1,12 +1,10 @@
 // A master restart loses no result: the agent keeps the result in its outbox and resends it on reconnect.
 // A master SIGKILLed in a run's first second dies before its held running mark is written (issue 11): the next
 // master adopts the run as assigned, and the agent's result still settles it once, with the agent's start.
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src-main/master/db/embedded';
 import {
-  freshDatabase, prepare, startAgent, startMasterProcess, startTestMaster, tempDir, waitFor, type MasterProcess, type TestAgent, type TestMaster,
+  freshDatabase, prepare, startAgent, startMark, startMasterProcess, startTestMaster, waitFor, type MasterProcess, type TestAgent, type TestMaster,
 } from './harness';
 
 describe('master restart', () => {
@@ -24,11 +22,12 @@ describe('master restart', () => {
     const { groupId, token } = await prepare(master);
     agent = await startAgent(master, token, { name: 'survivor' });
     await waitFor('online', async () => (await master!.api.call('workers.list', {}))[0]?.status === 'online');
+    const mark = await startMark();
     const task = await master.api.call('tasks.create', {
-      name: 'slow', groupId, handler: 'shell', params: { command: 'sleep 1.5; echo survived' }, trigger: { type: 'api' },
+      name: 'slow', groupId, handler: 'shell', params: { command: `${mark.command}; sleep 1.5; echo survived` }, trigger: { type: 'api' },
     });
     const [run] = await master.api.call('tasks.trigger', { id: task.id });
-    await waitFor('running', async () => (await master!.api.call('runs.get', { id: run!.id })).state === 'running');
+    await mark.started();
     await master.stop();
     await new Promise((r) => setTimeout(r, 2_500));
     master = await startTestMaster(url, { BATON_PORT: port });
@@ -45,7 +44,6 @@ describe('master restart', () => {
   it('a master SIGKILLed in a run\'s first second: the next master adopts it as assigned and its result settles it once', async () => {
     const url = await freshDatabase();
     const port = String(await freePort());
-    const dir = await tempDir('baton-first-second-');
     const processes: MasterProcess[] = [];
     let runner: TestAgent | undefined;
     try {
@@ -58,12 +56,12 @@ describe('master restart', () => {
       const { secret } = await first.api.call('enrolments.create', { label: 'first second', groupId: group.id });
       runner = await startAgent({ agentUrl: first.url }, secret, { name: 'runner' });
       await waitFor('online', async () => (await first.api.call('workers.list', {}))[0]?.status === 'online');
-      const marker = path.join(dir, 'started');
+      const mark = await startMark();
       const task = await first.api.call('tasks.create', {
-        name: 'interrupted', groupId: group.id, handler: 'shell', params: { command: `echo x >> ${marker}; sleep 3; echo finished` }, trigger: { type: 'api' },
+        name: 'interrupted', groupId: group.id, handler: 'shell', params: { command: `${mark.command}; sleep 3; echo finished` }, trigger: { type: 'api' },
       });
       const [run] = await first.api.call('tasks.trigger', { id: task.id });
-      await waitFor('the command started', () => fs.access(marker).then(() => true, () => false), 10_000);
+      await mark.started();
       first.child.kill('SIGKILL');
       await first.exited;
       const before = await first.api.call('runs.get', { id: run!.id }).catch(() => null);
@@ -83,7 +81,7 @@ describe('master restart', () => {
       expect(done.startedAt).not.toBeNull();
       expect(Date.parse(done.startedAt!)).toBeLessThan(Date.parse(done.finishedAt!) - 2_500);
       expect(await second.api.call('runs.list', { taskId: task.id })).toHaveLength(1);
-      expect((await fs.readFile(marker, 'utf8')).trim().split('\n')).toHaveLength(1);
+      expect(await mark.count()).toBe(1);
     } finally {
       await runner?.stop('SIGKILL');
       for (const m of processes) if (m.child.exitCode === null && m.child.signalCode === null) m.child.kill('SIGTERM');

@@ -2,7 +2,7 @@
 import fs from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Run, TaskInput } from '../../src-main/master/api/contract/domain';
-import { freshDatabase, prepare, startAgent, startTestMaster, waitFor, type TestAgent, type TestMaster } from './harness';
+import { freshDatabase, prepare, startAgent, startMark, startTestMaster, waitFor, type TestAgent, type TestMaster } from './harness';
 
 const ACTIVE = ['scheduled', 'queued', 'assigned', 'running'];
 
@@ -76,18 +76,20 @@ describe('run control', () => {
     await master.api.call('tasks.setEnabled', { id: stopTask.id, enabled: false, inFlight: 'stop' });
     expect((await master.api.call('runs.get', { id: a!.id })).state).toBe('cancelled');
 
-    const finishTask = await task({ params: { command: 'sleep 1; echo finished' } });
+    const mark = await startMark();
+    const finishTask = await task({ params: { command: `${mark.command}; sleep 1; echo finished` } });
     const [b] = await master.api.call('tasks.trigger', { id: finishTask.id });
-    await state(b!.id, 'running');
+    await mark.started();
     await master.api.call('tasks.setEnabled', { id: finishTask.id, enabled: false, inFlight: 'finish' });
     expect((await state(b!.id, 'succeeded')).output.trim()).toBe('finished');
   });
 
   it('a disabled worker gets no new runs, but its run in flight finishes and is stored', async () => {
     const [worker] = await master.api.call('workers.list', {});
-    const t = await task({ params: { command: 'sleep 1; echo kept' }, queueTimeoutMs: 1_500 });
+    const mark = await startMark();
+    const t = await task({ params: { command: `${mark.command}; sleep 1; echo kept` }, queueTimeoutMs: 1_500 });
     const [inFlight] = await master.api.call('tasks.trigger', { id: t.id });
-    await state(inFlight!.id, 'running');
+    await mark.started();
     await master.api.call('workers.setStatus', { id: worker!.id, status: 'disabled' });
     const [waiting] = await master.api.call('tasks.trigger', { id: t.id });
     expect(waiting!.state).toBe('queued');

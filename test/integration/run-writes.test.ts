@@ -1,11 +1,9 @@
 // How many writes a run costs (issue 11): a run that ends within a second of starting is stored, then ended, its running
 // step recorded from the agent's start; a longer one is marked running while it runs; a master that stops in a run's
 // first second writes the mark first. An update log installed in this file's database sees every write of runs.
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase, prepare, startAgent, startTestMaster, tempDir, waitFor, type TestAgent, type TestMaster } from './harness';
+import { freshDatabase, prepare, startAgent, startMark, startTestMaster, waitFor, type TestAgent, type TestMaster } from './harness';
 
 const UPDATE_LOG = `
 create table run_updates (n bigint generated always as identity, run_id text, old_state text, new_state text);
@@ -21,7 +19,6 @@ describe('writes per run', () => {
   let master: TestMaster;
   let groupId: string;
   let agent: TestAgent;
-  let dir: string;
 
   beforeAll(async () => {
     databaseUrl = await freshDatabase();
@@ -31,7 +28,6 @@ describe('writes per run', () => {
     groupId = prepared.groupId;
     agent = await startAgent(master, prepared.token, { name: 'writes-1' });
     await waitFor('online', async () => (await master.api.call('workers.list', {})).some((w) => w.status === 'online'));
-    dir = await tempDir('baton-writes-');
   }, 60_000);
   afterAll(async () => {
     await agent?.stop('SIGKILL');
@@ -85,12 +81,13 @@ describe('writes per run', () => {
     try {
       await waitFor('the one-slot agent online', async () => (await master.api.call('workers.list', {})).some((w) => w.name === 'one-slot-1' && w.status === 'online'));
       const create = (name: string, command: string) => master.api.call('tasks.create', { name, groupId: one.groupId, handler: 'shell', params: { command }, trigger: { type: 'api' } });
-      const first = await create('first', `touch ${path.join(dir, 'first-done')}`);
+      const ran = await startMark();
+      const first = await create('first', ran.command);
       const second = await create('second', 'true');
       // Every end updates the dashboard's rollups (migration 20): holding them holds the first run's end write.
       await blocker.query('begin; lock table run_outcomes_by_minute in share row exclusive mode');
       const [a] = await master.api.call('tasks.trigger', { id: first.id });
-      await waitFor('the first command ran', () => fs.access(path.join(dir, 'first-done')).then(() => true, () => false), 10_000);
+      await ran.started();
       await waitFor('its result reached the master', async () => (await blocker.query(
         `select 1 from pg_stat_activity where wait_event_type = 'Lock' and query like '%finished_at%'`)).rowCount);
       const [b] = await master.api.call('tasks.trigger', { id: second.id });
@@ -107,9 +104,9 @@ describe('writes per run', () => {
   }, 60_000);
 
   it('a master that stops in a run\'s first second writes its running mark first; the next master finds it running', async () => {
-    const marker = path.join(dir, 'started');
-    const runId = await trigger('interrupted', `touch ${marker}; sleep 6`);
-    await waitFor('the command started', () => fs.access(marker).then(() => true, () => false), 10_000);
+    const mark = await startMark();
+    const runId = await trigger('interrupted', `${mark.command}; sleep 6`);
+    await mark.started();
     const before = await master.api.call('runs.get', { id: runId });
     expect(before.state).toBe('assigned');
     await master.stop();

@@ -4,7 +4,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freshDatabase, startAgent, startMasterProcess, waitFor, type MasterProcess, type TestAgent } from './harness';
+import { freshDatabase, startAgent, startMark, startMasterProcess, waitFor, type MasterProcess, type TestAgent } from './harness';
 
 const LEASE_MS = 2_000;
 // Runs keep their lease for 10 × 1 s heartbeats, longer than a takeover (up to 4 leader leases): the run in flight
@@ -48,11 +48,12 @@ describe('several masters on one database', () => {
     const tick = await b.api.call('tasks.create', {
       name: 'tick', groupId: group.id, handler: 'shell', params: { command: 'echo tick' }, trigger: { type: 'fixed_rate', intervalMs: 500 },
     });
+    const mark = await startMark();
     const slow = await b.api.call('tasks.create', {
-      name: 'across', groupId: group.id, handler: 'shell', params: { command: 'sleep 2; echo across' }, trigger: { type: 'api' },
+      name: 'across', groupId: group.id, handler: 'shell', params: { command: `${mark.command}; sleep 2; echo across` }, trigger: { type: 'api' },
     });
     const [across] = await b.api.call('tasks.trigger', { id: slow.id });
-    await waitFor('the slow run running', async () => (await b.api.call('runs.get', { id: across!.id })).state === 'running');
+    await mark.started();
 
     a.child.kill('SIGKILL');
     const killedAt = Date.now();
