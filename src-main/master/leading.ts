@@ -110,6 +110,8 @@ export async function startLeading(deps: {
       presence.stop();
       endings.close();
       for (const timer of timers) clearInterval(timer);
+      // Fires waiting for their slot are stored queued now, so the term's last fires are written before it ends.
+      dispatcher.parked.storeAll();
       await planner.stop();
     },
   };

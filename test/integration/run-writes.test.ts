@@ -103,6 +103,41 @@ describe('writes per run', () => {
     }
   }, 60_000);
 
+  it('a scheduled fire of a serial task whose previous run is still going is stored once, assigned, when that run reports', async () => {
+    const task = await master.api.call('tasks.create', {
+      name: 'overlapping', groupId, handler: 'shell', params: { command: 'sleep 1.4' }, trigger: { type: 'fixed_rate', intervalMs: 1_000 },
+    });
+    const runs = await waitFor('three runs ended', async () => {
+      const list = await master.api.call('runs.list', { taskId: task.id });
+      return list.filter((r) => r.finishedAt).length >= 3 ? list : null;
+    }, 30_000);
+    await master.api.call('tasks.setEnabled', { id: task.id, enabled: false, inFlight: 'stop' });
+    const done = runs.filter((r) => r.finishedAt).sort((a, b) => Date.parse(a.plannedAt) - Date.parse(b.plannedAt));
+    expect(done.map((r) => r.state)).toEqual(done.map(() => 'succeeded'));
+    // Serial: each started after the one before it ended; none waited in the queue, so none was written twice on its way.
+    for (const [i, r] of done.entries()) {
+      if (i > 0) expect(Date.parse(r.startedAt!)).toBeGreaterThanOrEqual(Date.parse(done[i - 1]!.finishedAt!) - 50);
+      expect(await updates(r.id)).not.toContain('queued→assigned');
+    }
+  }, 60_000);
+
+  it('disabling a serial task while a fire waits for its slot leaves nothing to run: the waiting fire is stored and cancelled', async () => {
+    const mark = await startMark();
+    const task = await master.api.call('tasks.create', {
+      name: 'held-when-disabled', groupId, handler: 'shell', params: { command: `${mark.command}; sleep 5` }, trigger: { type: 'fixed_rate', intervalMs: 1_000 },
+    });
+    await mark.started();
+    const [first] = await master.api.call('runs.list', { taskId: task.id });
+    // The next fire is due a second after the first and waits up to a second for the slot: disable inside that wait.
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(first!.plannedAt) + 1_300 - Date.now())));
+    await master.api.call('tasks.setEnabled', { id: task.id, enabled: false, inFlight: 'stop' });
+    await new Promise((r) => setTimeout(r, 1_500));
+    const runs = await master.api.call('runs.list', { taskId: task.id });
+    expect(runs.length).toBeGreaterThanOrEqual(2);
+    expect(runs.map((r) => r.state)).toEqual(runs.map(() => 'cancelled'));
+    expect(await mark.count()).toBe(1);
+  }, 60_000);
+
   it('a master that stops in a run\'s first second writes its running mark first; the next master finds it running', async () => {
     const mark = await startMark();
     const runId = await trigger('interrupted', `${mark.command}; sleep 6`);

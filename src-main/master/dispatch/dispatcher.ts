@@ -14,6 +14,7 @@ import type { Logger } from '../log';
 import type { MasterMetrics } from '../metrics/instruments';
 import { decideBlocking, decideBySlots, freeSlots } from './blocking';
 import { asBlockingRun, fromNew, LiveRuns, type LiveRun } from './live-runs';
+import { ParkedFires } from './parked-fires';
 import { route, type Candidate, type RouteDecision } from './routing';
 import { spanIdOf } from '../tracing/traceparent';
 
@@ -42,8 +43,12 @@ const PARENT_OUTPUT_MAX = 16_384;
 /** A run decided in memory, to be stored and then (if it has one) sent to its worker. */
 interface Planned { row: NewRun; session: AgentSession | null }
 
+/** What a fire decided: the runs to store, the runs it covers, and whether its one run waits for its slot unstored. */
+interface FirePlan { planned: Planned[]; cover: string[]; park: boolean }
+
 export class Dispatcher {
   readonly runs = new LiveRuns();
+  readonly parked = new ParkedFires<AgentSession>();
   private readonly tasks = new Map<string, Task>();
   private readonly children = new Map<string, Promise<Task[]>>();
   private readonly cursors = new Map<string, number>();
@@ -79,18 +84,20 @@ export class Dispatcher {
   /** One fire of a task: applies its blocking strategy, then routes. Returns the runs it stored. */
   async fire(task: Task, plannedAt: number, trigger: RunTrigger, extra: FireExtra = {}): Promise<StoredRun[]> {
     this.deps.metrics.fired(trigger);
-    const { planned, cover } = this.planFire(task, this.newRun(task, plannedAt, trigger, extra));
+    const { planned, cover, park } = this.planFire(task, this.newRun(task, plannedAt, trigger, extra));
     for (const id of cover) {
       // The new run waits for these either way; a stop that cannot be written leaves them to their queue time-out.
       this.stopRun(id, 'covered').catch((error: unknown) => {
         this.deps.log.warn({ err: error, runId: id, task: task.name }, 'could not stop a run that a newer fire covers');
       });
     }
+    const [first] = planned;
+    if (park && first) return this.parked.hold(first.row.id, (session) => this.commit(task, [session ? assignedTo(first, session) : first]));
     return this.commit(task, planned);
   }
 
   /** Synchronous: decides and reserves in memory, so the next decision already sees this one. */
-  private planFire(task: Task, base: NewRun): { planned: Planned[]; cover: string[] } {
+  private planFire(task: Task, base: NewRun): FirePlan {
     // Holders plus the head of the queue decide every strategy; cover_earlier also stops the whole queue.
     const waiting = this.runs.waiting(task.id);
     const queue = task.blocking.strategy === 'cover_earlier' ? waiting : waiting.slice(0, 1);
@@ -101,21 +108,24 @@ export class Dispatcher {
     const unsplit = { ...base, shardTotal: task.routing.strategy === 'shard_broadcast' ? 0 : 1 };
     switch (blocking.kind) {
       case 'skip':
-        return { planned: [{ row: { ...base, state: 'skipped', reason: blocking.reason }, session: null }], cover: [] };
-      case 'wait':
-        return { planned: [this.reserve({ row: unsplit, session: null })], cover: [] };
+        return { planned: [{ row: { ...base, state: 'skipped', reason: blocking.reason }, session: null }], cover: [], park: false };
+      case 'wait': {
+        // Only a scheduled fire first in line: an API caller gets its answer at once, and a queue keeps its order.
+        const park = bySlots && base.trigger === 'schedule' && waiting.length === 0 && unsplit.shardTotal === 1;
+        return { planned: [this.reserve({ row: unsplit, session: null })], cover: [], park };
+      }
       case 'cover':
         // The new run waits in the queue until the covered ones have ended (or were killed): never two at once.
-        return { planned: [this.reserve({ row: unsplit, session: null })], cover: blocking.stopRunIds };
+        return { planned: [this.reserve({ row: unsplit, session: null })], cover: blocking.stopRunIds, park: false };
       case 'start': {
         const decision = this.route(task, base.params ?? task.params, base.id);
         if (decision.kind === 'none') {
           const waiting = this.reserve({ row: unsplit, session: null });
           this.runs.get(waiting.row.id)!.noWorkerSince = Date.now();
-          return { planned: [waiting], cover: [] };
+          return { planned: [waiting], cover: [], park: false };
         }
         const sessions = decision.workerIds.map((id) => this.deps.registry.get(id)!);
-        return { planned: sessions.map((s, i) => this.reserve(this.onWorker(task, base, s, i, sessions.length))), cover: [] };
+        return { planned: sessions.map((s, i) => this.reserve(this.onWorker(task, base, s, i, sessions.length))), cover: [], park: false };
       }
     }
   }
@@ -226,8 +236,9 @@ export class Dispatcher {
     // Starting a run takes it out of `queue`, so the index moves only past runs still being stored.
     for (let i = 0; starts.length < free && i < queue.length;) {
       const run = queue[i]!;
-      if (!run.stored) { i++; continue; }
-      const started = this.startQueued(task, run);
+      const parked = !run.stored && this.parked.has(run.id);
+      if (!run.stored && !parked) { i++; continue; }
+      const started = parked ? this.startParked(task, run) : this.startQueued(task, run);
       if (!started) break;
       starts.push(started);
     }
@@ -236,21 +247,40 @@ export class Dispatcher {
 
   /** Routes one queued run (synchronously); null when nobody can take it, else the write-and-send that follows. */
   private startQueued(task: Task, run: LiveRun): Promise<void> | null {
+    const sessions = this.workersFor(task, run);
+    if (!sessions) return null;
+    const session = sessions[0]!;
+    const siblings = run.shardTotal === 0 ? this.splitShards(task, run, sessions) : [];
+    this.take(run, session);
+    return this.writeAssignment(task, run, session, siblings);
+  }
+
+  /** A parked fire gets its worker: its one insert (under way in `fire`) stores it assigned. */
+  private startParked(task: Task, run: LiveRun): Promise<void> | null {
+    const session = this.workersFor(task, run)?.[0];
+    if (!session) return null;
+    this.take(run, session);
+    this.parked.give(run.id, session);
+    return Promise.resolve();
+  }
+
+  private workersFor(task: Task, run: LiveRun): AgentSession[] | null {
     const broadcastRetry = task.routing.strategy === 'shard_broadcast' && run.shardTotal > 0;
     const decision = this.route(task, run.params ?? task.params, run.id, broadcastRetry ? 'least_busy' : undefined, run.avoidWorkerId);
     if (decision.kind === 'none') {
       run.noWorkerSince ??= Date.now();
       return null;
     }
-    const sessions = decision.workerIds.map((id) => this.deps.registry.get(id)!);
-    const session = sessions[0]!;
-    const siblings = run.shardTotal === 0 ? this.splitShards(task, run, sessions) : [];
+    return decision.workerIds.map((id) => this.deps.registry.get(id)!);
+  }
+
+  /** Reserves a slot on `session` for the run, in memory. */
+  private take(run: LiveRun, session: AgentSession): void {
     this.runs.move(run, 'assigned', session.workerId);
     run.onWorkerSince = Date.now();
     run.noWorkerSince = null;
     session.running.add(run.id);
     session.lastAssignedAt = Date.now();
-    return this.writeAssignment(task, run, session, siblings);
   }
 
   private async writeAssignment(task: Task, run: LiveRun, session: AgentSession, siblings: Planned[]): Promise<void> {
@@ -323,4 +353,9 @@ export class Dispatcher {
   stopRun: (runId: string, reason: 'cancelled' | 'covered') => Promise<unknown> = async () => {
     throw new Error('Bug: the dispatcher was started without a stop handler.');
   };
+}
+
+/** A parked fire's row, assigned to the worker that took it. */
+function assignedTo(p: Planned, session: AgentSession): Planned {
+  return { row: { ...p.row, state: 'assigned', workerId: session.workerId, workerName: session.name }, session };
 }

@@ -173,6 +173,8 @@ export class RunEndings {
 
   /** Stops a run: on its agent if it has one (the agent reports `cancelled`), else at once. */
   async stop(runId: string, reason: StopReason): Promise<StoredRun> {
+    // A fire waiting unstored for its slot (dispatch/parked-fires) is stored queued first, so it is stopped as one.
+    await this.deps.dispatcher.parked.storeNow(runId);
     const live = this.deps.dispatcher.runs.get(runId);
     if (!live?.stored) return getRun(this.deps.db, runId);
     const session = live.workerId ? this.deps.registry.get(live.workerId) : undefined;
