@@ -35,9 +35,10 @@ describe('database restart', () => {
     const succeeded = async () => (await master!.api.call('runs.list', { taskId: task.id, limit: 1_000 }))
       .filter((r) => r.state === 'succeeded');
     await waitFor('two runs before the outage', async () => (await succeeded()).length >= 2);
+    // It ends within a second of the fault: before the agent's run lease (3 beats) lapses and it fences the run.
     const mark = await startMark();
     const slow = await master.api.call('tasks.create', {
-      name: 'across', groupId, handler: 'shell', params: { command: `${mark.command}; sleep 2; echo across` }, trigger: { type: 'api' },
+      name: 'across', groupId, handler: 'shell', params: { command: `${mark.command}; sleep 1; echo across` }, trigger: { type: 'api' },
     });
     const [across] = await master.api.call('tasks.trigger', { id: slow.id });
     await mark.started();

@@ -22,9 +22,10 @@ describe('master restart', () => {
     const { groupId, token } = await prepare(master);
     agent = await startAgent(master, token, { name: 'survivor' });
     await waitFor('online', async () => (await master!.api.call('workers.list', {}))[0]?.status === 'online');
+    // It ends within a second of the fault: before the agent's run lease (3 beats) lapses and it fences the run.
     const mark = await startMark();
     const task = await master.api.call('tasks.create', {
-      name: 'slow', groupId, handler: 'shell', params: { command: `${mark.command}; sleep 1.5; echo survived` }, trigger: { type: 'api' },
+      name: 'slow', groupId, handler: 'shell', params: { command: `${mark.command}; sleep 0.5; echo survived` }, trigger: { type: 'api' },
     });
     const [run] = await master.api.call('tasks.trigger', { id: task.id });
     await mark.started();

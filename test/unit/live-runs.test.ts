@@ -36,4 +36,20 @@ describe('LiveRuns', () => {
     live.move(a, 'running');
     expect([live.holderCount('task'), live.ofWorker('w1').length]).toEqual([0, 1]);
   });
+
+  it('a withdrawn run (its stop being written) leaves the queue, stays out when it moves, and comes back in order', () => {
+    const live = new LiveRuns();
+    const [a, b, c] = [1_000, 2_000, 3_000].map((at, i) => fromNew(run(`r${i}`, 'queued', null, at)));
+    for (const r of [a!, b!, c!]) live.add(r);
+    live.withdraw(b!);
+    expect(live.waiting('task').map((r) => r.id)).toEqual(['r0', 'r2']);
+    live.move(b!, 'queued');
+    expect(live.waiting('task').map((r) => r.id)).toEqual(['r0', 'r2']);
+    expect(live.get('r1')).toBe(b);
+    live.withdraw(b!, false);
+    expect(live.waiting('task').map((r) => r.id)).toEqual(['r0', 'r1', 'r2']);
+    live.withdraw(a!);
+    live.delete('r0');
+    expect([live.waiting('task').map((r) => r.id), live.size]).toEqual([['r1', 'r2'], 2]);
+  });
 });

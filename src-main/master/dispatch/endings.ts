@@ -186,7 +186,13 @@ export class RunEndings {
       return getRun(this.deps.db, runId);
     }
     const detail = live.workerId ? 'worker_offline' : reason;
-    await this.finish(runId, live.attempt, { state: 'cancelled', reason: detail, error: `Stopped (${reason}) before it ran.` });
+    this.deps.dispatcher.runs.withdraw(live);
+    try {
+      await this.finish(runId, live.attempt, { state: 'cancelled', reason: detail, error: `Stopped (${reason}) before it ran.` });
+    } catch (error) {
+      this.deps.dispatcher.runs.withdraw(live, false);
+      throw error;
+    }
     return getRun(this.deps.db, runId);
   }
 

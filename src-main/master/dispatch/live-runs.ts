@@ -33,6 +33,8 @@ export interface LiveRun {
   reported: boolean;
   /** The worker the previous attempt failed or was lost on: routing prefers any other eligible one. */
   avoidWorkerId: string | null;
+  /** Its stop is being written: out of its task's queue, so a pump meanwhile does not start it. */
+  withdrawn: boolean;
 }
 
 /** The live view of a run about to be stored (its row is being written). */
@@ -42,7 +44,7 @@ export function fromNew(r: NewRun): LiveRun {
     state: r.state as LiveState, plannedAt: r.plannedAt, startedAt: null, workerId: r.workerId,
     onWorkerSince: r.workerId ? Date.now() : null, shardIndex: r.shardIndex, shardTotal: r.shardTotal,
     traceId: r.traceId, params: r.params, parentRunId: r.parentRunId, noWorkerSince: null,
-    missingBeats: 0, stored: false, reported: false, avoidWorkerId: null,
+    missingBeats: 0, stored: false, reported: false, avoidWorkerId: null, withdrawn: false,
   };
 }
 
@@ -54,6 +56,7 @@ export function fromStored(r: StoredRun): LiveRun {
     onWorkerSince: r.workerId ? Date.now() : null,
     shardIndex: r.shardIndex, shardTotal: r.shardTotal, traceId: r.traceId, params: r.params,
     parentRunId: r.parentRunId, noWorkerSince: null, missingBeats: 0, stored: true, reported: false, avoidWorkerId: null,
+    withdrawn: false,
   };
 }
 
@@ -113,6 +116,17 @@ export class LiveRuns {
     this.index(run);
   }
 
+  /**
+   * A run without an agent is being stopped: it leaves its task's queue before the stop is written, or the stop of
+   * the run before it (a task disabled with its runs stopped) frees the slot and a pump starts it meanwhile.
+   * `withdrawn = false` puts it back (the write failed).
+   */
+  withdraw(run: LiveRun, withdrawn = true): void {
+    this.unindex(run);
+    run.withdrawn = withdrawn;
+    this.index(run);
+  }
+
   delete(id: string): LiveRun | undefined {
     const run = this.byId.get(id);
     if (!run) return undefined;
@@ -158,7 +172,7 @@ export class LiveRuns {
 
   private index(run: LiveRun): void {
     const t = this.byTask.get(run.taskId)!;
-    if (run.state === 'queued') insertSorted(t.waiting, run);
+    if (run.state === 'queued' && !run.withdrawn) insertSorted(t.waiting, run);
     if (run.state !== 'assigned' && run.state !== 'running') return;
     if (!run.reported) t.holders.add(run);
     if (!run.workerId) return;
