@@ -14,8 +14,9 @@ export interface PrunePace {
   /**
    * Pruning gets 1 / (1 + restFactor) of the time at most. At 1 (half the time), pruning 1,000,000 runs while 500
    * tasks fired every second was 36 % of the database's busy samples on a 2-core machine (bench/history.ts,
-   * 27 Nov 2026). At 3 it was 5 % of them (100,000 runs, --quick); the fires' dispatch p99 still went 0.2 → 2.1 s
-   * there: a short stall is enough to tip serial tasks into a queued state they do not leave (README, "Benchmarks").
+   * 27 Nov 2026); at 3, 5 % of them (100,000 runs, --quick). Pacing alone did not keep the fires on time: each batch
+   * is a short stall, which tipped busy serial tasks into a queued state they did not leave, until their fires were
+   * held for their slot (dispatch/parked-fires.ts; README, "Benchmarks").
    */
   restFactor: number;
   /** A batch still running after this is cancelled by the database (and the next one is the smallest). */
